@@ -1,0 +1,382 @@
+// The child side of a spawn: from clone to execve. Only async-signal-safe calls, no malloc,
+// no stdio, no locks. Any failure is reported as {stage, errno, index} and the child _exits.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/// Exit codes of a child that failed before exec; the parent reads the real reason from the
+/// sync socket, these only matter if nobody is listening any more.
+enum { EXIT_SETUP_FAILED = 125, EXIT_CANNOT_EXECUTE = 126, EXIT_NOT_FOUND = 127 };
+
+static int sync_fd = -1;
+
+__attribute__((noreturn)) static void fail_at(int stage, int index, int error, int code) {
+    gantry_message message = {
+        .type = GANTRY_MSG_FAILURE,
+        .failure = {.stage = stage, .error = error, .index = index},
+    };
+    (void)!send(sync_fd, &message, sizeof message, MSG_NOSIGNAL);
+    _exit(code);
+}
+
+__attribute__((noreturn)) static void fail(int stage, int index) {
+    fail_at(stage, index, errno, EXIT_SETUP_FAILED);
+}
+
+/// mkdir -p, in a stack buffer. Existing directories are fine.
+static int make_directories(const char *path, mode_t mode) {
+    char buffer[PATH_MAX];
+    size_t length = strlen(path);
+    if (length == 0 || length >= sizeof buffer) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buffer, path, length + 1);
+    for (char *slash = buffer + 1; *slash; slash++) {
+        if (*slash != '/') continue;
+        *slash = '\0';
+        if (mkdir(buffer, 0755) < 0 && errno != EEXIST) return -1;
+        *slash = '/';
+    }
+    if (mkdir(buffer, mode) < 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+/// Makes sure `target` exists to be mounted on: a directory, or an empty file when the thing
+/// bound onto it is a file (binding /dev/null needs a file to land on).
+static int ensure_mountpoint(const char *target, int directory) {
+    struct stat status;
+    if (stat(target, &status) == 0) return 0;
+    if (errno != ENOENT) return -1;
+    if (directory) return make_directories(target, 0755);
+
+    char parent[PATH_MAX];
+    size_t length = strlen(target);
+    if (length >= sizeof parent) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(parent, target, length + 1);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = '\0';
+        if (make_directories(parent, 0755) < 0) return -1;
+    }
+    int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
+}
+
+/// Read-only for a bind mount. mount_setattr (5.12) does a whole tree at once; the fallback
+/// remount must repeat the flags the kernel locked (nosuid, nodev, ...) or a user namespace
+/// gets EPERM, which is why bubblewrap reads them back with statfs first.
+static int make_read_only(const char *target, int recursive) {
+    struct mount_attr attributes = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, AT_FDCWD, target, recursive ? AT_RECURSIVE : 0,
+                &attributes, sizeof attributes) == 0)
+        return 0;
+    if (errno != ENOSYS) return -1;
+
+    struct statfs info;
+    if (statfs(target, &info) < 0) return -1;
+    unsigned long keep = 0;
+    if (info.f_flags & ST_NOSUID) keep |= MS_NOSUID;
+    if (info.f_flags & ST_NODEV) keep |= MS_NODEV;
+    if (info.f_flags & ST_NOEXEC) keep |= MS_NOEXEC;
+    if (info.f_flags & ST_NOATIME) keep |= MS_NOATIME;
+    if (info.f_flags & ST_NODIRATIME) keep |= MS_NODIRATIME;
+    if (info.f_flags & ST_RELATIME) keep |= MS_RELATIME;
+    return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL);
+}
+
+/// Detached copies of early bind sources (open_tree(OPEN_TREE_CLONE)), by op index.
+static int early_sources[GANTRY_MAX_EARLY_SOURCES];
+static int early_op_index[GANTRY_MAX_EARLY_SOURCES];
+static int early_count;
+
+/// Clones every early bind source into a detached mount before the first op can hide it.
+static void take_early_sources(const gantry_recipe *recipe) {
+    early_count = 0;
+    for (size_t i = 0; i < recipe->op_count; i++) {
+        const gantry_op *op = &recipe->ops[i];
+        if (op->kind != GANTRY_OP_BIND || !op->early_source) continue;
+        if (early_count == GANTRY_MAX_EARLY_SOURCES) fail_at(GANTRY_STAGE_BIND, (int)i, E2BIG, EXIT_SETUP_FAILED);
+        unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op->recursive ? AT_RECURSIVE : 0);
+        int fd = (int)syscall(SYS_open_tree, AT_FDCWD, op->source, flags);
+        if (fd < 0) fail(GANTRY_STAGE_BIND, (int)i);
+        early_sources[early_count] = fd;
+        early_op_index[early_count] = (int)i;
+        early_count++;
+    }
+}
+
+static int early_source_for(int index) {
+    for (int i = 0; i < early_count; i++)
+        if (early_op_index[i] == index) return early_sources[i];
+    return -1;
+}
+
+static void run_op(const gantry_op *op, int index) {
+    switch (op->kind) {
+    case GANTRY_OP_MOUNT:
+        if (ensure_mountpoint(op->target, 1) < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
+        if (mount(op->source, op->target, op->fstype, op->flags, op->data) < 0)
+            fail(GANTRY_STAGE_MOUNT, index);
+        break;
+    case GANTRY_OP_BIND: {
+        int early = early_source_for(index);
+        struct stat source;
+        if ((early >= 0 ? fstat(early, &source) : stat(op->source, &source)) < 0)
+            fail(GANTRY_STAGE_BIND, index);
+        if (ensure_mountpoint(op->target, S_ISDIR(source.st_mode)) < 0)
+            fail(GANTRY_STAGE_MOUNTPOINT, index);
+        if (early >= 0) {
+            if (syscall(SYS_move_mount, early, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                fail(GANTRY_STAGE_BIND, index);
+            close(early);
+        } else {
+            unsigned long flags = MS_BIND | (op->recursive ? MS_REC : 0);
+            if (mount(op->source, op->target, NULL, flags, NULL) < 0) fail(GANTRY_STAGE_BIND, index);
+        }
+        if (op->read_only && make_read_only(op->target, op->recursive) < 0)
+            fail(GANTRY_STAGE_BIND_READ_ONLY, index);
+        break;
+    }
+    case GANTRY_OP_MKDIR:
+        if (make_directories(op->target, op->mode) < 0 || chmod(op->target, op->mode) < 0)
+            fail(GANTRY_STAGE_MKDIR, index);
+        break;
+    case GANTRY_OP_SYMLINK:
+        if (symlink(op->source, op->target) < 0 && errno != EEXIST)
+            fail(GANTRY_STAGE_SYMLINK, index);
+        break;
+    default:
+        fail_at(GANTRY_STAGE_MOUNT, index, EINVAL, EXIT_SETUP_FAILED);
+    }
+}
+
+/// pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
+/// the new root. runc does the same, so no put_old directory is needed.
+static void pivot_into(const char *root) {
+    if (chdir(root) < 0) fail(GANTRY_STAGE_PIVOT_ROOT, -1);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(GANTRY_STAGE_PIVOT_ROOT, -1);
+    if (umount2(".", MNT_DETACH) < 0) fail(GANTRY_STAGE_DETACH_OLD_ROOT, -1);
+    if (chdir("/") < 0) fail(GANTRY_STAGE_PIVOT_ROOT, -1);
+}
+
+static void bring_loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fail(GANTRY_STAGE_LOOPBACK, -1);
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strcpy(request.ifr_name, "lo");
+    if (ioctl(fd, SIOCGIFFLAGS, &request) < 0) fail(GANTRY_STAGE_LOOPBACK, -1);
+    request.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(fd, SIOCSIFFLAGS, &request) < 0) fail(GANTRY_STAGE_LOOPBACK, -1);
+    close(fd);
+}
+
+/// Opens a PTY in the sandbox's own devpts (so `tty` inside names /dev/pts/0, as runc's
+/// console socket arranges) and hands the master to the parent. Returns the slave.
+static int open_inside_terminal(const gantry_recipe *recipe) {
+    int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) fail(GANTRY_STAGE_TTY, -1);
+    int unlock = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail(GANTRY_STAGE_TTY, -1);
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) fail(GANTRY_STAGE_TTY, -1);
+    if (recipe->tty_rows && recipe->tty_cols) {
+        struct winsize size = {.ws_row = recipe->tty_rows, .ws_col = recipe->tty_cols};
+        (void)ioctl(slave, TIOCSWINSZ, &size);
+    }
+
+    gantry_message message = {.type = GANTRY_MSG_TTY_MASTER, .failure = {0, 0, -1}};
+    struct iovec data = {.iov_base = &message, .iov_len = sizeof message};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr header = {
+        .msg_iov = &data, .msg_iovlen = 1,
+        .msg_control = control.buffer, .msg_controllen = sizeof control.buffer,
+    };
+    struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
+    rights->cmsg_level = SOL_SOCKET;
+    rights->cmsg_type = SCM_RIGHTS;
+    rights->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(rights), &master, sizeof(int));
+    if (sendmsg(sync_fd, &header, MSG_NOSIGNAL) < 0) fail(GANTRY_STAGE_TTY, -1);
+    close(master);
+    return slave;
+}
+
+/// Puts `fd` on 0, 1 and 2. Sources are first moved above 2 so that, say, a source on 1
+/// is not overwritten before it is copied.
+static void install_stdio(const int sources[3]) {
+    int moved[3];
+    for (int i = 0; i < 3; i++) {
+        moved[i] = -1;
+        if (sources[i] < 0) continue;
+        moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, 3);
+        if (moved[i] < 0) fail(GANTRY_STAGE_STDIO, i);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (moved[i] < 0) continue;
+        if (dup2(moved[i], i) < 0) fail(GANTRY_STAGE_STDIO, i);
+        close(moved[i]);
+    }
+}
+
+/// execvp without malloc: try each PATH entry in a stack buffer. Like execvp, EACCES on one
+/// entry is remembered but the search goes on.
+__attribute__((noreturn)) static void exec_command(const gantry_recipe *recipe) {
+    const char *file = recipe->argv[0];
+    char *const *argv = (char *const *)recipe->argv;
+    char *const *envp = (char *const *)recipe->envp;
+    if (strchr(file, '/') || !recipe->search_path) {
+        execve(file, argv, envp);
+        int error = errno;
+        fail_at(GANTRY_STAGE_EXEC, -1, error, error == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
+    }
+    int saw_denied = 0;
+    size_t file_length = strlen(file);
+    for (const char *entry = recipe->search_path;;) {
+        const char *end = strchrnul(entry, ':');
+        size_t length = (size_t)(end - entry);
+        char candidate[PATH_MAX];
+        if (length + 1 + file_length < sizeof candidate) {
+            if (length == 0) {
+                candidate[0] = '.';
+                length = 1;
+            } else {
+                memcpy(candidate, entry, length);
+            }
+            candidate[length] = '/';
+            memcpy(candidate + length + 1, file, file_length + 1);
+            execve(candidate, argv, envp);
+            if (errno == EACCES) saw_denied = 1;
+            else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+                fail_at(GANTRY_STAGE_EXEC, -1, errno, EXIT_CANNOT_EXECUTE);
+        }
+        if (*end == '\0') break;
+        entry = end + 1;
+    }
+    if (saw_denied) fail_at(GANTRY_STAGE_EXEC, -1, EACCES, EXIT_CANNOT_EXECUTE);
+    fail_at(GANTRY_STAGE_EXEC, -1, ENOENT, EXIT_NOT_FOUND);
+}
+
+/// The last steps before exec, in the process that becomes the command.
+__attribute__((noreturn)) static void become_command(const gantry_recipe *recipe, int terminal) {
+    if (terminal >= 0) {
+        // A new session so the terminal can become our controlling one; Ctrl-C on it then
+        // reaches the command's process group and not Gantry's.
+        if (setsid() < 0) fail(GANTRY_STAGE_SETSID, -1);
+        if (ioctl(terminal, TIOCSCTTY, 0) < 0) fail(GANTRY_STAGE_TTY, -1);
+        int sources[3] = {terminal, terminal, terminal};
+        install_stdio(sources);
+        close(terminal);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    exec_command(recipe);
+}
+
+/// setns into each namespace, in the order Swift chose (user first, mount last: nsenter's).
+static void join_namespaces(const gantry_recipe *recipe) {
+    for (size_t i = 0; i < recipe->join_count; i++) {
+        if (setns(recipe->joins[i].fd, recipe->joins[i].nstype) < 0)
+            fail(GANTRY_STAGE_SETNS, (int)i);
+        close(recipe->joins[i].fd);
+    }
+}
+
+void gantry_child_main(const gantry_recipe *recipe, int fd) {
+    sync_fd = fd;
+
+    // Wait until the parent has written our uid/gid maps and cgroup: until then we have no
+    // identity in our user namespace. EOF means the parent gave up on us.
+    char go;
+    if (recv(sync_fd, &go, 1, 0) != 1) _exit(EXIT_SETUP_FAILED);
+
+    // Handlers installed by the Swift runtime must not survive into the command; ignored
+    // signals would (exec keeps SIG_IGN). Signals stay blocked until exec.
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        (void)sigaction(sig, &default_action, NULL);
+    }
+
+    join_namespaces(recipe);
+
+    int sources[3] = {recipe->stdin_fd, recipe->stdout_fd, recipe->stderr_fd};
+    install_stdio(sources);
+    // Nothing the parent had open may leak into the sandbox. CLOEXEC rather than close: the
+    // sync socket and a given terminal are still needed until exec.
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        for (int other = 3; other < 4096; other++) (void)fcntl(other, F_SETFD, FD_CLOEXEC);
+    }
+
+    if (recipe->make_rslave && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+        fail(GANTRY_STAGE_MAKE_RSLAVE, -1);
+    take_early_sources(recipe);
+    for (size_t i = 0; i < recipe->op_count; i++) run_op(&recipe->ops[i], (int)i);
+
+    if (recipe->root_mode == GANTRY_ROOT_PIVOT) {
+        pivot_into(recipe->root);
+    } else if (recipe->root_mode == GANTRY_ROOT_CHROOT) {
+        if (chroot(recipe->root) < 0 || chdir("/") < 0) fail(GANTRY_STAGE_CHROOT, -1);
+    }
+
+    if (recipe->hostname && sethostname(recipe->hostname, strlen(recipe->hostname)) < 0)
+        fail(GANTRY_STAGE_HOSTNAME, -1);
+    if (recipe->loopback_up) bring_loopback_up();
+
+    int terminal = -1;
+    if (recipe->tty_mode == GANTRY_TTY_GIVEN) terminal = recipe->tty_fd;
+    if (recipe->tty_mode == GANTRY_TTY_INSIDE) terminal = open_inside_terminal(recipe);
+
+    if (recipe->cwd && chdir(recipe->cwd) < 0) fail(GANTRY_STAGE_CHDIR, -1);
+    if (recipe->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail(GANTRY_STAGE_NO_NEW_PRIVS, -1);
+
+    if (!recipe->use_init) become_command(recipe, terminal);
+
+    // A raw clone, not fork(): fork runs atfork handlers, which are not async-signal-safe.
+    pid_t command = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (command < 0) fail(GANTRY_STAGE_INIT_FORK, -1);
+    if (command == 0) become_command(recipe, terminal);
+
+    // The init holds nothing open: not the terminal (its EOF must come when the command
+    // closes it), not the sync socket (its EOF tells the parent the command exec'd).
+    (void)syscall(SYS_close_range, 0U, ~0U, 0U);
+    gantry_init_main(command);
+}

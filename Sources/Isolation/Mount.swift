@@ -1,0 +1,47 @@
+/// A filesystem to set up in a sandbox's mount namespace. Targets are paths as the sandbox
+/// will see them (inside its new root, when it has one).
+public enum Mount: Codable, Sendable, Hashable {
+    /// procfs for the sandbox's pid namespace.
+    case proc(at: String)
+    /// sysfs; shows the network devices of the sandbox's network namespace.
+    case sysfs(at: String, readOnly: Bool = true)
+    /// A fresh tmpfs; `size` in bytes (nil: the kernel's default, half of RAM).
+    case tmpfs(at: String, size: UInt64? = nil, mode: UInt32 = 0o755)
+    /// A host path seen again at `at`.
+    case bind(source: String, at: String, readOnly: Bool = false, recursive: Bool = true)
+    /// overlayfs: `lower` layers (top first) read-only, changes go to `upper` (needs `work`
+    /// on the same filesystem).
+    case overlay(lower: [String], upper: String, work: String, at: String)
+    /// A private devpts instance (`newinstance`), so the sandbox's PTYs are its own.
+    case devpts(at: String)
+    /// A tmpfs /dev with only null, zero, full, random, urandom and tty bound from the host,
+    /// the `std*`/`fd` symlinks, a private devpts with `ptmx`, and `/dev/shm` (bwrap's --dev).
+    case minimalDev(at: String)
+    /// A directory created (with parents) at `at`.
+    case directory(at: String, mode: UInt32 = 0o755)
+
+    /// Where it lands, in the sandbox's view.
+    public var target: String {
+        switch self {
+        case .proc(let at), .sysfs(let at, _), .tmpfs(let at, _, _), .bind(_, let at, _, _),
+             .overlay(_, _, _, let at), .devpts(let at), .minimalDev(let at), .directory(let at, _):
+            at
+        }
+    }
+}
+
+/// What becomes `/` for the sandbox.
+public enum RootChange: Codable, Sendable, Hashable {
+    /// pivot_root into the directory (needs a new mount namespace); the old root is detached
+    /// and nothing of it stays reachable.
+    case pivot(String)
+    /// chroot into the directory, as the course's `chroot newroot` does. The old root is still
+    /// mounted and reachable by a process with CAP_SYS_CHROOT; that is the lesson.
+    case chroot(String)
+
+    public var path: String {
+        switch self {
+        case .pivot(let path), .chroot(let path): path
+        }
+    }
+}

@@ -1,0 +1,143 @@
+/// The flat list of steps the C child performs, built from a `SandboxSpec` before clone.
+/// Pure data: tests compare it without root, and error messages name its steps.
+public struct Recipe: Sendable, Equatable {
+    /// One filesystem step; mirrors `gantry_op`.
+    public struct Step: Sendable, Equatable, CustomStringConvertible {
+        public enum Kind: Int32, Sendable {
+            case mount = 1, bind = 2, mkdir = 3, symlink = 4
+        }
+
+        public var kind: Kind
+        public var source: String?
+        /// An absolute path in the child's view at the time of the step (before the root change).
+        public var target: String
+        public var fstype: String?
+        public var data: String?
+        public var flags: MountFlags = []
+        public var mode: UInt32 = 0o755
+        public var recursive = false
+        public var readOnly = false
+        /// Bind a copy of the source taken before the first step, so a later mount over the
+        /// source's directory (a new /dev over the host's) cannot hide it.
+        public var earlySource = false
+
+        public var description: String {
+            switch kind {
+            case .mount: "mount \(fstype ?? "?") on \(target)" + (data.map { " (\($0))" } ?? "")
+            case .bind: "bind \(source ?? "?") on \(target)" + (readOnly ? " read-only" : "")
+            case .mkdir: "mkdir \(target)"
+            case .symlink: "symlink \(target) -> \(source ?? "?")"
+            }
+        }
+    }
+
+    public var namespaces: Namespaces
+    public var makeRslave: Bool
+    public var steps: [Step]
+    public var root: RootChange?
+    public var hostname: String?
+    public var workingDirectory: String?
+    public var loopbackUp: Bool
+    public var noNewPrivileges: Bool
+    public var useInit: Bool
+    public var argv: [String]
+    public var environment: [String]
+    public var searchPath: String?
+}
+
+/// `mount(2)` flags; spelled out because Glibc's are an anonymous enum Swift imports poorly.
+public struct MountFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt
+    public init(rawValue: UInt) { self.rawValue = rawValue }
+    public static let readOnly = MountFlags(rawValue: 1)        // MS_RDONLY
+    public static let noSUID = MountFlags(rawValue: 2)          // MS_NOSUID
+    public static let noDev = MountFlags(rawValue: 4)           // MS_NODEV
+    public static let noExec = MountFlags(rawValue: 8)          // MS_NOEXEC
+    public static let strictATime = MountFlags(rawValue: 1 << 24)  // MS_STRICTATIME
+}
+
+extension Recipe {
+    /// Devices a minimal /dev gets from the host, by bind mount: a user namespace may not
+    /// mknod, so bwrap and rootless runc do the same.
+    static let minimalDevices = ["null", "zero", "full", "random", "urandom", "tty"]
+
+    /// Expands the spec. Mount targets move under the new root, which is first bind-mounted
+    /// onto itself because pivot_root wants a mount point.
+    public init(_ spec: SandboxSpec) throws(SpecError) {
+        try spec.validate()
+        let prefix = spec.root.map { $0.path == "/" ? "" : Self.trimmingTrailingSlashes($0.path) } ?? ""
+        func host(_ path: String) -> String { prefix + (path == "/" && !prefix.isEmpty ? "" : path) }
+
+        var steps: [Step] = []
+        if case .pivot(let path) = spec.root {
+            steps.append(Step(kind: .bind, source: path, target: path, recursive: true))
+        }
+        for mount in spec.mounts {
+            steps += Self.steps(for: mount, at: host(mount.target))
+        }
+
+        self.namespaces = spec.namespaces
+        self.makeRslave = spec.namespaces.contains(.mount)
+        self.steps = steps
+        self.root = spec.root
+        self.hostname = spec.hostname
+        // After a root change the old working directory means nothing; start at /.
+        self.workingDirectory = spec.workingDirectory ?? (spec.root == nil ? nil : "/")
+        self.loopbackUp = spec.loopbackUp
+        self.noNewPrivileges = spec.noNewPrivileges
+        self.useInit = spec.useInit && spec.namespaces.contains(.pid)
+        self.argv = spec.command
+        self.environment = spec.environment
+        self.searchPath = spec.command[0].contains("/") ? nil : spec.searchPath
+    }
+
+    static func steps(for mount: Mount, at target: String) -> [Step] {
+        let hardened: MountFlags = [.noSUID, .noDev, .noExec]
+        switch mount {
+        case .proc:
+            return [Step(kind: .mount, source: "proc", target: target, fstype: "proc", flags: hardened)]
+        case .sysfs(_, let readOnly):
+            return [Step(kind: .mount, source: "sysfs", target: target, fstype: "sysfs",
+                         flags: readOnly ? hardened.union(.readOnly) : hardened)]
+        case .tmpfs(_, let size, let mode):
+            var options = "mode=0" + String(mode, radix: 8)
+            if let size { options += ",size=\(size)" }
+            return [Step(kind: .mount, source: "tmpfs", target: target, fstype: "tmpfs",
+                         data: options, flags: [.noSUID, .noDev])]
+        case .bind(let source, _, let readOnly, let recursive):
+            return [Step(kind: .bind, source: source, target: target, recursive: recursive, readOnly: readOnly)]
+        case .overlay(let lower, let upper, let work, _):
+            let options = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
+            return [Step(kind: .mount, source: "overlay", target: target, fstype: "overlay", data: options)]
+        case .devpts:
+            return [Step(kind: .mount, source: "devpts", target: target, fstype: "devpts",
+                         data: "newinstance,ptmxmode=0666,mode=620", flags: [.noSUID, .noExec])]
+        case .directory(_, let mode):
+            return [Step(kind: .mkdir, target: target, mode: mode)]
+        case .minimalDev:
+            var steps = [Step(kind: .mount, source: "tmpfs", target: target, fstype: "tmpfs",
+                              data: "mode=0755", flags: [.noSUID, .strictATime])]
+            for device in minimalDevices {
+                steps.append(Step(kind: .bind, source: "/dev/" + device, target: target + "/" + device,
+                                  earlySource: true))
+            }
+            let links = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
+                         ("ptmx", "pts/ptmx")]
+            for (name, destination) in links {
+                steps.append(Step(kind: .symlink, source: destination, target: target + "/" + name))
+            }
+            steps += Self.steps(for: .devpts(at: ""), at: target + "/pts")
+            steps.append(Step(kind: .mkdir, target: target + "/shm", mode: 0o1777))
+            steps.append(Step(kind: .mount, source: "tmpfs", target: target + "/shm", fstype: "tmpfs",
+                              data: "mode=01777", flags: [.noSUID, .noDev]))
+            return steps
+        }
+    }
+
+    static func trimmingTrailingSlashes(_ path: String) -> String {
+        var path = Substring(path)
+        while path.count > 1 && path.hasSuffix("/") { path = path.dropLast() }
+        return String(path)
+    }
+}

@@ -1,0 +1,64 @@
+internal import CGantry
+internal import Glibc
+import Synchronization
+
+/// A running sandbox (or entered command): the host pid of its first process — the init,
+/// when it has one — and a pidfd, so a recycled pid can never be signalled by mistake.
+public final class SandboxProcess: Sendable {
+    /// The pid in the caller's pid namespace.
+    public let pid: Int32
+    /// -1 on kernels without CLONE_PIDFD.
+    public let pidfd: Int32
+    /// The PTY master, for `StandardIO.terminal`. Owned by this object.
+    public let terminal: Int32?
+    private let reaped = Mutex<ExitStatus?>(nil)
+
+    init(pid: Int32, pidfd: Int32, terminal: Int32?) {
+        self.pid = pid
+        self.pidfd = pidfd
+        self.terminal = terminal
+    }
+
+    deinit {
+        if pidfd >= 0 { close(pidfd) }
+        if let terminal { close(terminal) }
+    }
+
+    /// Blocks until the process ends and returns how; later calls return the same answer.
+    /// Blocking: call it from a thread that may block (not a cooperative executor's).
+    public func wait() throws(IsolationError) -> ExitStatus {
+        if let status = reaped.withLock({ $0 }) { return status }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else {
+                if let status = reaped.withLock({ $0 }) { return status }
+                throw IsolationError(stage: .wait, errno: errno, subject: "pid \(pid)")
+            }
+        }
+        let result = ExitStatus(waitStatus: status)
+        reaped.withLock { $0 = result }
+        return result
+    }
+
+    /// Reaps the process if it has ended, without blocking.
+    public func poll() -> ExitStatus? {
+        if let status = reaped.withLock({ $0 }) { return status }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let result = ExitStatus(waitStatus: status)
+        reaped.withLock { $0 = result }
+        return result
+    }
+
+    /// Sends a signal through the pidfd (immune to pid reuse), or kill(2) without one.
+    /// Killing the init of a pid namespace makes the kernel kill everything in it.
+    public func signal(_ signal: Int32) throws(IsolationError) {
+        if reaped.withLock({ $0 }) != nil { return }
+        let result = pidfd >= 0
+            ? gantry_pidfd_send_signal(pidfd, signal)
+            : kill(pid, signal)
+        if result < 0 && errno != ESRCH {
+            throw IsolationError(stage: .wait, errno: errno, subject: "signal \(signal) to pid \(pid)")
+        }
+    }
+}

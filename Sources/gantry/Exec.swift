@@ -1,0 +1,224 @@
+import ArgumentParser
+import Isolation
+internal import Glibc
+
+/// `gantry exec`: one command in fresh namespaces, the way `unshare` and `bwrap` do it.
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one command in fresh namespaces (like unshare or bwrap).",
+        discussion: """
+            Examples:
+              gantry exec --all -- /bin/sh -c 'echo $$; hostname'
+              gantry exec --uts --hostname con01 -- hostname
+              gantry exec --user --map-root --mount --root ./newroot --proc --dev -- /bin/bash
+
+            The exit status is the command's (128+N when a signal N ended it); 125 when the \
+            sandbox could not be made, 126 when the command is not executable, 127 when it \
+            is not found inside the sandbox.
+            """
+    )
+
+    @Flag(help: "New user namespace (identity map as root; your own ids otherwise).")
+    var user = false
+    @Flag(help: "New mount namespace; / is made rslave first so nothing propagates out.")
+    var mount = false
+    @Flag(help: "New pid namespace; a tiny init is pid 1 and reaps (see --no-init).")
+    var pid = false
+    @Flag(help: "New UTS namespace (hostname).")
+    var uts = false
+    @Flag(help: "New IPC namespace (System V IPC, POSIX message queues).")
+    var ipc = false
+    @Flag(help: "New network namespace (only lo, down unless --all).")
+    var net = false
+    @Flag(name: .customLong("cgroupns"), help: "New cgroup namespace.")
+    var cgroupNamespace = false
+    @Flag(help: "All seven namespaces, root inside, a fresh /proc and lo up.")
+    var all = false
+
+    @Flag(name: .customLong("map-root"), help: "Map your uid and gid to root inside (needs --user).")
+    var mapRoot = false
+    @Option(help: ArgumentHelp("Hostname inside (needs --uts).", valueName: "name"))
+    var hostname: String?
+    @Option(help: ArgumentHelp("pivot_root into DIR (needs --mount); the old root is detached.", valueName: "dir"))
+    var root: String?
+    @Option(help: ArgumentHelp("chroot into DIR, as `chroot newroot` does.", valueName: "dir"))
+    var chroot: String?
+    @Option(help: ArgumentHelp("Bind-mount SRC at DST (inside the new root); add :ro for read-only.",
+                               valueName: "src:dst[:ro]"))
+    var bind: [String] = []
+    @Option(help: ArgumentHelp("Mount a fresh tmpfs at DST.", valueName: "dst"))
+    var tmpfs: [String] = []
+    @Flag(help: "Mount a fresh /proc for the new pid namespace.")
+    var proc = false
+    @Flag(help: "Mount a minimal /dev (null, zero, full, random, urandom, tty, pts, shm).")
+    var dev = false
+    @Flag(help: "Give the command a new terminal (inside the sandbox's /dev/pts with --dev).")
+    var tty = false
+    @Option(help: ArgumentHelp("Set an environment variable inside (repeatable).", valueName: "key=value"))
+    var env: [String] = []
+    @Option(help: ArgumentHelp("Working directory inside.", valueName: "dir"))
+    var cwd: String?
+    @Flag(name: .customLong("no-init"), help: "With --pid, make the command itself pid 1.")
+    var noInit = false
+    @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs: setuid binaries gain nothing.")
+    var noNewPrivs = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
+    var command: [String] = []
+
+    mutating func validate() throws {
+        if command.first == "--" { command.removeFirst() }
+        if root != nil && chroot != nil {
+            throw ValidationError("--root and --chroot both change the root; choose one")
+        }
+        do {
+            try makeSpec().validate()
+        } catch let error as SpecError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() throws {
+        let spec = try makeSpec()
+        let foreground: Foreground
+        let process: SandboxProcess
+        do {
+            foreground = try Foreground()
+            let size = Foreground.terminalSize()
+            process = try Sandbox.spawn(spec, io: tty ? .terminal(rows: size.rows, columns: size.columns) : .inherit)
+        } catch {
+            printError("gantry exec: " + message(for: error))
+            throw ExitCode(exitCode(for: error))
+        }
+        do {
+            let status = try foreground.wait(for: process)
+            throw ExitCode(status.shellCode)
+        } catch let error as IsolationError {
+            printError("gantry exec: \(error)")
+            throw ExitCode(125)
+        }
+    }
+
+    /// Translates the flags into the engine's spec; the spec's own validation reports the
+    /// combinations that cannot work.
+    func makeSpec() throws -> SandboxSpec {
+        let uid = getuid(), gid = getgid()
+        let rootCapable = geteuid() == 0
+        var namespaces: Namespaces = []
+        if user { namespaces.insert(.user) }
+        if mount { namespaces.insert(.mount) }
+        if pid { namespaces.insert(.pid) }
+        if uts { namespaces.insert(.uts) }
+        if ipc { namespaces.insert(.ipc) }
+        if net { namespaces.insert(.net) }
+        if cgroupNamespace { namespaces.insert(.cgroup) }
+        if all { namespaces = .all }
+
+        var mapping: UserMapping?
+        if namespaces.contains(.user) {
+            if mapRoot || (all && !rootCapable) {
+                mapping = .root(uid: uid, gid: gid)
+            } else {
+                mapping = rootCapable ? .identity : .current(uid: uid, gid: gid)
+            }
+        } else if mapRoot {
+            mapping = .root(uid: uid, gid: gid)  // refused by validation: --map-root needs --user
+        }
+
+        var mounts: [Mount] = []
+        if proc || all { mounts.append(.proc(at: "/proc")) }
+        if dev { mounts.append(.minimalDev(at: "/dev")) }
+        for entry in bind { mounts.append(try Self.parseBind(entry)) }
+        for target in tmpfs { mounts.append(.tmpfs(at: target)) }
+        // Parents before children, so a bind into /dev lands on the new /dev, not under it.
+        mounts = mounts.enumerated().sorted { first, second in
+            let depth = (Self.depth(first.element.target), Self.depth(second.element.target))
+            return depth.0 != depth.1 ? depth.0 < depth.1 : first.offset < second.offset
+        }.map(\.element)
+
+        var rootChange: RootChange?
+        if let root { rootChange = .pivot(Self.absolute(root)) }
+        if let chroot { rootChange = .chroot(Self.absolute(chroot)) }
+
+        return SandboxSpec(
+            command: command,
+            environment: Self.environment(overriding: env),
+            namespaces: namespaces,
+            userMapping: mapping,
+            hostname: hostname,
+            root: rootChange,
+            mounts: mounts,
+            workingDirectory: cwd,
+            noNewPrivileges: noNewPrivs,
+            useInit: !noInit,
+            loopbackUp: all && namespaces.contains(.net))
+    }
+
+    static func parseBind(_ entry: String) throws -> Mount {
+        var parts = entry.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        var readOnly = false
+        if parts.count == 3, parts[2] == "ro" || parts[2] == "rw" {
+            readOnly = parts.removeLast() == "ro"
+        }
+        guard (1...2).contains(parts.count), !parts[0].isEmpty else {
+            throw ValidationError("--bind '\(entry)': expected SRC:DST or SRC:DST:ro")
+        }
+        let source = absolute(parts[0])
+        let target = parts.count == 2 ? parts[1] : source
+        guard target.hasPrefix("/") else {
+            throw ValidationError("--bind '\(entry)': the destination must be an absolute path inside the sandbox")
+        }
+        return .bind(source: source, at: target, readOnly: readOnly)
+    }
+
+    /// The caller's environment with `overrides` (KEY=VALUE) replacing or adding entries.
+    static func environment(overriding overrides: [String]) -> [String] {
+        var entries: [String] = []
+        var index = environ
+        while let entry = index.pointee {
+            entries.append(String(cString: entry))
+            index += 1
+        }
+        for override in overrides {
+            let key = override.prefix { $0 != "=" }
+            entries.removeAll { $0.prefix { $0 != "=" } == key }
+            entries.append(override)
+        }
+        return entries
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let directory = String(cString: buffer)
+        return (directory == "/" ? "" : directory) + "/" + path
+    }
+
+    static func depth(_ path: String) -> Int { path.split(separator: "/").count }
+
+    private func message(for error: any Error) -> String {
+        guard let error = error as? IsolationError else { return "\(error)" }
+        if error.isCommandNotExecutable {
+            let name = command.first ?? ""
+            return error.errno == ENOENT
+                ? "\(name): command not found inside the sandbox (PATH=\(makeSpecPath()))"
+                : "cannot run \(name): \(error)"
+        }
+        return "\(error)"
+    }
+
+    private func makeSpecPath() -> String {
+        (try? makeSpec().searchPath) ?? ""
+    }
+
+    private func exitCode(for error: any Error) -> Int32 {
+        guard let error = error as? IsolationError, error.isCommandNotExecutable else { return 125 }
+        return error.errno == ENOENT ? 127 : 126
+    }
+}
+
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// The `gantry` command: container-internals lessons in disposable labs, and the isolation
+/// engine underneath them. Subcommands live one per file.
+@main
+struct Gantry: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "gantry",
+        abstract: "Runnable, self-checking labs for learning how containers work.",
+        discussion: """
+            Every command a learner types runs in a disposable lab that Gantry builds from \
+            kernel namespaces, cgroups and netlink. `gantry exec` is the engine on its own: \
+            one command in fresh namespaces, like unshare(1) or bwrap(1).
+            """,
+        version: version,
+        subcommands: [Exec.self]
+    )
+}
