@@ -33,7 +33,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Helpers the test targets share: host-state snapshots, privilege traits, running gantry.
-        .target(name: "TestSupport", dependencies: ["Isolation"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["Isolation", "CGantry"], path: "Tests/TestSupport",
                 swiftSettings: strictSettings),
         .testTarget(name: "IsolationTests", dependencies: ["Isolation", "TestSupport"],
                     swiftSettings: strictSettings),

@@ -67,6 +67,10 @@ struct Exec: ParsableCommand {
     var command: [String] = []
 
     mutating func validate() throws {
+        // Passthrough capture takes a leading --help as the command; a person means help.
+        if let first = command.first, first == "--help" || first == "-h" {
+            throw CleanExit.helpRequest(self)
+        }
         if command.first == "--" { command.removeFirst() }
         if root != nil && chroot != nil {
             throw ValidationError("--root and --chroot both change the root; choose one")

@@ -159,6 +159,10 @@ int gantry_pidfd_send_signal(int pidfd, int signal);
 /// returns the primary fd (close-on-exec) and the replica's path in `name`, or -1 and errno.
 int gantry_open_pty(char *name, size_t size);
 
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans below the caller are reparented to it instead
+/// of to pid 1, so it can see and reap what a sandbox left behind. (prctl is variadic.)
+int gantry_become_subreaper(void);
+
 /// "EINVAL" for EINVAL: what the error message shows (strerrorname_np, or NULL).
 const char *gantry_errno_name(int error);
 

@@ -1,0 +1,154 @@
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// `gantry exec` end to end: the built binary, its flags, messages and exit statuses.
+@Suite struct CommandLineTests {
+    @Test func versionAndHelpWork() throws {
+        let version = try CommandRunner.gantry(["--version"])
+        #expect(version.status == 0)
+        #expect(version.output.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil)
+        let help = try CommandRunner.gantry(["--help"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("exec"))
+        let execHelp = try CommandRunner.gantry(["exec", "--help"])
+        #expect(execHelp.output.contains("--map-root"))
+        #expect(execHelp.output.contains("127 when it is not found"))
+    }
+
+    @Test(arguments: [
+        (["exec", "--hostname", "x", "--", "true"], "needs a new UTS namespace (--uts)"),
+        (["exec", "--map-root", "--", "true"], "needs a new user namespace (--user)"),
+        (["exec", "--proc", "--", "true"], "need a new mount namespace (--mount)"),
+        (["exec", "--root", "/tmp", "--", "true"], "needs a new mount namespace (--mount); or use --chroot"),
+        (["exec", "--mount", "--root", "/a", "--chroot", "/b", "--", "true"], "choose one"),
+        (["exec", "--mount", "--bind", "/tmp:relative", "--", "true"], "must be an absolute path inside"),
+        (["exec", "--pid"], "no command to run"),
+    ])
+    func badFlagCombinationsAreRefusedWithAMessage(arguments: [String], message: String) throws {
+        let result = try CommandRunner.gantry(arguments)
+        #expect(result.status == 64, "usage errors exit 64 (EX_USAGE)")
+        #expect(result.error.contains(message), "stderr: \(result.error)")
+        #expect(!result.error.contains("Fatal error"))
+    }
+}
+
+@Suite(.serialized, requiresRoot) struct ExecCommandTests {
+    @Test func allNamespacesGiveAFreshLittleMachine() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--all", "--", "/bin/sh", "-c",
+                                                   "echo $$; id -u; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; cat /sys/class/net/lo/operstate 2>/dev/null || ip -o link show lo | grep -o 'UP' | head -1"])
+            #expect(result.status == 0, "stderr: \(result.error)")
+            let lines = result.output.split(separator: "\n").map(String.init)
+            #expect(lines.prefix(3) == ["2", "0", "lo"])
+        }
+    }
+
+    @Test(arguments: [("exit 0", Int32(0)), ("exit 42", 42), ("kill -9 $$", 137)])
+    func exitStatusIsTheCommands(script: String, status: Int32) throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--all", "--", "/bin/sh", "-c", script])
+            #expect(result.status == status)
+        }
+    }
+
+    @Test func missingCommandIs127WithAClearMessage() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--all", "--", "no-such-command-here"])
+            #expect(result.status == 127)
+            #expect(result.error.contains("no-such-command-here: command not found inside the sandbox"))
+        }
+    }
+
+    @Test func sandboxFailureIs125AndNamesTheStep() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--mount", "--bind", "/no/such/dir:/mnt", "--", "true"])
+            #expect(result.status == 125)
+            #expect(result.error.contains("mount(MS_BIND)(bind /no/such/dir on /mnt): ENOENT"))
+            #expect(result.error.contains("does not exist"))
+        }
+    }
+
+    @Test func hostnameInsideLeavesTheHostAlone() throws {
+        let before = hostname()
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--uts", "--hostname", "con01", "--", "hostname"])
+            #expect(result.output == "con01\n")
+        }
+        #expect(hostname() == before)
+    }
+
+    @Test func minimalDevHasOnlyTheUsualDevices() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--all", "--dev", "--", "/bin/ls", "/dev"])
+            #expect(result.output.split(separator: "\n").sorted() ==
+                    ["fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"])
+        }
+    }
+
+    @Test func environmentAndWorkingDirectoryCanBeSet() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--mount", "--env", "GREETING=hello", "--cwd", "/usr",
+                                                   "--", "/bin/sh", "-c", "echo $GREETING; pwd"])
+            #expect(result.output == "hello\n/usr\n")
+        }
+    }
+
+    @Test func readOnlyBindRefusesWrites() throws {
+        let directory = NSTemporaryDirectory() + "gantry-ro-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--mount", "--bind", "\(directory):/mnt:ro", "--", "/bin/sh", "-c", "echo x > /mnt/f"])
+            #expect(result.status != 0)
+            #expect(result.error.contains("Read-only file system"))
+        }
+    }
+
+    @Test func terminalFlagGivesTheCommandATTY() throws {
+        // script(1) gives gantry a terminal; gantry relays a new PTY from inside the sandbox.
+        // Its input is held open (`sleep`) because script sends EOF on the terminal otherwise.
+        try expectHostUnchanged {
+            let command = "\(CommandRunner.gantryPath) exec --all --dev --tty -- /bin/sh -c 'tty; exit 3'"
+            let result = try CommandRunner.run("/bin/sh", ["-c", "sleep 2 | script -qec \"\(command)\" /dev/null"])
+            #expect(result.output.contains("/dev/pts/0"))
+            #expect(result.status == 3)
+        }
+    }
+}
+
+/// The unprivileged path, as a normal user would take it: switched to `nobody` by setpriv.
+@Suite(.serialized, requiresRootAndUserNamespaces) struct UnprivilegedExecTests {
+    @Test func mapRootMakesNobodyRootInside() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.run("/usr/bin/setpriv", [
+                "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                CommandRunner.gantryPath, "exec", "--user", "--map-root", "--", "/bin/sh", "-c", "id -u; cat /proc/self/uid_map",
+            ])
+            #expect(result.status == 0, "stderr: \(result.error)")
+            let lines = result.output.split(separator: "\n")
+            #expect(lines.first == "0")
+            #expect(lines.dropFirst().map { $0.split(separator: " ") } == [["0", "65534", "1"]])
+        }
+    }
+
+    @Test func allWorksWithoutRoot() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.run("/usr/bin/setpriv", [
+                "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                CommandRunner.gantryPath, "exec", "--all", "--hostname", "box", "--", "/bin/sh", "-c", "id -u; hostname; echo $$",
+            ])
+            #expect(result.output == "0\nbox\n2\n", "stderr: \(result.error)")
+        }
+    }
+
+    @Test func namespacesWithoutAUserNamespaceAreRefusedWithAHint() throws {
+        let result = try CommandRunner.run("/usr/bin/setpriv", [
+            "--reuid=65534", "--regid=65534", "--clear-groups", "--", CommandRunner.gantryPath, "exec", "--pid", "--", "true",
+        ])
+        #expect(result.status == 125)
+        #expect(result.error.contains("EPERM"))
+        #expect(result.error.contains("add --user"))
+    }
+}
