@@ -23,11 +23,14 @@ let package = Package(
         .target(name: "CGantry"),
         // Namespaces, mounts, pivot_root/chroot, PTYs, spawn and enter.
         .target(name: "Isolation", dependencies: ["CGantry"], swiftSettings: strictSettings),
+        // rtnetlink in Swift: links, veth pairs, bridges, addresses, routes, netns, ICMP echo.
+        .target(name: "Netlink", dependencies: ["CGantry"], swiftSettings: strictSettings),
         // The command line: argument parsing only.
         .executableTarget(
             name: "gantry",
             dependencies: [
                 "Isolation",
+                "Netlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -36,6 +39,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Isolation", "CGantry"], path: "Tests/TestSupport",
                 swiftSettings: strictSettings),
         .testTarget(name: "IsolationTests", dependencies: ["Isolation", "TestSupport"],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Isolation", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "GantryTests", dependencies: ["TestSupport"],
                     swiftSettings: strictSettings),

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -27,4 +28,12 @@ int gantry_open_pty(char *name, size_t size) {
 
 int gantry_become_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int gantry_setns(int fd, int nstype) {
+    return setns(fd, nstype);
+}
+
+int gantry_unshare(int flags) {
+    return unshare(flags);
 }

@@ -11,8 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-// Not in Swift's Glibc module; re-exported so Swift can wait on signals with a signalfd.
+// Not in Swift's Glibc module; re-exported so Swift can wait on signals with a signalfd and
+// address the kernel's netlink socket (struct sockaddr_nl).
 #include <sys/signalfd.h>
+#include <linux/netlink.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -162,6 +164,11 @@ int gantry_open_pty(char *name, size_t size);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans below the caller are reparented to it instead
 /// of to pid 1, so it can see and reap what a sandbox left behind. (prctl is variadic.)
 int gantry_become_subreaper(void);
+
+/// setns(2) and unshare(2), which glibc declares only under _GNU_SOURCE. For threads that
+/// switch network namespace; the spawn path calls them in C.
+int gantry_setns(int fd, int nstype);
+int gantry_unshare(int flags);
 
 /// "EINVAL" for EINVAL: what the error message shows (strerrorname_np, or NULL).
 const char *gantry_errno_name(int error);

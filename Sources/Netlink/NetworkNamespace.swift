@@ -1,0 +1,152 @@
+internal import CGantry
+internal import Glibc
+
+/// A network namespace held open by a file descriptor (it lives as long as the descriptor or
+/// any process in it), plus the `ip netns` conventions for named ones.
+///
+/// Switching network namespace is per thread (setns(2) with CLONE_NEWNET), so Gantry does it
+/// only on short-lived threads of its own and never on a caller's thread: a socket opened
+/// there stays in that namespace wherever it is used afterwards.
+public final class NetworkNamespace: Sendable {
+    /// An open `nsfs` file for the namespace.
+    public let fd: Int32
+
+    /// A path that opens this namespace from any thread of this process.
+    public var path: String { "/proc/self/fd/\(fd)" }
+
+    private init(fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
+
+    /// A fresh, empty network namespace (only `lo`, down) that disappears when this object
+    /// and every socket and process in it are gone: the throwaway host a test needs.
+    public static func create() throws(NetlinkError) -> NetworkNamespace {
+        let fd = try onThread { () throws(NetlinkError) -> Int32 in
+            guard gantry_unshare(cloneNewNet) == 0 else { throw .system(call: "unshare(CLONE_NEWNET)", errno: errno) }
+            let fd = Glibc.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw .system(call: "open(/proc/thread-self/ns/net)", errno: errno) }
+            return fd
+        }
+        return NetworkNamespace(fd: fd)
+    }
+
+    /// Opens an existing namespace: `/proc/PID/ns/net`, `/run/netns/NAME`, or another fd path.
+    public static func open(_ path: String) throws(NetlinkError) -> NetworkNamespace {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(call: "open(\(path))", errno: errno) }
+        return NetworkNamespace(fd: fd)
+    }
+
+    // MARK: Named namespaces, as `ip netns` keeps them
+
+    /// Where `ip netns add NAME` bind-mounts a namespace so it outlives every process in it.
+    public static let namedDirectory = "/run/netns"
+
+    /// The names of the named network namespaces in `directory` (`ip netns list`), sorted.
+    public static func names(in directory: String = namedDirectory) -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Opens the named namespace a learner made with `ip netns add NAME`.
+    public static func named(_ name: String, in directory: String = namedDirectory) throws(NetlinkError) -> NetworkNamespace {
+        try validate(name: name)
+        return try open(directory + "/" + name)
+    }
+
+    /// Gives this namespace a name, the way `ip netns add` does: an empty file in `directory`
+    /// with the namespace bind-mounted onto it. Unlike `ip`, the directory is not made a
+    /// shared mount: a lab keeps its /run/netns inside its own mount namespace.
+    public func addName(_ name: String, in directory: String = namedDirectory) throws(NetlinkError) {
+        try Self.validate(name: name)
+        mkdir(directory, 0o755)
+        let target = directory + "/" + name
+        let file = Glibc.open(target, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)
+        guard file >= 0 else {
+            throw errno == EEXIST
+                ? .invalidArgument("a network namespace named '\(name)' already exists in \(directory)")
+                : .system(call: "create \(target)", errno: errno)
+        }
+        close(file)
+        guard mount(path, target, nil, UInt(MS_BIND), nil) == 0 else {
+            let error = errno
+            unlink(target)
+            throw .system(call: "mount(\(path) on \(target), MS_BIND)", errno: error)
+        }
+    }
+
+    /// Removes a name (`ip netns delete`); the namespace itself ends with its last user.
+    public static func removeName(_ name: String, in directory: String = namedDirectory) throws(NetlinkError) {
+        try validate(name: name)
+        let target = directory + "/" + name
+        guard umount2(target, Int32(MNT_DETACH)) == 0 || errno == EINVAL else {
+            throw .system(call: "umount2(\(target))", errno: errno)
+        }
+        guard unlink(target) == 0 else { throw .system(call: "unlink(\(target))", errno: errno) }
+    }
+
+    private static func validate(name: String) throws(NetlinkError) {
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw .invalidArgument("'\(name)' is not a network namespace name (no '/', not empty)")
+        }
+    }
+
+    // MARK: Threads
+
+    static let cloneNewNet: Int32 = 0x4000_0000  // CLONE_NEWNET
+
+    /// Runs `body` on a new thread that has first joined the namespace at `path`.
+    static func inNamespace<T>(at path: String, _ body: @escaping () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
+        let namespace = try open(path)
+        return try onThread { () throws(NetlinkError) -> T in
+            guard gantry_setns(namespace.fd, cloneNewNet) == 0 else { throw .system(call: "setns(\(path), CLONE_NEWNET)", errno: errno) }
+            return try body()
+        }
+    }
+
+    /// Runs `body` on a fresh pthread and waits for it. The thread ends right after, so
+    /// whatever namespace it switched to goes with it.
+    static func onThread<T>(_ body: @escaping () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
+        let result = ResultBox<T>()
+        try runOnNewThread(ThreadTask {
+            do throws(NetlinkError) { result.value = .success(try body()) } catch { result.value = .failure(error) }
+        })
+        return try result.value!.get()
+    }
+
+    /// The non-generic half: the C start routine cannot be generic.
+    private static func runOnNewThread(_ task: ThreadTask) throws(NetlinkError) {
+        let context = Unmanaged.passRetained(task).toOpaque()
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { context in
+            Unmanaged<ThreadTask>.fromOpaque(context!).takeRetainedValue().work()
+            return nil
+        }, context)
+        guard created == 0 else {
+            Unmanaged<ThreadTask>.fromOpaque(context).release()
+            throw .system(call: "pthread_create", errno: created)
+        }
+        pthread_join(thread, nil)
+    }
+}
+
+/// Work handed to a pthread.
+private final class ThreadTask: @unchecked Sendable {
+    // @unchecked: the closure runs on exactly one thread while its creator waits in
+    // pthread_join.
+    let work: () -> Void
+    init(_ work: @escaping () -> Void) { self.work = work }
+}
+
+/// A result written by the worker thread, read after pthread_join.
+private final class ResultBox<T>: @unchecked Sendable {
+    // @unchecked: written only by the worker thread, read only after pthread_join, which
+    // orders the two.
+    var value: Result<T, NetlinkError>?
+}
