@@ -13,6 +13,8 @@ public struct IsolationError: Error, Sendable, CustomStringConvertible {
         case loopback = "bring up lo", terminal = "open terminal", chdir
         case noNewPrivileges = "no_new_privs", initFork = "fork init", setsid, exec
         case openNamespace = "open namespace", wait
+        /// The caller's `prepare` step (a veth, a cgroup) failed; `detail` says how.
+        case prepare
 
         /// The C name of the call, as the message shows it.
         var call: String {
@@ -62,7 +64,7 @@ public struct IsolationError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        if stage == .specification { return detail ?? "invalid sandbox specification" }
+        if stage == .specification || stage == .prepare { return detail ?? "invalid sandbox specification" }
         var text = stage.call + (subject.map { "(\($0))" } ?? "") + ": " + errnoName
         text += " (" + String(cString: strerror(errno)) + ")"
         if let hint { text += " — " + hint }

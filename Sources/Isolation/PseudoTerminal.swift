@@ -13,11 +13,12 @@ final class PseudoTerminal {
         var name = [CChar](repeating: 0, count: 128)
         let primary = gantry_open_pty(&name, name.count)
         guard primary >= 0 else { throw IsolationError(stage: .terminal, errno: errno, subject: "/dev/ptmx") }
-        let replica = open(String(cString: name), O_RDWR | O_NOCTTY | O_CLOEXEC)
+        let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let replica = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard replica >= 0 else {
             let error = errno
             close(primary)
-            throw IsolationError(stage: .terminal, errno: error, subject: String(cString: name))
+            throw IsolationError(stage: .terminal, errno: error, subject: path)
         }
         var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(replica, UInt(TIOCSWINSZ), &size)

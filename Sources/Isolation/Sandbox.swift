@@ -6,7 +6,12 @@ internal import Glibc
 public enum Sandbox {
     /// Creates the namespaces, sets up the filesystem and execs the command.
     /// Returns once the command runs; a failure on the way throws with the failing step.
-    public static func spawn(_ spec: SandboxSpec, io: StandardIO = .inherit) throws(IsolationError) -> SandboxProcess {
+    ///
+    /// `prepare` runs in the parent after the child exists (its namespaces made, its ids
+    /// mapped) and before it goes on: the moment to give it a veth or a cgroup, so the command
+    /// never sees itself without them. If it throws, the child is killed and nothing runs.
+    public static func spawn(_ spec: SandboxSpec, io: StandardIO = .inherit,
+                             prepare: ((_ pid: Int32) throws -> Void)? = nil) throws(IsolationError) -> SandboxProcess {
         let recipe: Recipe
         do { recipe = try Recipe(spec) } catch { throw IsolationError(error) }
         var terminalMode = TerminalMode.none
@@ -14,7 +19,7 @@ public enum Sandbox {
             terminalMode = spec.hasPrivateDevpts ? .inside(rows: rows, columns: columns)
                 : .given(try PseudoTerminal(rows: rows, columns: columns))
         }
-        return try launch(recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminalMode)
+        return try launch(recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminalMode, prepare: prepare)
     }
 
     /// Runs a command inside the namespaces of `target` (nsenter's job): the given namespaces
@@ -33,7 +38,7 @@ public enum Sandbox {
         if case .terminal(let rows, let columns) = io {
             terminalMode = .given(try PseudoTerminal(rows: rows, columns: columns))
         }
-        return try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode)
+        return try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode, prepare: nil)
     }
 
     enum TerminalMode {
@@ -43,7 +48,8 @@ public enum Sandbox {
     }
 
     private static func launch(_ recipe: Recipe, joins: [EnterTarget.Join], mapping: UserMapping?,
-                               io: StandardIO, terminal: TerminalMode) throws(IsolationError) -> SandboxProcess {
+                               io: StandardIO, terminal: TerminalMode,
+                               prepare: ((Int32) throws -> Void)?) throws(IsolationError) -> SandboxProcess {
         let arena = CArena()
         var raw = recipe.cRecipe(in: arena)
         let cJoins = arena.array(of: gantry_join.self, count: joins.count)
@@ -73,14 +79,17 @@ public enum Sandbox {
         guard gantry_clone(&raw, &child, &failure) == 0 else {
             throw error(from: failure, recipe: recipe, joins: joins)
         }
-        if let mapping {
+        do throws(IsolationError) {
+            if let mapping { try writeMapping(mapping, pid: child.pid) }
             do {
-                try writeMapping(mapping, pid: child.pid)
+                try prepare?(child.pid)
             } catch {
-                gantry_abandon(&child)
-                reap(child)
-                throw error
+                throw IsolationError(stage: .prepare, errno: 0, detail: "\(error)")
             }
+        } catch {
+            gantry_abandon(&child)
+            reap(child)
+            throw error
         }
         var master: Int32 = -1
         guard gantry_release(&child, &master, &failure) == 0 else {

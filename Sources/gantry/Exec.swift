@@ -1,5 +1,6 @@
 import ArgumentParser
 import Isolation
+import Netlink
 internal import Glibc
 
 /// `gantry exec`: one command in fresh namespaces, the way `unshare` and `bwrap` do it.
@@ -58,6 +59,10 @@ struct Exec: ParsableCommand {
     var env: [String] = []
     @Option(help: ArgumentHelp("Working directory inside.", valueName: "dir"))
     var cwd: String?
+    @Option(help: ArgumentHelp(
+        "A veth pair: HOSTIF on this side (with an address if given), SANDBOXIF inside (needs --net); both up, gone when the sandbox exits.",
+        valueName: "hostif[=addr/prefix]:sandboxif=addr/prefix"))
+    var veth: [String] = []
     @Flag(name: .customLong("no-init"), help: "With --pid, make the command itself pid 1.")
     var noInit = false
     @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs: setuid binaries gain nothing.")
@@ -80,6 +85,10 @@ struct Exec: ParsableCommand {
         } catch let error as SpecError {
             throw ValidationError(error.description)
         }
+        let pairs = try vethPairs()
+        if !pairs.isEmpty && !(net || all) {
+            throw ValidationError("--veth puts one end inside the sandbox's own network namespace: add --net (or --all)")
+        }
     }
 
     func run() throws {
@@ -89,7 +98,9 @@ struct Exec: ParsableCommand {
         do {
             foreground = try Foreground()
             let size = Foreground.terminalSize()
-            process = try Sandbox.spawn(spec, io: tty ? .terminal(rows: size.rows, columns: size.columns) : .inherit)
+            let pairs = try vethPairs()
+            process = try Sandbox.spawn(spec, io: tty ? .terminal(rows: size.rows, columns: size.columns) : .inherit,
+                                        prepare: pairs.isEmpty ? nil : { pid in try VethPair.connect(pairs, toSandbox: pid) })
         } catch {
             printError("gantry exec: " + message(for: error))
             throw ExitCode(exitCode(for: error))
@@ -156,6 +167,14 @@ struct Exec: ParsableCommand {
             noNewPrivileges: noNewPrivs,
             useInit: !noInit,
             loopbackUp: all && namespaces.contains(.net))
+    }
+
+    func vethPairs() throws -> [VethPair] {
+        try veth.map { entry in
+            do { return try VethPair(parsing: entry) } catch {
+                throw ValidationError("--veth '\(entry)': \(error)")
+            }
+        }
     }
 
     static func parseBind(_ entry: String) throws -> Mount {

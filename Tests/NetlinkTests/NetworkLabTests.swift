@@ -61,6 +61,15 @@ import TestSupport
         }
     }
 
+    @Test func icmpv6EchoWorksToo() throws {
+        try expectHostUnchanged {
+            let namespace = try NetworkNamespace.create()
+            try RouteSocket(namespaceAt: namespace.path).setLink("lo", up: true)
+            let result = try Ping.echo(#require(IPAddress("::1")), count: 2, inNamespaceAt: namespace.path)
+            #expect(result.replies.map(\.sequence) == [1, 2], "\(result)")
+        }
+    }
+
     @Test func aBridgeJoinsTwoNamespaces() throws {
         try expectHostUnchanged {
             // docker0 in miniature: a bridge in one namespace, a veth to each container.
@@ -102,6 +111,8 @@ import TestSupport
             try socket.addRoute(to: nil, via: #require(IPAddress("172.16.2.1")), device: "c0")
             try socket.deleteAddress(InterfaceAddress(parsing: "172.16.2.1/24"), from: "c0")
             #expect(try socket.addresses(on: "c0").filter { $0.address.address.bitWidth == 32 }.isEmpty)
+            try socket.addAddress(InterfaceAddress(parsing: "fd00:16::1/64"), to: "c0")
+            #expect(try socket.addresses(on: "c0").map(\.address.description).contains("fd00:16::1/64"))
             try socket.deleteLink("c0")
             #expect(try socket.links().map(\.name) == ["lo"], "deleting one end of a veth deletes both")
         }
