@@ -25,12 +25,18 @@ let package = Package(
         .target(name: "Isolation", dependencies: ["CGantry"], swiftSettings: strictSettings),
         // rtnetlink in Swift: links, veth pairs, bridges, addresses, routes, netns, ICMP echo.
         .target(name: "Netlink", dependencies: ["CGantry"], swiftSettings: strictSettings),
+        // cgroup v1 and v2 behind one resource model: layout, limits, groups, stats, removal.
+        .target(name: "Cgroups", dependencies: ["CGantry"], swiftSettings: strictSettings),
+        // The teardown ledger: side effects recorded before they are made, for `gantry cleanup`.
+        .target(name: "Ledger", dependencies: ["CGantry"], swiftSettings: strictSettings),
         // The command line: argument parsing only.
         .executableTarget(
             name: "gantry",
             dependencies: [
                 "Isolation",
                 "Netlink",
+                "Cgroups",
+                "Ledger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -41,6 +47,8 @@ let package = Package(
         .testTarget(name: "IsolationTests", dependencies: ["Isolation", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Isolation", "TestSupport"],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Isolation", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "GantryTests", dependencies: ["TestSupport"],
                     swiftSettings: strictSettings),

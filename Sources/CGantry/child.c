@@ -336,6 +336,7 @@ void gantry_child_main(const gantry_recipe *recipe, int fd) {
     }
 
     join_namespaces(recipe);
+    if (recipe->late_namespaces && unshare(recipe->late_namespaces) < 0) fail(GANTRY_STAGE_UNSHARE_LATE, -1);
 
     int sources[3] = {recipe->stdin_fd, recipe->stdout_fd, recipe->stderr_fd};
     install_stdio(sources);

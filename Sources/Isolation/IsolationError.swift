@@ -7,6 +7,7 @@ internal import Glibc
 public struct IsolationError: Error, Sendable, CustomStringConvertible {
     public enum Stage: String, Sendable {
         case specification, socketpair, clone, writeIDMap = "write id map", release
+        case unshareLate = "unshare"
         case setns, stdio, makeRslave = "make / rslave", mount, bind, bindReadOnly = "remount read-only"
         case mkdir, symlink, mountpoint = "create mount point", pivotRoot = "pivot_root"
         case detachOldRoot = "detach old root", chroot, hostname = "sethostname"

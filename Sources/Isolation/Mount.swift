@@ -19,12 +19,18 @@ public enum Mount: Codable, Sendable, Hashable {
     case minimalDev(at: String)
     /// A directory created (with parents) at `at`.
     case directory(at: String, mode: UInt32 = 0o755)
+    /// A symbolic link at `at` pointing to `to`.
+    case symlink(to: String, at: String)
+    /// Any other filesystem (nosuid, nodev, noexec): `cgroup2`, `cgroup` with its controller
+    /// options, `mqueue`…
+    case filesystem(type: String, source: String, at: String, options: String? = nil)
 
     /// Where it lands, in the sandbox's view.
     public var target: String {
         switch self {
         case .proc(let at), .sysfs(let at, _), .tmpfs(let at, _, _), .bind(_, let at, _, _),
-             .overlay(_, _, _, let at), .devpts(let at), .minimalDev(let at), .directory(let at, _):
+             .overlay(_, _, _, let at), .devpts(let at), .minimalDev(let at), .directory(let at, _),
+             .symlink(_, let at), .filesystem(_, _, let at, _):
             at
         }
     }

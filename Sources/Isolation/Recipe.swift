@@ -31,7 +31,11 @@ public struct Recipe: Sendable, Equatable {
         }
     }
 
+    /// Made at clone time.
     public var namespaces: Namespaces
+    /// Made by the child after the parent released it: the cgroup namespace, which must be
+    /// rooted at the group the parent put the child in (DESIGN rule 3).
+    public var lateNamespaces: Namespaces
     public var makeRslave: Bool
     public var steps: [Step]
     public var root: RootChange?
@@ -76,7 +80,8 @@ extension Recipe {
             steps += Self.steps(for: mount, at: host(mount.target))
         }
 
-        self.namespaces = spec.namespaces
+        self.namespaces = spec.namespaces.subtracting(.cgroup)
+        self.lateNamespaces = spec.namespaces.intersection(.cgroup)
         self.makeRslave = spec.namespaces.contains(.mount)
         self.steps = steps
         self.root = spec.root
@@ -114,6 +119,11 @@ extension Recipe {
                          data: "newinstance,ptmxmode=0666,mode=620", flags: [.noSUID, .noExec])]
         case .directory(_, let mode):
             return [Step(kind: .mkdir, target: target, mode: mode)]
+        case .symlink(let destination, _):
+            return [Step(kind: .symlink, source: destination, target: target)]
+        case .filesystem(let type, let source, _, let options):
+            return [Step(kind: .mount, source: source, target: target, fstype: type, data: options,
+                         flags: [.noSUID, .noDev, .noExec])]
         case .minimalDev:
             var steps = [Step(kind: .mount, source: "tmpfs", target: target, fstype: "tmpfs",
                               data: "mode=0755", flags: [.noSUID, .strictATime])]

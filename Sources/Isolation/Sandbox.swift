@@ -10,7 +10,8 @@ public enum Sandbox {
     /// `prepare` runs in the parent after the child exists (its namespaces made, its ids
     /// mapped) and before it goes on: the moment to give it a veth or a cgroup, so the command
     /// never sees itself without them. If it throws, the child is killed and nothing runs.
-    public static func spawn(_ spec: SandboxSpec, io: StandardIO = .inherit,
+    /// `cgroup` is a cgroup v2 directory descriptor to be born in (clone3 CLONE_INTO_CGROUP).
+    public static func spawn(_ spec: SandboxSpec, io: StandardIO = .inherit, cgroup: Int32? = nil,
                              prepare: ((_ pid: Int32) throws -> Void)? = nil) throws(IsolationError) -> SandboxProcess {
         let recipe: Recipe
         do { recipe = try Recipe(spec) } catch { throw IsolationError(error) }
@@ -19,7 +20,8 @@ public enum Sandbox {
             terminalMode = spec.hasPrivateDevpts ? .inside(rows: rows, columns: columns)
                 : .given(try PseudoTerminal(rows: rows, columns: columns))
         }
-        return try launch(recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminalMode, prepare: prepare)
+        return try launch(recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminalMode,
+                          cgroup: cgroup, prepare: prepare)
     }
 
     /// Runs a command inside the namespaces of `target` (nsenter's job): the given namespaces
@@ -38,7 +40,7 @@ public enum Sandbox {
         if case .terminal(let rows, let columns) = io {
             terminalMode = .given(try PseudoTerminal(rows: rows, columns: columns))
         }
-        return try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode, prepare: nil)
+        return try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode, cgroup: nil, prepare: nil)
     }
 
     enum TerminalMode {
@@ -48,10 +50,11 @@ public enum Sandbox {
     }
 
     private static func launch(_ recipe: Recipe, joins: [EnterTarget.Join], mapping: UserMapping?,
-                               io: StandardIO, terminal: TerminalMode,
+                               io: StandardIO, terminal: TerminalMode, cgroup: Int32?,
                                prepare: ((Int32) throws -> Void)?) throws(IsolationError) -> SandboxProcess {
         let arena = CArena()
         var raw = recipe.cRecipe(in: arena)
+        raw.cgroup_fd = cgroup ?? -1
         let cJoins = arena.array(of: gantry_join.self, count: joins.count)
         for (index, join) in joins.enumerated() {
             cJoins[index] = gantry_join(fd: join.fd, nstype: join.namespace.rawValue)
@@ -77,7 +80,7 @@ public enum Sandbox {
         var child = gantry_child()
         var failure = gantry_failure()
         guard gantry_clone(&raw, &child, &failure) == 0 else {
-            throw error(from: failure, recipe: recipe, joins: joins)
+            throw error(from: failure, recipe: recipe, joins: joins, cgroupGiven: cgroup != nil)
         }
         do throws(IsolationError) {
             if let mapping { try writeMapping(mapping, pid: child.pid) }
@@ -130,15 +133,20 @@ public enum Sandbox {
         if child.pidfd >= 0 { close(child.pidfd) }
     }
 
-    private static func error(from failure: gantry_failure, recipe: Recipe, joins: [EnterTarget.Join]) -> IsolationError {
+    private static func error(from failure: gantry_failure, recipe: Recipe, joins: [EnterTarget.Join],
+                              cgroupGiven: Bool = false) -> IsolationError {
         let stage: IsolationError.Stage
         var subject: String?
         let index = Int(failure.index)
         let step = recipe.steps.indices.contains(index) ? recipe.steps[index] : nil
         switch gantry_stage(UInt32(failure.stage)) {
         case GANTRY_STAGE_SOCKETPAIR: stage = .socketpair
-        case GANTRY_STAGE_CLONE: stage = .clone; subject = recipe.namespaces.members.compactMap(\.procName).joined(separator: ",")
+        case GANTRY_STAGE_CLONE:
+            stage = .clone
+            subject = recipe.namespaces.members.compactMap(\.procName).joined(separator: ",")
+            if cgroupGiven { subject! += (subject!.isEmpty ? "" : ", ") + "into cgroup" }
         case GANTRY_STAGE_RELEASE: stage = .release
+        case GANTRY_STAGE_UNSHARE_LATE: stage = .unshareLate; subject = "cgroup"
         case GANTRY_STAGE_SETNS:
             stage = .setns
             subject = joins.indices.contains(index) ? joins[index].path : nil
@@ -184,6 +192,7 @@ extension Recipe {
     func cRecipe(in arena: CArena) -> gantry_recipe {
         var raw = gantry_recipe()
         raw.namespaces = namespaces.rawValue
+        raw.late_namespaces = lateNamespaces.rawValue
         raw.argv = arena.stringArray(argv)
         raw.envp = arena.stringArray(environment)
         raw.search_path = arena.string(searchPath)

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Cgroups
 import Isolation
+import Ledger
 import Netlink
 internal import Glibc
 
@@ -63,6 +65,18 @@ struct Exec: ParsableCommand {
         "A veth pair: HOSTIF on this side (with an address if given), SANDBOXIF inside (needs --net); both up, gone when the sandbox exits.",
         valueName: "hostif[=addr/prefix]:sandboxif=addr/prefix"))
     var veth: [String] = []
+    @Option(help: ArgumentHelp("Limit CPU to this many CPUs' worth of time (0.5 = half of one).", valueName: "n"))
+    var cpus: Double?
+    @Option(name: .customLong("cpu-quota"), help: ArgumentHelp(
+        "Limit CPU to QUOTA µs every PERIOD µs (default period 100000), as cpu.cfs_quota_us / cpu.max.",
+        valueName: "quota[/period]"))
+    var cpuQuota: String?
+    @Option(name: .customLong("cpu-weight"), help: ArgumentHelp("Relative CPU weight, 1-10000 (default 100; v1 shares = weight×1024/100).", valueName: "n"))
+    var cpuWeight: UInt64?
+    @Option(help: ArgumentHelp("Limit memory (e.g. 64M, 1G); beyond it the kernel OOM-kills inside.", valueName: "size"))
+    var memory: String?
+    @Option(help: ArgumentHelp("Limit the number of tasks (processes and threads).", valueName: "n"))
+    var pids: Int64?
     @Flag(name: .customLong("no-init"), help: "With --pid, make the command itself pid 1.")
     var noInit = false
     @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs: setuid binaries gain nothing.")
@@ -85,6 +99,7 @@ struct Exec: ParsableCommand {
         } catch let error as SpecError {
             throw ValidationError(error.description)
         }
+        _ = try resourceLimits()
         let pairs = try vethPairs()
         if !pairs.isEmpty && !(net || all) {
             throw ValidationError("--veth puts one end inside the sandbox's own network namespace: add --net (or --all)")
@@ -92,19 +107,34 @@ struct Exec: ParsableCommand {
     }
 
     func run() throws {
-        let spec = try makeSpec()
+        var spec = try makeSpec()
+        let limits = try resourceLimits()
+        var resources: ExecResources?
         let foreground: Foreground
         let process: SandboxProcess
         do {
+            if !limits.isEmpty {
+                resources = try ExecResources(limits: limits)
+                // In its own cgroup namespace the sandbox sees its group as all of /sys/fs/cgroup.
+                if spec.namespaces.isSuperset(of: [.cgroup, .mount]) { spec.mounts += resources!.viewMounts() }
+            }
             foreground = try Foreground()
             let size = Foreground.terminalSize()
             let pairs = try vethPairs()
-            process = try Sandbox.spawn(spec, io: tty ? .terminal(rows: size.rows, columns: size.columns) : .inherit,
-                                        prepare: pairs.isEmpty ? nil : { pid in try VethPair.connect(pairs, toSandbox: pid) })
+            let cgroupDirectory = resources?.group.directoryDescriptor()
+            defer { if let cgroupDirectory { close(cgroupDirectory) } }
+            process = try Sandbox.spawn(
+                spec, io: tty ? .terminal(rows: size.rows, columns: size.columns) : .inherit, cgroup: cgroupDirectory,
+                prepare: { pid in
+                    if cgroupDirectory == nil, let resources { try resources.group.add(pid) }
+                    if !pairs.isEmpty { try VethPair.connect(pairs, toSandbox: pid) }
+                })
         } catch {
+            resources?.release()
             printError("gantry exec: " + message(for: error))
             throw ExitCode(exitCode(for: error))
         }
+        defer { resources?.release() }
         do {
             let status = try foreground.wait(for: process)
             throw ExitCode(status.shellCode)
@@ -112,6 +142,39 @@ struct Exec: ParsableCommand {
             printError("gantry exec: \(error)")
             throw ExitCode(125)
         }
+    }
+
+    /// The limits the flags ask for; empty when none.
+    func resourceLimits() throws -> ResourceLimits {
+        var limits = ResourceLimits()
+        if cpus != nil && cpuQuota != nil { throw ValidationError("--cpus and --cpu-quota both set the CPU limit; choose one") }
+        if let cpus {
+            guard cpus > 0, cpus <= 1024 else { throw ValidationError("--cpus \(cpus): give a positive number of CPUs, like 0.5") }
+            limits.cpu = .cpus(cpus)
+        }
+        if let cpuQuota {
+            let parts = cpuQuota.split(separator: "/").map { UInt64($0) }
+            guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && $0! > 0 }) else {
+                throw ValidationError("--cpu-quota '\(cpuQuota)': expected QUOTA or QUOTA/PERIOD in microseconds, like 50000/100000")
+            }
+            let period = parts.count == 2 ? parts[1]! : 100_000
+            guard (1000...1_000_000).contains(period) else {
+                throw ValidationError("--cpu-quota '\(cpuQuota)': the period must be 1000 to 1000000 µs")
+            }
+            limits.cpu = .init(quota: Int64(parts[0]!), period: period)
+        }
+        if let cpuWeight {
+            guard (1...10_000).contains(cpuWeight) else { throw ValidationError("--cpu-weight \(cpuWeight): give 1 to 10000 (100 is the default)") }
+            limits.cpuWeight = cpuWeight
+        }
+        if let memory {
+            guard let bytes = ResourceLimits.parseBytes(memory), bytes != 0 else {
+                throw ValidationError("--memory '\(memory)': expected a size like 64M, 512k, 1G or max")
+            }
+            limits.memoryMax = bytes
+        }
+        if let pids { limits.pidsMax = pids }
+        return limits
     }
 
     /// Translates the flags into the engine's spec; the spec's own validation reports the

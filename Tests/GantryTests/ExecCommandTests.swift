@@ -26,6 +26,12 @@ import TestSupport
         (["exec", "--mount", "--bind", "/tmp:relative", "--", "true"], "must be an absolute path inside"),
         (["exec", "--pid"], "no command to run"),
         (["exec", "--veth", "veth0:eth0=172.16.0.2/24", "--", "true"], "add --net (or --all)"),
+        (["exec", "--cpus", "0", "--", "true"], "give a positive number of CPUs"),
+        (["exec", "--cpus", "0.5", "--cpu-quota", "50000", "--", "true"], "choose one"),
+        (["exec", "--cpu-quota", "half", "--", "true"], "expected QUOTA or QUOTA/PERIOD"),
+        (["exec", "--cpu-quota", "50000/10", "--", "true"], "the period must be 1000 to 1000000"),
+        (["exec", "--cpu-weight", "0", "--", "true"], "give 1 to 10000"),
+        (["exec", "--memory", "lots", "--", "true"], "expected a size like 64M"),
         (["exec", "--net", "--veth", "veth0:eth0", "--", "true"], "the sandbox side needs an address"),
         (["exec", "--net", "--veth", "veth0:eth0=172.16.0.2/33", "--", "true"], "not a prefix length from 0 to 32"),
     ])
@@ -128,6 +134,51 @@ import TestSupport
             #expect(result.output == "status 125\n1\n", "only lo is left on the outer side")
             #expect(result.error.contains("create veth pair lo <-> eth0: EEXIST"))
         }
+    }
+
+    @Test func memoryLimitOOMKillsAndTheGroupIsGoneAfter() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--all", "--memory", "32M", "--", "/bin/sh", "-c", "head -c 64M /dev/zero | tail"])
+            #expect(result.status == 137, "stderr: \(result.error)")
+        }
+    }
+
+    @Test func theSandboxSeesItsGroupAsTheWholeCgroupTree() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--all", "--pids", "64", "--", "/bin/sh", "-c",
+                                                   "cut -d: -f3 /proc/self/cgroup | sort -u; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max"])
+            #expect(result.output == "/\n64\n", "stderr: \(result.error)")
+        }
+    }
+
+    @Test func theCourseCgroupCommandsWorkInside() throws {
+        try expectHostUnchanged {
+            // The notes' lab: cgcreate, cgset, cgclassify on a busy loop, then the kernel's
+            // throttling counters say it was held back.
+            let script = """
+                cgcreate -g cpu:limit_cpu_50 && cgset -r cpu.cfs_quota_us=50000 limit_cpu_50 || exit 9
+                (while :; do :; done) & loop=$!
+                cgclassify -g cpu:limit_cpu_50 $loop
+                cat /sys/fs/cgroup/cpu/limit_cpu_50/cpu.cfs_quota_us
+                sleep 0.5
+                awk '$1 == "nr_throttled" { print ($2 > 0) ? "throttled" : "not throttled" }' /sys/fs/cgroup/cpu/limit_cpu_50/cpu.stat 2>/dev/null \
+                  || awk '$1 == "nr_throttled" { print ($2 > 0) ? "throttled" : "not throttled" }' /sys/fs/cgroup/limit_cpu_50/cpu.stat
+                kill $loop
+                """
+            let result = try CommandRunner.gantry(["exec", "--all", "--cpus", "1", "--", "/bin/sh", "-c", script])
+            #expect(result.output == "50000\nthrottled\n", "stderr: \(result.error)")
+        }
+    }
+
+    @Test func theCgroupIsInTheLedgerWhileTheSandboxRuns() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["exec", "--pids", "10", "--", "/bin/sh", "-c", "cat /run/gantry/exec-$PPID.ledger"])
+            let lines = result.output.split(separator: "\n")
+            #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("cgroup\t/sys/fs/cgroup/") && $0.hasSuffix("/gantry/exec-\(lines.count > 0 ? String($0.split(separator: "-").last!) : "")") },
+                    "got: \(result.output)")
+        }
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: "/run/gantry")).contains { $0.hasPrefix("exec-") },
+                "a clean exit removes the ledger")
     }
 
     @Test func sigtermToGantryReachesTheCommand() throws {

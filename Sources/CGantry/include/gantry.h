@@ -75,6 +75,9 @@ typedef struct {
 /// returns; Swift owns the memory.
 typedef struct {
     int namespaces;                   // CLONE_NEW* flags for clone
+    int late_namespaces;              // CLONE_NEW* flags to unshare once released: a cgroup
+                                      // namespace is rooted where the child is at that moment,
+                                      // so it is made only after the parent placed the child
     const gantry_join *joins;         // setns targets, already in the order to join them
     size_t join_count;
 
@@ -109,6 +112,7 @@ typedef enum {
     GANTRY_STAGE_CLONE,
     GANTRY_STAGE_RELEASE,          // the parent could not talk to the child
     GANTRY_STAGE_SETNS,            // index = join index
+    GANTRY_STAGE_UNSHARE_LATE,
     GANTRY_STAGE_STDIO,
     GANTRY_STAGE_MAKE_RSLAVE,
     GANTRY_STAGE_MOUNT,            // index = op index

@@ -1,0 +1,86 @@
+/// One cgroup version's way of doing the same five things. Paths given to a driver are
+/// relative to the hierarchy roots (`gantry/exec-1234`), never absolute.
+public protocol CgroupDriver: Sendable {
+    var layout: CgroupLayout { get }
+    var fileSystem: any CgroupFileSystem { get }
+    /// The absolute directories that make up the group, one per hierarchy managed.
+    func directories(of path: String) -> [String]
+    /// Creates the group (and missing ancestors), with the controllers it will need.
+    func create(_ path: String, controllers: Set<String>) throws(CgroupError)
+    func apply(_ limits: ResourceLimits, to path: String) throws(CgroupError)
+    func addProcess(_ pid: Int32, to path: String) throws(CgroupError)
+    func stats(of path: String) throws(CgroupError) -> CgroupStats
+    /// Kills everything in the group and its descendants, then removes them, deepest first.
+    func remove(_ path: String) throws(CgroupError)
+}
+
+extension CgroupDriver {
+    /// Every process in the group itself (not its children), from the first hierarchy.
+    public func processes(in path: String) throws(CgroupError) -> [Int32] {
+        guard let directory = directories(of: path).first else { return [] }
+        return try pids(at: directory)
+    }
+
+    func pids(at directory: String) throws(CgroupError) -> [Int32] {
+        try fileSystem.read(directory + "/cgroup.procs").split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
+    }
+
+    /// The directory and all below it, deepest first: the order rmdir needs.
+    func subtree(_ directory: String) -> [String] {
+        var result: [String] = []
+        for child in fileSystem.subdirectories(directory) {
+            result += subtree(directory + "/" + child)
+        }
+        result.append(directory)
+        return result
+    }
+
+    /// rmdir each directory, deepest first, retrying EBUSY (a killed task is still being
+    /// reaped) a bounded number of times.
+    func removeDirectories(_ directories: [String], attempts: Int = 60) throws(CgroupError) {
+        for directory in directories where fileSystem.exists(directory) {
+            var attempt = 0
+            while true {
+                do throws(CgroupError) {
+                    try fileSystem.removeDirectory(directory)
+                    break
+                } catch {
+                    attempt += 1
+                    guard error.errno == 16 /* EBUSY */, attempt < attempts else {
+                        let left = (try? pids(at: directory)) ?? []
+                        throw .stillBusy(path: directory, detail: "\(error)" + (left.isEmpty ? "" : "; processes left: \(left)"))
+                    }
+                    fileSystem.backoff(attempt: attempt)
+                }
+            }
+        }
+    }
+
+    /// Sends SIGKILL to everything in the subtrees until they are empty (a fork racing the
+    /// kill can add a task), bounded.
+    func killUntilEmpty(_ directories: [String], attempts: Int = 60) throws(CgroupError) {
+        for attempt in 0..<attempts {
+            var remaining: [Int32] = []
+            for directory in directories where fileSystem.exists(directory) {
+                for member in subtree(directory) { remaining += (try? pids(at: member)) ?? [] }
+            }
+            if remaining.isEmpty { return }
+            for pid in remaining { fileSystem.kill(pid) }
+            fileSystem.backoff(attempt: attempt)
+        }
+        throw .stillBusy(path: directories.first ?? "?", detail: "processes kept appearing after SIGKILL")
+    }
+
+    /// Maps EBUSY on a memory limit to what it means.
+    func applyWrite(_ write: CgroupWrite, in directory: String, usage: () -> Int64?) throws(CgroupError) {
+        let path = directory + "/" + write.file
+        do {
+            try fileSystem.write(path, write.value)
+        } catch {
+            if error.errno == 16 /* EBUSY */, write.controller == "memory", let limit = Int64(write.value) {
+                throw .belowUsage(path: directory, limit: limit, usage: usage())
+            }
+            throw error
+        }
+    }
+}

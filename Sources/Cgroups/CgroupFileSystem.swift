@@ -1,0 +1,151 @@
+internal import CGantry
+internal import Glibc
+
+/// The file operations a driver needs. The kernel's cgroupfs in production; a fake tree in a
+/// temporary directory for tests (which must also pretend to be the kernel: populate new
+/// directories with control files, and "kill" processes).
+public protocol CgroupFileSystem: Sendable {
+    func read(_ path: String) throws(CgroupError) -> String
+    /// One write(2) of the whole value: cgroupfs takes each write as one command.
+    func write(_ path: String, _ value: String) throws(CgroupError)
+    func makeDirectory(_ path: String) throws(CgroupError)
+    func removeDirectory(_ path: String) throws(CgroupError)
+    func subdirectories(_ path: String) -> [String]
+    func exists(_ path: String) -> Bool
+    func kill(_ pid: Int32)
+    /// Pause between retries of a removal that is still busy.
+    func backoff(attempt: Int)
+}
+
+/// cgroupfs as the kernel provides it.
+public struct KernelCgroupFileSystem: CgroupFileSystem {
+    public init() {}
+
+    public func read(_ path: String) throws(CgroupError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(operation: "read", path: path, errno: errno) }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = Glibc.read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { throw .io(operation: "read", path: path, errno: errno) }
+            if count == 0 { break }
+            data += buffer[0..<count]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public func write(_ path: String, _ value: String) throws(CgroupError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var bytes = Array(value.utf8)
+        let written = Glibc.write(fd, &bytes, bytes.count)
+        if written < 0 { throw .io(operation: "write '\(value)' to", path: path, errno: errno) }
+    }
+
+    public func makeDirectory(_ path: String) throws(CgroupError) {
+        if mkdir(path, 0o755) < 0 && errno != EEXIST { throw .io(operation: "mkdir", path: path, errno: errno) }
+    }
+
+    public func removeDirectory(_ path: String) throws(CgroupError) {
+        if rmdir(path) < 0 && errno != ENOENT { throw .io(operation: "rmdir", path: path, errno: errno) }
+    }
+
+    public func subdirectories(_ path: String) -> [String] {
+        guard let stream = opendir(path) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public func kill(_ pid: Int32) { _ = Glibc.kill(pid, SIGKILL) }
+
+    /// 1, 2, 4 … ms, up to 100 ms: a cgroup is removable shortly after its last task is reaped.
+    public func backoff(attempt: Int) { usleep(useconds_t(min(1000 << min(attempt, 7), 100_000))) }
+}
+
+/// Why a cgroup operation failed, saying which file and what to do.
+public enum CgroupError: Error, Sendable, Equatable, CustomStringConvertible {
+    case io(operation: String, path: String, errno: Int32)
+    /// EBUSY on a memory limit: the group already uses more than the new limit.
+    case belowUsage(path: String, limit: Int64, usage: Int64?)
+    case unavailable(controller: String, layout: String)
+    /// Processes or child groups were still there after every attempt to remove them.
+    case stillBusy(path: String, detail: String)
+    case invalid(String)
+
+    public var errno: Int32? {
+        if case .io(_, _, let errno) = self { return errno }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .io(let operation, let path, let errno):
+            let name = gantry_errno_name(errno).map { String(cString: $0) } ?? "errno \(errno)"
+            var text = "\(operation) \(path): \(name) (\(String(cString: strerror(errno))))"
+            switch errno {
+            case EACCES, EPERM: text += " — managing cgroups needs root, or a subtree delegated to you"
+            case ENOENT: text += " — this kernel or cgroup version has no such file"
+            case EINVAL: text += " — the kernel rejected the value"
+            default: break
+            }
+            return text
+        case .belowUsage(let path, let limit, let usage):
+            return "memory limit \(limit) bytes for \(path) is below what the group uses now"
+                + (usage.map { " (\($0) bytes)" } ?? "") + "; raise the limit or stop some of its processes first"
+        case .unavailable(let controller, let layout):
+            return "the \(controller) controller is not available on this host (\(layout))"
+        case .stillBusy(let path, let detail):
+            return "could not remove \(path): \(detail)"
+        case .invalid(let message):
+            return message
+        }
+    }
+}
+
+/// What a group has used; nil where this host or version does not say.
+public struct CgroupStats: Sendable, Equatable {
+    public var cpuUsageMicroseconds: UInt64?
+    public var throttledPeriods: UInt64?
+    public var throttledMicroseconds: UInt64?
+    public var memoryCurrent: UInt64?
+    public var memoryPeak: UInt64?
+    public var oomKills: UInt64?
+    public var pidsCurrent: UInt64?
+
+    public init() {}
+
+    /// `key value` lines (cpu.stat, memory.events, memory.oom_control) as a dictionary.
+    static func keyed(_ text: String) -> [String: UInt64] {
+        var result: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let value = UInt64(parts[1]) { result[String(parts[0])] = value }
+        }
+        return result
+    }
+
+    static func number(_ text: String?) -> UInt64? {
+        text.flatMap { UInt64($0.trimmingWhitespace) }
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var view = Substring(self)
+        while let first = view.first, first.isWhitespace { view = view.dropFirst() }
+        while let last = view.last, last.isWhitespace { view = view.dropLast() }
+        return String(view)
+    }
+}

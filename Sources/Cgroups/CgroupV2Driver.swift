@@ -1,0 +1,88 @@
+/// cgroup v2: one tree. Controllers must be enabled in each ancestor's
+/// `cgroup.subtree_control`, and a non-root group with controllers enabled for its children
+/// may hold no processes itself (the "no internal processes" rule).
+public struct CgroupV2Driver: CgroupDriver {
+    public let layout: CgroupLayout
+    public let fileSystem: any CgroupFileSystem
+    let root: String
+
+    public init(layout: CgroupLayout, fileSystem: any CgroupFileSystem) {
+        self.layout = layout
+        self.fileSystem = fileSystem
+        self.root = layout.unifiedPath ?? "/sys/fs/cgroup"
+    }
+
+    public func directories(of path: String) -> [String] { [root + "/" + path] }
+
+    public func create(_ path: String, controllers: Set<String>) throws(CgroupError) {
+        var directory = root
+        for component in path.split(separator: "/") {
+            try enable(controllers, below: directory)
+            directory += "/" + component
+            try fileSystem.makeDirectory(directory)
+        }
+    }
+
+    /// Turns controllers on for the children of `directory`, the ones its parent gave it.
+    func enable(_ controllers: Set<String>, below directory: String) throws(CgroupError) {
+        let offered = Set(try fileSystem.read(directory + "/cgroup.controllers").split(whereSeparator: \.isWhitespace).map(String.init))
+        let missing = controllers.subtracting(offered)
+        if let first = missing.sorted().first {
+            throw .unavailable(controller: first, layout: layout.description)
+        }
+        let enabled = Set(try fileSystem.read(directory + "/cgroup.subtree_control").split(whereSeparator: \.isWhitespace).map(String.init))
+        let wanted = controllers.subtracting(enabled)
+        guard !wanted.isEmpty else { return }
+        let value = wanted.sorted().map { "+" + $0 }.joined(separator: " ")
+        do {
+            try fileSystem.write(directory + "/cgroup.subtree_control", value)
+        } catch {
+            // EBUSY: the group holds processes; move them to a leaf child and try again.
+            guard error.errno == 16 /* EBUSY */, directory != root else { throw error }
+            let leaf = directory + "/leaf"
+            try fileSystem.makeDirectory(leaf)
+            for pid in try pids(at: directory) { try fileSystem.write(leaf + "/cgroup.procs", String(pid)) }
+            try fileSystem.write(directory + "/cgroup.subtree_control", value)
+        }
+    }
+
+    public func apply(_ limits: ResourceLimits, to path: String) throws(CgroupError) {
+        let directory = root + "/" + path
+        for write in CgroupTranslation.v2Writes(limits) {
+            try applyWrite(write, in: directory) {
+                (try? fileSystem.read(directory + "/memory.current")).flatMap { Int64($0.trimmingWhitespace) }
+            }
+        }
+    }
+
+    public func addProcess(_ pid: Int32, to path: String) throws(CgroupError) {
+        try fileSystem.write(root + "/" + path + "/cgroup.procs", String(pid))
+    }
+
+    public func stats(of path: String) throws(CgroupError) -> CgroupStats {
+        let directory = root + "/" + path
+        func read(_ file: String) -> String? { try? fileSystem.read(directory + "/" + file) }
+        var stats = CgroupStats()
+        let cpu = CgroupStats.keyed(read("cpu.stat") ?? "")
+        stats.cpuUsageMicroseconds = cpu["usage_usec"]
+        stats.throttledPeriods = cpu["nr_throttled"]
+        stats.throttledMicroseconds = cpu["throttled_usec"]
+        stats.memoryCurrent = CgroupStats.number(read("memory.current"))
+        stats.memoryPeak = CgroupStats.number(read("memory.peak"))
+        stats.oomKills = read("memory.events").flatMap { CgroupStats.keyed($0)["oom_kill"] }
+        stats.pidsCurrent = CgroupStats.number(read("pids.current"))
+        return stats
+    }
+
+    public func remove(_ path: String) throws(CgroupError) {
+        let directory = root + "/" + path
+        guard fileSystem.exists(directory) else { return }
+        // cgroup.kill (5.14) kills the whole subtree at once, racing forks included; the loop
+        // after it only waits (and covers older kernels, where it does the killing).
+        if fileSystem.exists(directory + "/cgroup.kill") {
+            try fileSystem.write(directory + "/cgroup.kill", "1")
+        }
+        try killUntilEmpty([directory])
+        try removeDirectories(subtree(directory))
+    }
+}

@@ -1,0 +1,118 @@
+internal import Glibc
+
+/// The front door: detects the host's layout, picks the driver, and hands out groups.
+public struct CgroupManager: Sendable {
+    public let layout: CgroupLayout
+    public let driver: any CgroupDriver
+
+    public init(layout: CgroupLayout, fileSystem: any CgroupFileSystem = KernelCgroupFileSystem()) {
+        self.layout = layout
+        self.driver = layout.mode == .unified
+            ? CgroupV2Driver(layout: layout, fileSystem: fileSystem)
+            : CgroupV1Driver(layout: layout, fileSystem: fileSystem)
+    }
+
+    /// This host's cgroups, from /proc/self/mountinfo.
+    public static func host() throws(CgroupError) -> CgroupManager {
+        let files = KernelCgroupFileSystem()
+        let mountinfo = try files.read("/proc/self/mountinfo")
+        let layout = CgroupLayout.detect(mountinfo: mountinfo) { try? files.read($0 + "/cgroup.controllers") }
+        return CgroupManager(layout: layout, fileSystem: files)
+    }
+
+    /// Creates `path` (relative to the hierarchy roots) with `limits` applied. `willCreate`
+    /// hears every directory that makes up the group before any is made (for a ledger);
+    /// if it throws, nothing is created.
+    public func create(_ path: String, limits: ResourceLimits,
+                       willCreate: ([String]) throws -> Void = { _ in }) throws(CgroupError) -> Cgroup {
+        try Self.validate(path: path)
+        do { try willCreate(driver.directories(of: path)) } catch {
+            throw .invalid("could not record the group before creating it: \(error)")
+        }
+        try driver.create(path, controllers: limits.controllers)
+        let group = Cgroup(path: path, driver: driver)
+        do {
+            try group.apply(limits)
+        } catch {
+            try? group.remove()
+            throw error
+        }
+        return group
+    }
+
+    static func validate(path: String) throws(CgroupError) {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, !path.hasPrefix("/"), parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
+            throw .invalid("'\(path)' is not a relative cgroup path like gantry/session")
+        }
+    }
+}
+
+/// One group, in every hierarchy its driver manages.
+public struct Cgroup: Sendable {
+    public let path: String
+    public let driver: any CgroupDriver
+
+    public var directories: [String] { driver.directories(of: path) }
+
+    public func apply(_ limits: ResourceLimits) throws(CgroupError) { try driver.apply(limits, to: path) }
+    public func add(_ pid: Int32) throws(CgroupError) { try driver.addProcess(pid, to: path) }
+    public func processes() throws(CgroupError) -> [Int32] { try driver.processes(in: path) }
+    public func stats() throws(CgroupError) -> CgroupStats { try driver.stats(of: path) }
+    /// Kills and removes the group, then its ancestors that are left empty (a shared parent
+    /// such as `gantry/` another session still uses stays).
+    public func remove() throws(CgroupError) {
+        try driver.remove(path)
+        var ancestors = path.split(separator: "/").dropLast()
+        while !ancestors.isEmpty {
+            for directory in driver.directories(of: ancestors.joined(separator: "/")) {
+                try? driver.fileSystem.removeDirectory(directory)
+            }
+            ancestors = ancestors.dropLast()
+        }
+    }
+
+    /// A descriptor of the v2 directory, for clone3's CLONE_INTO_CGROUP: the child is
+    /// born in the group, never running a moment outside it. Nil on v1 (add the pid before
+    /// the child is released instead).
+    public func directoryDescriptor() -> Int32? {
+        guard driver is CgroupV2Driver, let directory = directories.first else { return nil }
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// The filesystems that show this group as the whole of `/sys/fs/cgroup` to a process in
+    /// a cgroup namespace rooted here: cgroup2 alone on a unified host; on v1, a tmpfs with
+    /// one mount per hierarchy (and `unified` in hybrid mode). Mounted from inside the
+    /// namespace, each shows the namespace's root, so only this subtree is reachable.
+    public func view(at target: String = "/sys/fs/cgroup") -> [CgroupViewMount] {
+        let layout = driver.layout
+        if layout.mode == .unified {
+            return [CgroupViewMount(type: "cgroup2", options: nil, target: target)]
+        }
+        var mounts = [CgroupViewMount(type: "tmpfs", options: "mode=0755", target: target)]
+        var seen: Set<String> = []
+        for controller in CgroupLayout.managedControllers {
+            guard let path = layout.v1Paths[controller], seen.insert(path).inserted else { continue }
+            let options = layout.v1Options[path] ?? controller
+            let name = path.split(separator: "/").last.map(String.init) ?? controller
+            mounts.append(CgroupViewMount(type: "cgroup", options: options, target: target + "/" + name))
+            // A co-mounted hierarchy is also reachable by each controller's name (cpu,cpuacct).
+            for alias in options.split(separator: ",").map(String.init) where alias != name && !alias.contains("=") {
+                mounts.append(CgroupViewMount(type: "symlink", options: name, target: target + "/" + alias))
+            }
+        }
+        if layout.mode == .hybrid {
+            mounts.append(CgroupViewMount(type: "cgroup2", options: nil, target: target + "/unified"))
+        }
+        return mounts
+    }
+}
+
+/// One filesystem of a cgroup view: `type` is cgroup, cgroup2, tmpfs, or `symlink` (then
+/// `options` is the link's destination).
+public struct CgroupViewMount: Sendable, Hashable {
+    public var type: String
+    public var options: String?
+    public var target: String
+}

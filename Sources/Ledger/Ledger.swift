@@ -1,0 +1,115 @@
+internal import CGantry
+internal import Glibc
+
+/// A session's list of side effects the kernel will not undo by itself (cgroup directories,
+/// host-side links, state files), written *before* each is made and undone last-in-first-out.
+///
+/// The file is `<directory>/<session>.ledger`; its owner holds an exclusive flock on it for
+/// the whole session, so a ledger whose lock can be taken belongs to a dead session, and
+/// `gantry cleanup` may replay it. One line per entry, `kind<TAB>value`, appended and
+/// fsync'd: a crash loses at most the entry being written, and never one already acted on.
+public final class Ledger {
+    public enum Entry: Sendable, Hashable, CustomStringConvertible {
+        /// A cgroup directory (absolute), removed with everything in it.
+        case cgroupDirectory(String)
+        /// A network link left on the host side (its netns's death removes the rest).
+        case link(String)
+        /// A file or directory to delete.
+        case path(String)
+
+        var line: String {
+            switch self {
+            case .cgroupDirectory(let path): "cgroup\t" + path
+            case .link(let name): "link\t" + name
+            case .path(let path): "path\t" + path
+            }
+        }
+
+        init?(line: Substring) {
+            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            switch parts[0] {
+            case "cgroup": self = .cgroupDirectory(parts[1])
+            case "link": self = .link(parts[1])
+            case "path": self = .path(parts[1])
+            default: return nil
+            }
+        }
+
+        public var description: String { line.replacingTabs }
+    }
+
+    public let path: String
+    private let fd: Int32
+
+    /// Where ledgers live: /run/gantry as root, $XDG_RUNTIME_DIR/gantry otherwise.
+    public static func defaultDirectory() -> String {
+        if geteuid() == 0 { return "/run/gantry" }
+        if let runtime = getenv("XDG_RUNTIME_DIR") { return String(cString: runtime) + "/gantry" }
+        return "/tmp/gantry-\(getuid())"
+    }
+
+    /// Opens a new ledger for `session` and takes its lock.
+    public init(session: String, directory: String = Ledger.defaultDirectory()) throws(LedgerError) {
+        guard !session.isEmpty, !session.contains("/") else { throw .invalid("'\(session)' is not a session name") }
+        if mkdir(directory, 0o700) < 0 && errno != EEXIST { throw .io("mkdir", directory, errno) }
+        path = directory + "/" + session + ".ledger"
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io("create", path, errno) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let error = errno
+            close(fd)
+            throw .io("lock", path, error)
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Appends `entry` and makes it durable; call before making the side effect.
+    public func record(_ entry: Entry) throws(LedgerError) {
+        var bytes = Array((entry.line + "\n").utf8)
+        guard write(fd, &bytes, bytes.count) == bytes.count else { throw .io("append to", path, errno) }
+        guard fsync(fd) == 0 else { throw .io("fsync", path, errno) }
+    }
+
+    /// Ends the session cleanly: every entry was undone, so the ledger goes.
+    public func finish() {
+        unlink(path)
+    }
+
+    /// Entries of a ledger file, oldest first.
+    public static func entries(at path: String) throws(LedgerError) -> [Entry] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("open", path, errno) }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            data += buffer[0..<count]
+        }
+        // A torn last line (a crash mid-append) is skipped, not trusted.
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap(Entry.init(line:))
+    }
+}
+
+public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
+    case io(String, String, Int32)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .io(let operation, let path, let errno):
+            let name = gantry_errno_name(errno).map { String(cString: $0) } ?? "errno \(errno)"
+            return "\(operation) \(path): \(name) (\(String(cString: strerror(errno))))"
+        case .invalid(let message):
+            return message
+        }
+    }
+}
+
+extension String {
+    var replacingTabs: String { split(separator: "\t").joined(separator: " ") }
+}

@@ -1,0 +1,48 @@
+import Cgroups
+import Isolation
+import Ledger
+internal import Glibc
+
+/// The cgroup of one `gantry exec`, recorded in a ledger before it exists and removed (with
+/// everything in it) when the sandbox is done.
+struct ExecResources {
+    let group: Cgroup
+    let ledger: Ledger
+
+    init(limits: ResourceLimits) throws {
+        let manager = try CgroupManager.host()
+        let session = "exec-\(getpid())"
+        let ledger = try Ledger(session: session)
+        do {
+            group = try manager.create("gantry/\(session)", limits: limits) { directories in
+                for directory in directories { try ledger.record(.cgroupDirectory(directory)) }
+            }
+        } catch {
+            ledger.finish()
+            throw error
+        }
+        self.ledger = ledger
+    }
+
+    /// The sandbox's own /sys/fs/cgroup, seen from inside its cgroup namespace.
+    func viewMounts() -> [Mount] {
+        group.view().map { mount in
+            switch mount.type {
+            case "symlink": .symlink(to: mount.options ?? "", at: mount.target)
+            case "tmpfs": .tmpfs(at: mount.target)
+            default: .filesystem(type: mount.type, source: mount.type, at: mount.target, options: mount.options)
+            }
+        }
+    }
+
+    /// Removes the group; the ledger goes only when that worked, so a failure is left for
+    /// `gantry cleanup` with the reason printed.
+    func release() {
+        do {
+            try group.remove()
+            ledger.finish()
+        } catch {
+            printError("gantry exec: could not remove cgroup \(group.path): \(error) (recorded in \(ledger.path))")
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Glibc
+import Isolation
+import Testing
+import TestSupport
+@testable import Cgroups
+
+/// Limits enforced by the real kernel on this host (cgroup v1 controllers here; the same
+/// cases run on a cgroup v2 kernel under `scripts/vm-test`). Each leaves no group behind.
+@Suite(.serialized, requiresRoot) struct RealCgroupTests {
+    @Test func aBusyLoopUnderHalfACPUGetsAtMostHalf() throws {
+        try expectHostUnchanged {
+            let (group, process) = try spawnInGroup("cpu", ResourceLimits(cpu: .cpus(0.5)), ["/bin/sh", "-c", "while :; do :; done"])
+            defer { try? group.remove() }
+            // Measure over a window of at least a second: a ratio, not a deadline.
+            let start = try group.stats().cpuUsageMicroseconds ?? 0
+            let began = monotonicMicroseconds()
+            usleep(1_200_000)
+            let used = (try group.stats().cpuUsageMicroseconds ?? 0) - start
+            let elapsed = monotonicMicroseconds() - began
+            let share = Double(used) / Double(elapsed)
+            #expect(share <= 0.55, "used \(share) of a CPU under a 0.5 limit")
+            #expect(share > 0.05, "the loop must have run at all (\(share))")
+            #expect((try group.stats().throttledPeriods ?? 0) > 0, "the kernel throttled it")
+            try group.remove()
+            _ = try process.wait()
+        }
+    }
+
+    @Test func allocatingTwiceTheMemoryLimitIsOOMKilled() throws {
+        try expectHostUnchanged {
+            let (group, process) = try spawnInGroup("memory", ResourceLimits(memoryMax: 32 << 20),
+                                                   ["/bin/sh", "-c", "head -c 64M /dev/zero | tail"])
+            defer { try? group.remove() }
+            let status = try process.wait()
+            #expect(status.shellCode == 137, "tail was SIGKILLed by the OOM killer: \(status)")
+            #expect((try group.stats().oomKills ?? 0) >= 1)
+            #expect((try group.stats().memoryPeak ?? 0) <= 33 << 20)
+        }
+    }
+
+    @Test func forksBeyondThePidsLimitFail() throws {
+        try expectHostUnchanged {
+            let (read, write) = try pipeFDs()
+            let manager = try CgroupManager.host()
+            let group = try manager.create("gantry/test-pids-\(getpid())", limits: ResourceLimits(pidsMax: 20))
+            defer { try? group.remove() }
+            let process = try Sandbox.spawn(
+                SandboxSpec(command: ["/bin/sh", "-c", "for i in $(seq 40); do sleep 300 & done; wait"]),
+                io: .descriptors(input: nil, output: write, error: write), cgroup: group.directoryDescriptor(),
+                prepare: { pid in if group.directoryDescriptor() == nil { try group.add(pid) } })
+            close(write)
+            _ = try process.wait()  // the shell gives up at the first failed fork
+            let current = try group.stats().pidsCurrent ?? 99
+            #expect(current <= 20 && current > 0, "pids.current = \(current)")
+            // Only now: the sleeps that did start hold the pipe open until they are killed.
+            try group.remove()
+            let output = readToEnd(read)
+            #expect(output.contains("fork"), "got: \(output)")
+            #expect(group.directories.allSatisfy { access($0, F_OK) != 0 })
+        }
+    }
+
+    @Test func nestedGroupsAWorkloadMadeAreRemovedWithIt() throws {
+        try expectHostUnchanged {
+            let (group, process) = try spawnInGroup("nested", ResourceLimits(pidsMax: 100), ["/bin/sleep", "300"])
+            // What `cgcreate -g cpu:limit_cpu_50/inner` plus a classified process look like.
+            for directory in group.directories { mkdir(directory + "/limit_cpu_50", 0o755); mkdir(directory + "/limit_cpu_50/inner", 0o755) }
+            let helper = try Sandbox.spawn(SandboxSpec(command: ["/bin/sleep", "300"]))
+            for directory in group.directories {
+                try KernelCgroupFileSystem().write(directory + "/limit_cpu_50/inner/cgroup.procs", String(helper.pid))
+            }
+            try group.remove()
+            #expect(try process.wait() == .signaled(SIGKILL))
+            #expect(try helper.wait() == .signaled(SIGKILL))
+            #expect(group.directories.allSatisfy { access($0, F_OK) != 0 })
+        }
+    }
+
+    @Test func theHostLayoutIsDetected() throws {
+        let layout = try CgroupManager.host().layout
+        #expect(layout.version(of: "cpu") != nil, "\(layout)")
+        #expect(layout.version(of: "memory") != nil, "\(layout)")
+        #expect(layout.version(of: "pids") != nil, "\(layout)")
+    }
+
+    // MARK: Helpers
+
+    /// A group under gantry/ with `limits` and a process born in it (CLONE_INTO_CGROUP on v2,
+    /// added before release on v1).
+    func spawnInGroup(_ name: String, _ limits: ResourceLimits, _ command: [String]) throws -> (Cgroup, SandboxProcess) {
+        let group = try CgroupManager.host().create("gantry/test-\(name)-\(getpid())", limits: limits)
+        do {
+            let directory = group.directoryDescriptor()
+            defer { if let directory { close(directory) } }
+            let process = try Sandbox.spawn(SandboxSpec(command: command), io: .descriptors(input: nil, output: nil, error: nil),
+                                            cgroup: directory, prepare: { pid in if directory == nil { try group.add(pid) } })
+            return (group, process)
+        } catch {
+            try? group.remove()
+            throw error
+        }
+    }
+}
+
+func monotonicMicroseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec * 1_000_000 + now.tv_nsec / 1000
+}
+
+func pipeFDs() throws -> (Int32, Int32) {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return (fds[0], fds[1])
+}
+
+func readToEnd(_ fd: Int32) -> String {
+    var data = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = read(fd, &buffer, buffer.count)
+        if count < 0 && errno == EINTR { continue }
+        if count <= 0 { break }
+        data += buffer[0..<count]
+    }
+    close(fd)
+    return String(decoding: data, as: UTF8.self)
+}
