@@ -82,15 +82,17 @@ public struct Cgroup: Sendable {
     }
 
     /// The filesystems that show this group as the whole of `/sys/fs/cgroup` to a process in
-    /// a cgroup namespace rooted here: cgroup2 alone on a unified host; on v1, a tmpfs with
-    /// one mount per hierarchy (and `unified` in hybrid mode). Mounted from inside the
+    /// a cgroup namespace rooted here: cgroup2 on a unified host; on v1, one mount per
+    /// hierarchy on a tmpfs (and `unified` in hybrid mode). Mounted from inside the
     /// namespace, each shows the namespace's root, so only this subtree is reachable.
     public func view(at target: String = "/sys/fs/cgroup") -> [CgroupViewMount] {
         let layout = driver.layout
-        if layout.mode == .unified {
-            return [CgroupViewMount(type: "cgroup2", options: nil, target: target)]
-        }
+        // A tmpfs goes first in both cases: the kernel refuses (EBUSY) a cgroup2 mount right
+        // on the root of the host's cgroup2 mount, which is what /sys/fs/cgroup already is.
         var mounts = [CgroupViewMount(type: "tmpfs", options: "mode=0755", target: target)]
+        if layout.mode == .unified {
+            return mounts + [CgroupViewMount(type: "cgroup2", options: nil, target: target)]
+        }
         var seen: Set<String> = []
         for controller in CgroupLayout.managedControllers {
             guard let path = layout.v1Paths[controller], seen.insert(path).inserted else { continue }

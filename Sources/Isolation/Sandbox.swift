@@ -100,6 +100,7 @@ public enum Sandbox {
             throw error(from: failure, recipe: recipe, joins: joins)
         }
         withExtendedLifetime(arena) {}
+        if recipe.useInit { protectInitFromOOMKiller(child.pid) }
         var terminalMaster: Int32? = master >= 0 ? master : nil
         if case .given(let pty) = terminal {
             terminalMaster = pty.takePrimary()
@@ -124,6 +125,16 @@ public enum Sandbox {
         // The kernel takes a map in a single write() or not at all.
         let written = text.withCString { write(fd, $0, strlen($0)) }
         if written < 0 { throw IsolationError(stage: .writeIDMap, errno: errno, subject: path) }
+    }
+
+    /// The init is the sandbox: if the OOM killer picks it (it may, as a second victim while
+    /// the first is still being reaped), everything inside dies with it. Release returns only
+    /// after the command was forked and exec'd, so the command keeps the default score and
+    /// stays the one a memory hog's OOM kills. Lowering a score needs CAP_SYS_RESOURCE on the
+    /// host, so without root the init is simply not protected.
+    private static func protectInitFromOOMKiller(_ pid: Int32) {
+        guard geteuid() == 0 else { return }
+        try? writeProcFile("/proc/\(pid)/oom_score_adj", "-1000")
     }
 
     private static func reap(_ child: gantry_child) {

@@ -115,5 +115,8 @@ import Testing
             "cgroup /sys/fs/cgroup/memory memory",
             "cgroup2 /sys/fs/cgroup/unified ",
         ])
+        let unified = CgroupManager(layout: CgroupLayout.detect(mountinfo: "25 22 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw"))
+        #expect(Cgroup(path: "gantry/x", driver: unified.driver).view().map { "\($0.type) \($0.target)" } ==
+                ["tmpfs /sys/fs/cgroup", "cgroup2 /sys/fs/cgroup"], "cgroup2 cannot go straight onto the host's cgroup2 root")
     }
 }

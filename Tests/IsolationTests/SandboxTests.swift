@@ -274,6 +274,30 @@ import TestSupport
         }
     }
 
+    @Test(requiresRootWithSysResource) func theInitIsSparedByTheOOMKillerButTheCommandIsNot() throws {
+        try expectHostUnchanged {
+            let (read, write) = try makePipe()
+            let spec = SandboxSpec(command: ["/bin/sh", "-c", "cat /proc/self/oom_score_adj; cat /proc/1/oom_score_adj; sleep 300"],
+                                   namespaces: [.pid, .mount], mounts: [.proc(at: "/proc")])
+            let process = try Sandbox.spawn(spec, io: .descriptors(input: nil, output: write, error: nil))
+            close(write)
+            var buffer = [UInt8](repeating: 0, count: 64)
+            var output = ""
+            while output.split(separator: "\n").count < 2 {
+                let count = Glibc.read(read, &buffer, buffer.count)
+                if count <= 0 { break }
+                output += String(decoding: buffer[0..<count], as: UTF8.self)
+            }
+            // Written after release, so the command had already inherited the default.
+            #expect(output.split(separator: "\n").first == "0")
+            let initScore = try String(contentsOfFile: "/proc/\(process.pid)/oom_score_adj", encoding: .utf8)
+            #expect(initScore == "-1000\n")
+            try process.signal(SIGKILL)
+            _ = try process.wait()
+            close(read)
+        }
+    }
+
     @Test func leakCheckSeesASandboxLeftRunning() throws {
         let before = HostSnapshot.take()
         let sandbox = try Sandbox.spawn(allNamespaces(["/bin/sleep", "300"]))
