@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "Cgroups", dependencies: ["CGantry"], swiftSettings: strictSettings),
         // The teardown ledger: side effects recorded before they are made, for `gantry cleanup`.
         .target(name: "Ledger", dependencies: ["CGantry"], swiftSettings: strictSettings),
+        // The disposable lab host: build, enter, run, probe, tear down, clean up.
+        .target(name: "Lab", dependencies: ["Isolation", "Cgroups", "Netlink", "Ledger"], swiftSettings: strictSettings),
         // The command line: argument parsing only.
         .executableTarget(
             name: "gantry",
@@ -37,6 +39,7 @@ let package = Package(
                 "Netlink",
                 "Cgroups",
                 "Ledger",
+                "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -49,6 +52,8 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Isolation", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Isolation", "TestSupport"],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "Ledger", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "GantryTests", dependencies: ["TestSupport"],
                     swiftSettings: strictSettings),

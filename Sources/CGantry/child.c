@@ -171,6 +171,14 @@ static void run_op(const gantry_op *op, int index) {
         if (make_directories(op->target, op->mode) < 0 || chmod(op->target, op->mode) < 0)
             fail(GANTRY_STAGE_MKDIR, index);
         break;
+    case GANTRY_OP_SET_READ_ONLY: {
+        struct mount_attr attributes = {0};
+        if (op->read_only) attributes.attr_set = MOUNT_ATTR_RDONLY;
+        else attributes.attr_clr = MOUNT_ATTR_RDONLY;
+        if (syscall(SYS_mount_setattr, AT_FDCWD, op->target, 0, &attributes, sizeof attributes) < 0)
+            fail(GANTRY_STAGE_BIND_READ_ONLY, index);
+        break;
+    }
     case GANTRY_OP_SYMLINK:
         if (symlink(op->source, op->target) < 0 && errno != EEXIST)
             fail(GANTRY_STAGE_SYMLINK, index);
@@ -370,6 +378,10 @@ void gantry_child_main(const gantry_recipe *recipe, int fd) {
         fail(GANTRY_STAGE_NO_NEW_PRIVS, -1);
 
     if (!recipe->use_init) become_command(recipe, terminal);
+    if (recipe->use_init == GANTRY_INIT_KEEP) {
+        (void)syscall(SYS_close_range, 0U, ~0U, 0U);
+        gantry_init_main(-1);
+    }
 
     // A raw clone, not fork(): fork runs atfork handlers, which are not async-signal-safe.
     pid_t command = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);

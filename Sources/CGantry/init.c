@@ -37,12 +37,13 @@ void gantry_init_main(pid_t command) {
                 pid_t reaped = waitpid(-1, &status, WNOHANG);
                 if (reaped <= 0) break;
                 // Leaving as pid 1 makes the kernel SIGKILL everything else in the
-                // namespace, so nothing the command left behind outlives it.
-                if (reaped == command) _exit(gantry_shell_status(status));
+                // namespace, so nothing the command left behind outlives it. A keeper
+                // (command -1) never leaves on its own.
+                if (command > 0 && reaped == command) _exit(gantry_shell_status(status));
             }
             continue;
         }
         if (info.si_code == SI_KERNEL && terminal_generated(sig)) continue;
-        kill(command, sig);
+        if (command > 0) kill(command, sig);
     }
 }

@@ -70,7 +70,7 @@ public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// mountinfo escapes space, tab, newline and backslash as \ooo.
-    static func unescape(_ field: String) -> String {
+    public static func unescape(_ field: String) -> String {
         guard field.contains("\\") else { return field }
         var bytes: [UInt8] = []
         var iterator = Array(field.utf8)[...]

@@ -21,6 +21,9 @@ public enum Mount: Codable, Sendable, Hashable {
     case directory(at: String, mode: UInt32 = 0o755)
     /// A symbolic link at `at` pointing to `to`.
     case symlink(to: String, at: String)
+    /// Makes the mount already at `at` read-only or writable (that mount only): a bind
+    /// inherits its source's read-only flag, and this takes it back.
+    case setReadOnly(at: String, readOnly: Bool)
     /// Any other filesystem (nosuid, nodev, noexec): `cgroup2`, `cgroup` with its controller
     /// options, `mqueue`…
     case filesystem(type: String, source: String, at: String, options: String? = nil)
@@ -30,7 +33,7 @@ public enum Mount: Codable, Sendable, Hashable {
         switch self {
         case .proc(let at), .sysfs(let at, _), .tmpfs(let at, _, _), .bind(_, let at, _, _),
              .overlay(_, _, _, let at), .devpts(let at), .minimalDev(let at), .directory(let at, _),
-             .symlink(_, let at), .filesystem(_, _, let at, _):
+             .symlink(_, let at), .filesystem(_, _, let at, _), .setReadOnly(let at, _):
             at
         }
     }

@@ -4,7 +4,7 @@ public struct Recipe: Sendable, Equatable {
     /// One filesystem step; mirrors `gantry_op`.
     public struct Step: Sendable, Equatable, CustomStringConvertible {
         public enum Kind: Int32, Sendable {
-            case mount = 1, bind = 2, mkdir = 3, symlink = 4
+            case mount = 1, bind = 2, mkdir = 3, symlink = 4, setReadOnly = 5
         }
 
         public var kind: Kind
@@ -27,6 +27,7 @@ public struct Recipe: Sendable, Equatable {
             case .bind: "bind \(source ?? "?") on \(target)" + (readOnly ? " read-only" : "")
             case .mkdir: "mkdir \(target)"
             case .symlink: "symlink \(target) -> \(source ?? "?")"
+            case .setReadOnly: "make \(target) " + (readOnly ? "read-only" : "writable")
             }
         }
     }
@@ -44,6 +45,7 @@ public struct Recipe: Sendable, Equatable {
     public var loopbackUp: Bool
     public var noNewPrivileges: Bool
     public var useInit: Bool
+    public var keepAlive: Bool
     public var argv: [String]
     public var environment: [String]
     public var searchPath: String?
@@ -73,6 +75,9 @@ extension Recipe {
         func host(_ path: String) -> String { prefix + (path == "/" && !prefix.isEmpty ? "" : path) }
 
         var steps: [Step] = []
+        for mount in spec.stagingMounts {
+            steps += Self.steps(for: mount, at: mount.target)
+        }
         if case .pivot(let path) = spec.root {
             steps.append(Step(kind: .bind, source: path, target: path, recursive: true))
         }
@@ -91,9 +96,10 @@ extension Recipe {
         self.loopbackUp = spec.loopbackUp
         self.noNewPrivileges = spec.noNewPrivileges
         self.useInit = spec.useInit && spec.namespaces.contains(.pid)
-        self.argv = spec.command
+        self.keepAlive = spec.keepAlive
+        self.argv = spec.keepAlive ? ["(init)"] : spec.command
         self.environment = spec.environment
-        self.searchPath = spec.command[0].contains("/") ? nil : spec.searchPath
+        self.searchPath = argv[0].contains("/") || spec.keepAlive ? nil : spec.searchPath
     }
 
     static func steps(for mount: Mount, at target: String) -> [Step] {
@@ -121,6 +127,8 @@ extension Recipe {
             return [Step(kind: .mkdir, target: target, mode: mode)]
         case .symlink(let destination, _):
             return [Step(kind: .symlink, source: destination, target: target)]
+        case .setReadOnly(_, let readOnly):
+            return [Step(kind: .setReadOnly, target: target, readOnly: readOnly)]
         case .filesystem(let type, let source, _, let options):
             return [Step(kind: .mount, source: source, target: target, fstype: type, data: options,
                          flags: [.noSUID, .noDev, .noExec])]

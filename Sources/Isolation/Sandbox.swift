@@ -27,8 +27,13 @@ public enum Sandbox {
     /// Runs a command inside the namespaces of `target` (nsenter's job): the given namespaces
     /// are joined with setns, user first. Joining a pid namespace takes one more fork, so the
     /// command runs under a small relay that forwards signals and passes its status back.
+    /// `cgroup` and `prepare` work as for `spawn` (the relay is placed before it forks the
+    /// command, which inherits the group). `terminalFromTarget` opens a `.terminal` in the
+    /// target's own /dev/pts (it must have a private devpts).
     public static func enter(_ target: EnterTarget, command: [String], environment: [String],
-                             workingDirectory: String? = "/", io: StandardIO = .inherit) throws(IsolationError) -> SandboxProcess {
+                             workingDirectory: String? = "/", io: StandardIO = .inherit, cgroup: Int32? = nil,
+                             terminalFromTarget: Bool = false,
+                             prepare: ((_ pid: Int32) throws -> Void)? = nil) throws(IsolationError) -> SandboxProcess {
         var spec = SandboxSpec(command: command, environment: environment, workingDirectory: workingDirectory)
         spec.useInit = false
         var recipe: Recipe
@@ -38,9 +43,12 @@ public enum Sandbox {
         recipe.useInit = joins.contains { $0.namespace == .pid }
         var terminalMode = TerminalMode.none
         if case .terminal(let rows, let columns) = io {
-            terminalMode = .given(try PseudoTerminal(rows: rows, columns: columns))
+            // From the target's own devpts (after joining its mount namespace), so `tty`
+            // inside names a terminal that exists there.
+            terminalMode = terminalFromTarget ? .inside(rows: rows, columns: columns)
+                : .given(try PseudoTerminal(rows: rows, columns: columns))
         }
-        return try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode, cgroup: nil, prepare: nil)
+        return try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode, cgroup: cgroup, prepare: prepare)
     }
 
     enum TerminalMode {
@@ -100,7 +108,7 @@ public enum Sandbox {
             throw error(from: failure, recipe: recipe, joins: joins)
         }
         withExtendedLifetime(arena) {}
-        if recipe.useInit { protectInitFromOOMKiller(child.pid) }
+        if recipe.useInit || recipe.keepAlive { protectInitFromOOMKiller(child.pid) }
         var terminalMaster: Int32? = master >= 0 ? master : nil
         if case .given(let pty) = terminal {
             terminalMaster = pty.takePrimary()
@@ -236,7 +244,7 @@ extension Recipe {
         raw.cwd = arena.string(workingDirectory)
         raw.loopback_up = loopbackUp ? 1 : 0
         raw.no_new_privs = noNewPrivileges ? 1 : 0
-        raw.use_init = useInit ? 1 : 0
+        raw.use_init = keepAlive ? GANTRY_INIT_KEEP : (useInit ? 1 : 0)
         raw.cgroup_fd = -1
         return raw
     }

@@ -21,6 +21,11 @@ public struct SandboxSpec: Codable, Sendable, Hashable {
     public var useInit: Bool
     /// With `.net`: bring `lo` up, as every real machine has it.
     public var loopbackUp: Bool
+    /// With `.pid`: run no command at all, only the init, which reaps what is entered into the
+    /// sandbox later (`Sandbox.enter`) and lives until killed from outside. Pid 1 ignores
+    /// signals sent from inside, so `kill -9 -1` in the sandbox cannot end it. `command` is
+    /// then unused.
+    public var keepAlive: Bool = false
 
     public init(
         command: [String],
@@ -48,6 +53,10 @@ public struct SandboxSpec: Codable, Sendable, Hashable {
         self.loopbackUp = loopbackUp
     }
 
+    /// The mounts made before the root change, at the caller's own paths (a staging tmpfs,
+    /// an overlay assembled into the new root); `mounts` then land inside the new root.
+    public var stagingMounts: [Mount] = []
+
     /// The `PATH` the command is searched in: the spec's own, else the usual default.
     public var searchPath: String {
         environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
@@ -64,7 +73,9 @@ public struct SpecError: Error, Sendable, Equatable, CustomStringConvertible {
 extension SandboxSpec {
     /// Checks the combinations the kernel would refuse later with a bare errno.
     public func validate() throws(SpecError) {
-        guard let program = command.first, !program.isEmpty else {
+        if keepAlive {
+            guard namespaces.contains(.pid) else { throw SpecError("a sandbox kept alive by its init needs a new pid namespace (--pid)") }
+        } else if command.first?.isEmpty ?? true {
             throw SpecError("no command to run: give one after `--`")
         }
         if hostname != nil && !namespaces.contains(.uts) {

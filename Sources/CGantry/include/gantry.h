@@ -32,6 +32,8 @@ typedef enum {
     GANTRY_OP_MKDIR = 3,
     /// symlink(source, target).
     GANTRY_OP_SYMLINK = 4,
+    /// Make the mount at target read-only (read_only 1) or writable (0), not recursively.
+    GANTRY_OP_SET_READ_ONLY = 5,
 } gantry_op_kind;
 
 typedef struct {
@@ -101,9 +103,14 @@ typedef struct {
     const char *cwd;                  // NULL: leave
     int loopback_up;                  // bring `lo` up in the (new) network namespace
     int no_new_privs;
-    int use_init;                     // fork the command under a reaping, forwarding init
+    int use_init;                     // fork the command under a reaping, forwarding init;
+                                      // GANTRY_INIT_KEEP: no command, the init alone stays
     int cgroup_fd;                    // -1, or a cgroup v2 dir fd for CLONE_INTO_CGROUP
 } gantry_recipe;
+
+/// use_init value for a sandbox that is only its init: pid 1 reaps whatever is entered into
+/// it later and lives until killed from outside (a lab).
+#define GANTRY_INIT_KEEP 2
 
 /// Where a spawn went wrong. Child-side stages come back over the sync socket.
 typedef enum {

@@ -1,0 +1,276 @@
+public import Cgroups
+public import Isolation
+public import Ledger
+public import Netlink
+internal import Glibc
+
+/// A disposable Linux machine: its own user (root inside), mount, pid, uts, ipc, net and
+/// cgroup namespaces, the host's files under copy-on-write overlays, fresh /proc, /dev, /sys,
+/// /tmp, /run, /root, /home, a hostname, lo up, and a cgroup with lab-wide limits that it
+/// sees as its whole /sys/fs/cgroup.
+///
+/// Its pid 1 is Gantry's init in keeper mode: it runs no command, reaps whatever is entered
+/// into the lab, and ignores every signal sent from inside, so `exit` or `kill -9 -1` in a
+/// learner's shell cannot end the lab. Shells and probe commands are entered with setns.
+/// Destroying the lab kills its cgroup (everything in it, nested groups included) and so its
+/// pid namespace; the kernel frees the namespaces, overlays and links with them. The one
+/// side effect the kernel would not undo, the cgroup, is in the ledger before it exists.
+public final class Lab: @unchecked Sendable {
+    // @unchecked: every stored property is immutable except `destroyed`, which `lock` guards.
+    public let id: String
+    public let configuration: LabConfiguration
+    /// The keeper init, in the host's pid namespace.
+    public let initProcess: SandboxProcess
+    public let cgroup: Cgroup
+    let ledger: Ledger
+    /// The overlay was refused and the lab got read-only binds instead.
+    public let usesOverlay: Bool
+    private let lock = Mutex()
+    private var destroyed = false
+
+    /// Builds a lab; throws with what failed, leaving nothing behind.
+    public static func create(_ configuration: LabConfiguration = LabConfiguration(),
+                              ledgerDirectory: String = Ledger.defaultDirectory()) throws(LabError) -> Lab {
+        let id = "lab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let ledger: Ledger
+        do { ledger = try Ledger(session: id, directory: ledgerDirectory) } catch { throw .ledger(error) }
+        let group: Cgroup
+        do {
+            group = try CgroupManager.host().create("gantry/\(id)", limits: configuration.limits) { directories in
+                for directory in directories { try ledger.record(.cgroupDirectory(directory)) }
+            }
+        } catch {
+            ledger.finish()
+            throw .cgroup(error)
+        }
+        do {
+            let (process, overlay) = try spawnKeeper(configuration, group: group)
+            return Lab(id: id, configuration: configuration, initProcess: process, cgroup: group, ledger: ledger, usesOverlay: overlay)
+        } catch {
+            try? group.remove()
+            ledger.finish()
+            throw error
+        }
+    }
+
+    private init(id: String, configuration: LabConfiguration, initProcess: SandboxProcess, cgroup: Cgroup,
+                 ledger: Ledger, usesOverlay: Bool) {
+        self.id = id
+        self.configuration = configuration
+        self.initProcess = initProcess
+        self.cgroup = cgroup
+        self.ledger = ledger
+        self.usesOverlay = usesOverlay
+    }
+
+    deinit { destroy() }
+
+    /// Tries the overlay plan first; a kernel that refuses overlayfs in a user namespace gets
+    /// read-only binds.
+    private static func spawnKeeper(_ configuration: LabConfiguration, group: Cgroup) throws(LabError) -> (SandboxProcess, Bool) {
+        let attempts: [Bool] = configuration.overlay.map { [$0] } ?? [true, false]
+        var lastError: IsolationError?
+        for overlay in attempts {
+            do {
+                return (try spawnKeeper(configuration, group: group, overlay: overlay), overlay)
+            } catch {
+                lastError = error
+                let overlayRefused = overlay && (error.stage == .mount && (error.subject?.hasPrefix("mount overlay") ?? false))
+                if !overlayRefused { break }
+            }
+        }
+        throw .sandbox(lastError!)
+    }
+
+    private static func spawnKeeper(_ configuration: LabConfiguration, group: Cgroup, overlay: Bool) throws(IsolationError) -> SandboxProcess {
+        let view = group.view().map { mount -> Mount in
+            switch mount.type {
+            case "symlink": .symlink(to: mount.options ?? "", at: mount.target)
+            case "tmpfs": .tmpfs(at: mount.target)
+            default: .filesystem(type: mount.type, source: mount.type, at: mount.target, options: mount.options)
+            }
+        }
+        let plan = LabFilesystem.plan(entries: hostRootEntries(), mountPoints: hostMountPoints(), overlay: overlay, cgroupView: view)
+        var spec = SandboxSpec(
+            command: [], environment: configuration.processEnvironment(terminal: nil), namespaces: .all,
+            userMapping: geteuid() == 0 ? .identity : .root(uid: getuid(), gid: getgid()),
+            hostname: configuration.hostname, root: .pivot(LabFilesystem.root), mounts: plan.mounts,
+            loopbackUp: true)
+        spec.stagingMounts = plan.staging
+        spec.keepAlive = true
+        let directory = group.directoryDescriptor()
+        defer { if let directory { close(directory) } }
+        return try Sandbox.spawn(spec, io: .descriptors(input: nil, output: nil, error: nil), cgroup: directory) { pid in
+            if directory == nil { try group.add(pid) }
+        }
+    }
+
+    /// Runs `command` inside the lab: its namespaces, its root, its cgroup.
+    public func enter(_ command: [String], io: StandardIO = .inherit, workingDirectory: String = "/root",
+                      environment: [String]? = nil, terminal: String? = nil) throws(LabError) -> SandboxProcess {
+        try checkAlive()
+        let directory = cgroup.directoryDescriptor()
+        defer { if let directory { close(directory) } }
+        do {
+            return try Sandbox.enter(
+                .process(initProcess.pid, .all), command: command,
+                environment: environment ?? configuration.processEnvironment(terminal: terminal),
+                workingDirectory: workingDirectory, io: io, cgroup: directory, terminalFromTarget: true
+            ) { [cgroup] pid in
+                if directory == nil { try cgroup.add(pid) }
+            }
+        } catch {
+            throw .sandbox(error)
+        }
+    }
+
+    /// Runs a shell command string in the lab, as `bash -c` would, and collects what it
+    /// printed (stdout and stderr together). Not the learner's shell: probes use this.
+    public func run(_ script: String, timeoutMilliseconds: Int = 30_000) throws(LabError) -> LabCommandResult {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw .system("pipe", errno) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let process: SandboxProcess
+        do {
+            process = try enter(["/bin/bash", "-c", script], io: .descriptors(input: nil, output: fds[1], error: fds[1]))
+        } catch {
+            close(fds[0]); close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        let (output, timedOut) = readAll(fds[0], process: process, deadline: started.advanced(by: .milliseconds(timeoutMilliseconds)))
+        close(fds[0])
+        let status: ExitStatus
+        do { status = try process.wait() } catch { throw .sandbox(error) }
+        let elapsed = started.duration(to: clock.now).components
+        return LabCommandResult(output: output, status: status,
+                                microseconds: Int(elapsed.seconds) * 1_000_000 + Int(elapsed.attoseconds / 1_000_000_000_000),
+                                timedOut: timedOut)
+    }
+
+    /// Reads until EOF, or kills the command at the deadline (its cgroup is the lab's, so
+    /// only the command itself is signalled).
+    private func readAll(_ fd: Int32, process: SandboxProcess, deadline: ContinuousClock.Instant) -> (String, Bool) {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        var timedOut = false
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline).components
+            let remaining = Int(left.seconds) * 1000 + Int(left.attoseconds / 1_000_000_000_000_000)
+            if remaining <= 0 && !timedOut {
+                timedOut = true
+                try? process.signal(SIGKILL)
+            }
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, timedOut ? 1000 : Int32(min(max(remaining, 1), 1000)))
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 { if timedOut { break } else { continue } }
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            data += buffer[0..<count]
+        }
+        return (String(decoding: data, as: UTF8.self), timedOut)
+    }
+
+    /// Kills everything in the lab and frees what it held. Safe to call twice.
+    public func destroy() {
+        let first = lock.withLock { () -> Bool in
+            defer { destroyed = true }
+            return !destroyed
+        }
+        guard first else { return }
+        // Killing the cgroup kills the keeper too, and with it the pid namespace.
+        var removed = true
+        do { try cgroup.remove() } catch { removed = false }
+        try? initProcess.signal(SIGKILL)
+        _ = try? initProcess.wait()
+        if !removed { removed = (try? cgroup.remove()) != nil }
+        // A ledger whose side effects are not all undone stays for `gantry cleanup`.
+        if removed { ledger.finish() }
+    }
+
+    func checkAlive() throws(LabError) {
+        if lock.withLock({ destroyed }) || initProcess.poll() != nil {
+            throw .gone("the lab \(id) is not running any more")
+        }
+    }
+
+    /// Path of a file inside the lab, as seen from the host (through the keeper's root).
+    public func hostPath(_ path: String, inMountNamespaceOf pid: Int32? = nil) -> String {
+        "/proc/\(pid ?? initProcess.pid)/root" + (path.hasPrefix("/") ? path : "/" + path)
+    }
+
+    // MARK: The host's root
+
+    static func hostRootEntries() -> [LabFilesystem.Entry] {
+        guard let stream = opendir("/") else { return [] }
+        defer { closedir(stream) }
+        var entries: [LabFilesystem.Entry] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            var info = stat()
+            guard lstat("/" + name, &info) == 0 else { continue }
+            if info.st_mode & S_IFMT == S_IFLNK {
+                var buffer = [CChar](repeating: 0, count: 4096)
+                let length = readlink("/" + name, &buffer, buffer.count - 1)
+                if length > 0 {
+                    entries.append(.symlink(name, to: String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+                }
+            } else if info.st_mode & S_IFMT == S_IFDIR {
+                entries.append(.directory(name))
+            }
+        }
+        return entries.sorted { "\($0)" < "\($1)" }
+    }
+
+    static func hostMountPoints() -> Set<String> {
+        guard let text = try? KernelCgroupFileSystem().read("/proc/self/mountinfo") else { return [] }
+        return Set(text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 ? CgroupLayout.unescape(String(fields[4])) : nil
+        })
+    }
+}
+
+/// What a command run in the lab printed and how it ended.
+public struct LabCommandResult: Sendable, Equatable {
+    public var output: String
+    public var status: ExitStatus
+    public var microseconds: Int
+    public var timedOut: Bool
+}
+
+public enum LabError: Error, Sendable, CustomStringConvertible {
+    case sandbox(IsolationError)
+    case cgroup(CgroupError)
+    case ledger(LedgerError)
+    case system(String, Int32)
+    case gone(String)
+
+    public var description: String {
+        switch self {
+        case .sandbox(let error): "could not build or enter the lab: \(error)"
+        case .cgroup(let error): "could not set up the lab's cgroup: \(error)"
+        case .ledger(let error): "could not write the lab's ledger: \(error)"
+        case .system(let call, let errno): "\(call): errno \(errno)"
+        case .gone(let message): message
+        }
+    }
+}
+
+/// A small lock for class state (the Synchronization Mutex needs a stored generic value).
+final class Mutex: @unchecked Sendable {
+    // @unchecked: the pthread mutex serialises every access.
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}
