@@ -15,6 +15,15 @@ public protocol CgroupDriver: Sendable {
 }
 
 extension CgroupDriver {
+    /// Kills everything in an absolute group directory and its descendants and removes them,
+    /// deepest first: what `gantry cleanup` does with a ledger's cgroup entry.
+    public func removeTree(at directory: String) throws(CgroupError) {
+        guard fileSystem.exists(directory) else { return }
+        if fileSystem.exists(directory + "/cgroup.kill") { try? fileSystem.write(directory + "/cgroup.kill", "1") }
+        try killUntilEmpty([directory])
+        try removeDirectories(subtree(directory))
+    }
+
     /// Every process in the group itself (not its children), from the first hierarchy.
     public func processes(in path: String) throws(CgroupError) -> [Int32] {
         guard let directory = directories(of: path).first else { return [] }

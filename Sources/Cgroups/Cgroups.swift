@@ -53,6 +53,12 @@ public struct Cgroup: Sendable {
     public let path: String
     public let driver: any CgroupDriver
 
+    /// A handle on an existing group (nothing is created).
+    public init(path: String, driver: any CgroupDriver) {
+        self.path = path
+        self.driver = driver
+    }
+
     public var directories: [String] { driver.directories(of: path) }
 
     public func apply(_ limits: ResourceLimits) throws(CgroupError) { try driver.apply(limits, to: path) }

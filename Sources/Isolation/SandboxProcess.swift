@@ -32,6 +32,8 @@ public final class SandboxProcess: Sendable {
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else {
                 if let status = reaped.withLock({ $0 }) { return status }
+                // Reaped by a lab's teardown, which had killed it (see Lab.waitForInit).
+                if errno == ECHILD { return .signaled(SIGKILL) }
                 throw IsolationError(stage: .wait, errno: errno, subject: "pid \(pid)")
             }
         }
@@ -44,7 +46,12 @@ public final class SandboxProcess: Sendable {
     public func poll() -> ExitStatus? {
         if let status = reaped.withLock({ $0 }) { return status }
         var status: Int32 = 0
-        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let waited = waitpid(pid, &status, WNOHANG)
+        if waited < 0 && errno == ECHILD {
+            reaped.withLock { $0 = .signaled(SIGKILL) }
+            return .signaled(SIGKILL)
+        }
+        guard waited == pid else { return nil }
         let result = ExitStatus(waitStatus: status)
         reaped.withLock { $0 = result }
         return result

@@ -25,6 +25,8 @@ public final class Lab: @unchecked Sendable {
     let ledger: Ledger
     /// The overlay was refused and the lab got read-only binds instead.
     public let usesOverlay: Bool
+    /// The lab's pid namespace (`pid:[inode]`), to recognise its zombies at teardown.
+    let pidNamespace: String?
     private let lock = Mutex()
     private var destroyed = false
 
@@ -61,6 +63,13 @@ public final class Lab: @unchecked Sendable {
         self.cgroup = cgroup
         self.ledger = ledger
         self.usesOverlay = usesOverlay
+        self.pidNamespace = Self.pidNamespace(of: initProcess.pid)
+    }
+
+    static func pidNamespace(of pid: Int32) -> String? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/\(pid)/ns/pid", &buffer, buffer.count - 1)
+        return length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
     }
 
     deinit { destroy() }
@@ -186,10 +195,35 @@ public final class Lab: @unchecked Sendable {
         var removed = true
         do { try cgroup.remove() } catch { removed = false }
         try? initProcess.signal(SIGKILL)
-        _ = try? initProcess.wait()
+        waitForInit()
         if !removed { removed = (try? cgroup.remove()) != nil }
         // A ledger whose side effects are not all undone stays for `gantry cleanup`.
         if removed { ledger.finish() }
+    }
+
+    /// A dying pid-namespace init waits until every task of its namespace is reaped. A lab
+    /// process whose parent was outside the lab (an entered command whose relay died first)
+    /// is reparented to the nearest subreaper, which may be this very process, blocked here
+    /// waiting for the init: so reap such zombies while waiting, never block.
+    private func waitForInit() {
+        for attempt in 0..<2000 {
+            if initProcess.poll() != nil { return }
+            if let pidNamespace { Self.reapZombieChildren(in: pidNamespace) }
+            usleep(useconds_t(min(1000 << min(attempt, 6), 50_000)))
+        }
+    }
+
+    static func reapZombieChildren(in pidNamespace: String) {
+        for task in list("/proc/self/task") where task.allSatisfy(\.isNumber) {
+            let children = readText("/proc/self/task/\(task)/children") ?? ""
+            for child in children.split(separator: " ").compactMap({ Int32($0) }) {
+                let stat = readText("/proc/\(child)/stat") ?? ""
+                let state = stat.split(separator: ")").last?.split(separator: " ").first
+                guard state == "Z", Self.pidNamespace(of: child) == pidNamespace else { continue }
+                var status: Int32 = 0
+                _ = waitpid(child, &status, WNOHANG)
+            }
+        }
     }
 
     func checkAlive() throws(LabError) {
@@ -250,6 +284,7 @@ public enum LabError: Error, Sendable, CustomStringConvertible {
     case ledger(LedgerError)
     case system(String, Int32)
     case gone(String)
+    case probe(String)
 
     public var description: String {
         switch self {
@@ -257,7 +292,7 @@ public enum LabError: Error, Sendable, CustomStringConvertible {
         case .cgroup(let error): "could not set up the lab's cgroup: \(error)"
         case .ledger(let error): "could not write the lab's ledger: \(error)"
         case .system(let call, let errno): "\(call): errno \(errno)"
-        case .gone(let message): message
+        case .gone(let message), .probe(let message): message
         }
     }
 }

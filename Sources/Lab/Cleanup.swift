@@ -1,0 +1,77 @@
+public import Cgroups
+public import Ledger
+public import Netlink
+internal import Glibc
+
+/// `gantry cleanup`: undoes what dead sessions left. A ledger whose lock can be taken has
+/// no living owner (a SIGKILLed Gantry, a power cut); its entries are undone last first,
+/// then the ledger goes. Ledgers of running sessions are left alone.
+public enum Cleanup {
+    public struct Report: Sendable {
+        /// One line per action taken, in order.
+        public var actions: [String] = []
+        /// Ledgers skipped because their session is alive.
+        public var live: [String] = []
+        /// What could not be undone (the ledger is kept for another try).
+        public var failures: [String] = []
+    }
+
+    public static func run(directory: String = Ledger.defaultDirectory()) -> Report {
+        var report = Report()
+        guard let stream = opendir(directory) else { return report }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".ledger") { names.append(name) }
+        }
+        closedir(stream)
+        for name in names.sorted() {
+            let path = directory + "/" + name
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                report.live.append(name)
+                continue
+            }
+            let entries = (try? Ledger.entries(at: path)) ?? []
+            var failed = false
+            for entry in entries.reversed() {
+                do {
+                    if let action = try undo(entry) { report.actions.append(action) }
+                } catch {
+                    failed = true
+                    report.failures.append("\(name): \(entry): \(error)")
+                }
+            }
+            if !failed {
+                unlink(path)
+                report.actions.append("removed ledger \(name)")
+            }
+        }
+        return report
+    }
+
+    /// Undoes one entry; nil when there was nothing left to undo.
+    static func undo(_ entry: Ledger.Entry) throws -> String? {
+        switch entry {
+        case .cgroupDirectory(let directory):
+            guard access(directory, F_OK) == 0 else { return nil }
+            let manager = try CgroupManager.host()
+            try manager.driver.removeTree(at: directory)
+            // The shared parent (…/gantry) goes too once no session uses it.
+            let parent = String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)])
+            if parent.hasSuffix("/gantry") { rmdir(parent) }
+            return "killed and removed cgroup \(directory)"
+        case .link(let name):
+            let socket = try RouteSocket()
+            guard try socket.link(named: name) != nil else { return nil }
+            try socket.deleteLink(name)
+            return "deleted link \(name)"
+        case .path(let path):
+            guard access(path, F_OK) == 0 else { return nil }
+            if unlink(path) != 0 && rmdir(path) != 0 { throw LedgerError.io("remove", path, errno) }
+            return "removed \(path)"
+        }
+    }
+}

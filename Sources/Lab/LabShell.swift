@@ -1,0 +1,226 @@
+public import Isolation
+internal import Glibc
+
+/// A persistent bash in a lab, on a PTY, so `cd`, variables and nested interactive programs
+/// behave as in a terminal. Each time a bash (this one, or one the learner started inside it)
+/// is ready for input it prints an OSC 133 "D" marker with the last status and its depth:
+/// `ESC ] 133 ; D ; <status> ; <SHLVL> BEL`. The marker comes from PROMPT_COMMAND, which is
+/// exported, so shells nested with `unshare -u /bin/bash` or `ip netns exec testnet bash`
+/// report too.
+public final class LabShell {
+    public struct Result: Sendable, Equatable {
+        /// What the command printed, with the terminal's CR LF turned back into LF and mode
+        /// switches (bracketed paste) removed. For a command typed into a nested shell, that
+        /// shell's prompt line (prompt and echoed input) is not part of it.
+        public var output: String
+        /// What a terminal would have shown, prompt lines included (same cleaning).
+        public var screen: String
+        /// Exit status of the command, as the shell saw it.
+        public var status: Int32
+        /// Depth of the shell now waiting (1 for the lab's own, 2 inside a nested bash, …).
+        public var depth: Int
+        public var microseconds: Int
+        public var timedOut: Bool
+    }
+
+    public let lab: Lab
+    public let process: SandboxProcess
+    private let terminal: Int32
+    private var pending: [UInt8] = []
+    /// Depth of the shell that printed the last marker.
+    public private(set) var depth = 1
+
+    static let markerPrefix: [UInt8] = Array("\u{1b}]133;D;".utf8)
+    static let promptCommand = #"printf '\033]133;D;%s;%s\007' "$?" "${SHLVL:-1}""#
+
+    /// Starts the shell and waits until it is ready (bounded by `timeoutMilliseconds`).
+    public init(lab: Lab, rows: UInt16 = 24, columns: UInt16 = 80, terminalType: String = "xterm-256color",
+                timeoutMilliseconds: Int = 10_000) throws(LabError) {
+        self.lab = lab
+        var environment = lab.configuration.processEnvironment(terminal: terminalType)
+        // PS1 stays unexported (set below), so shells the learner nests show Debian's usual
+        // prompt and read /etc/bash.bashrc as on any machine.
+        environment += ["PROMPT_COMMAND=" + Self.promptCommand, "SHLVL=0", "HISTFILE=/dev/null"]
+        process = try lab.enter(["/bin/bash", "--noprofile", "--norc", "--noediting", "-i"],
+                                io: .terminal(rows: rows, columns: columns), environment: environment)
+        guard let terminal = process.terminal else { throw .gone("the lab's shell has no terminal") }
+        self.terminal = terminal
+        setEcho(false)
+        let ready = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, onOutput: nil)
+        guard ready != nil else { throw .gone("the lab's shell did not start") }
+        // Gantry shows its own prompt; this shell's stays empty.
+        _ = try run("PS1=''; PS2=''", timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    deinit {
+        try? process.signal(SIGKILL)
+        _ = try? process.wait()
+    }
+
+    /// Runs one command line (or several, joined by newlines) and returns when a shell is
+    /// waiting for input again. On timeout the command gets Ctrl-C, as a person would type.
+    public func run(_ command: String, timeoutMilliseconds: Int = 60_000,
+                    onOutput: ((String) -> Void)? = nil) throws(LabError) -> Result {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let nested = depth > 1
+        try send(Array((command + "\n").utf8))
+        var result = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, onOutput: onOutput)
+        var timedOut = false
+        if result == nil {
+            timedOut = true
+            try interrupt()
+            result = try waitForMarker(timeoutMilliseconds: 5_000, onOutput: onOutput)
+        }
+        let elapsed = started.duration(to: clock.now).components
+        let (screen, status, depth) = result ?? ("", 130, self.depth)
+        let cleaned = Self.normalizedNewlines(Self.withoutModeSwitches(screen))
+        let output = nested ? String(cleaned.drop { $0 != "\n" }.dropFirst()) : cleaned
+        return Result(output: output, screen: cleaned, status: status, depth: depth,
+                      microseconds: Int(elapsed.seconds) * 1_000_000 + Int(elapsed.attoseconds / 1_000_000_000_000),
+                      timedOut: timedOut)
+    }
+
+    /// Keystrokes for whatever reads the terminal now (an interactive program).
+    public func send(_ bytes: [UInt8]) throws(LabError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(terminal, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .system("write to the lab's terminal", errno)
+            }
+            offset += written
+        }
+    }
+
+    /// Ctrl-C: the terminal sends SIGINT to its foreground process group only, so the
+    /// command stops and the shell (and Gantry) stay.
+    public func interrupt() throws(LabError) { try send([0x03]) }
+
+    /// Terminal echo: off while Gantry types for the learner (output is then only what
+    /// programs print), on for a person typing.
+    public func setEcho(_ on: Bool) {
+        var mode = termios()
+        guard tcgetattr(terminal, &mode) == 0 else { return }
+        if on { mode.c_lflag |= tcflag_t(ECHO) } else { mode.c_lflag &= ~tcflag_t(ECHO) }
+        tcsetattr(terminal, TCSANOW, &mode)
+    }
+
+    public func resize(rows: UInt16, columns: UInt16) {
+        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(terminal, UInt(TIOCSWINSZ), &size)
+    }
+
+    /// Reads until a marker, returning the output before it; nil at the deadline.
+    private func waitForMarker(timeoutMilliseconds: Int, onOutput: ((String) -> Void)?) throws(LabError) -> (String, Int32, Int)? {
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(timeoutMilliseconds))
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            if let (before, status, depth, rest) = Self.splitAtMarker(pending) {
+                output += before
+                pending = rest
+                self.depth = depth
+                onOutput?(Self.text(before))
+                return (String(decoding: output, as: UTF8.self), status, depth)
+            }
+            // Keep a possible partial marker in `pending`; hand the rest on as it comes.
+            let safe = Self.safePrefixLength(pending)
+            if safe > 0 {
+                let chunk = Array(pending[0..<safe])
+                output += chunk
+                onOutput?(Self.text(chunk))
+                pending.removeFirst(safe)
+            }
+            let left = ContinuousClock.now.duration(to: deadline).components
+            let remaining = Int(left.seconds) * 1000 + Int(left.attoseconds / 1_000_000_000_000_000)
+            if remaining <= 0 { pending = output + pending; return nil }
+            var descriptor = pollfd(fd: terminal, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(min(remaining, 1000)))
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 { continue }
+            let count = read(terminal, &buffer, buffer.count)
+            if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if count <= 0 { throw .gone("the lab's shell ended") }
+            pending += buffer[0..<count]
+        }
+    }
+
+    /// Splits at the first complete marker: (before, status, depth, after).
+    static func splitAtMarker(_ bytes: [UInt8]) -> ([UInt8], Int32, Int, [UInt8])? {
+        guard let start = firstIndex(of: markerPrefix, in: bytes),
+              let end = bytes[(start + markerPrefix.count)...].firstIndex(of: 0x07) else { return nil }
+        let fields = String(decoding: bytes[(start + markerPrefix.count)..<end], as: UTF8.self).split(separator: ";")
+        let status = fields.first.flatMap { Int32($0) } ?? 0
+        let depth = fields.count > 1 ? Int(fields[1]) ?? 1 : 1
+        return (Array(bytes[..<start]), status, depth, Array(bytes[(end + 1)...]))
+    }
+
+    /// How much of `bytes` cannot be the start of a marker still arriving.
+    static func safePrefixLength(_ bytes: [UInt8]) -> Int {
+        guard let escape = bytes.lastIndex(of: 0x1b) else { return bytes.count }
+        let tail = bytes[escape...]
+        let couldBeMarker = tail.count < markerPrefix.count
+            ? markerPrefix.starts(with: tail)
+            : tail.starts(with: markerPrefix) && !tail.contains(0x07)
+        return couldBeMarker ? escape : bytes.count
+    }
+
+    static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] {
+            if haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
+        }
+        return nil
+    }
+
+    /// Removes `ESC [ ? <digits> h|l` (private mode set/reset: bracketed paste, cursor keys).
+    static func withoutModeSwitches(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        let input = Array(text.utf8)
+        var index = 0
+        while index < input.count {
+            if input[index] == 0x1b, index + 2 < input.count, input[index + 1] == UInt8(ascii: "["), input[index + 2] == UInt8(ascii: "?") {
+                var end = index + 3
+                while end < input.count, input[end] >= 0x30, input[end] <= 0x3b { end += 1 }
+                if end < input.count, input[end] == UInt8(ascii: "h") || input[end] == UInt8(ascii: "l") {
+                    index = end + 1
+                    continue
+                }
+            }
+            bytes.append(input[index])
+            index += 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A terminal line ends in CR LF, readline's in CR CR LF: any CRs right before an LF go.
+    static func normalizedNewlines(_ text: String) -> String {
+        var result: [UInt8] = []
+        for byte in text.utf8 {
+            if byte == 0x0a { while result.last == 0x0d { result.removeLast() } }
+            result.append(byte)
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    static func text(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes, as: UTF8.self).replacingCRLF
+    }
+}
+
+extension String {
+    var replacingCRLF: String {
+        var result = ""
+        result.reserveCapacity(utf8.count)
+        var previousCR = false
+        for scalar in unicodeScalars {
+            if previousCR && scalar != "\n" { result.unicodeScalars.append("\r") }
+            previousCR = scalar == "\r"
+            if !previousCR { result.unicodeScalars.append(scalar) }
+        }
+        if previousCR { result.unicodeScalars.append("\r") }
+        return result
+    }
+}

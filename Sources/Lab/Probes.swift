@@ -1,0 +1,299 @@
+public import Cgroups
+public import Isolation
+public import Netlink
+internal import Glibc
+
+/// What a probe saw, and a sentence saying so (the check's pass/fail text builds on it).
+public struct Observation<Value: Sendable>: Sendable {
+    public var value: Value
+    public var description: String
+}
+
+/// A process of the lab, as the host and the lab see it.
+public struct LabProcess: Sendable, Hashable {
+    public var hostPid: Int32
+    /// Its pid in each pid namespace from the lab's down (the first is the lab's own).
+    public var labPids: [Int32]
+    public var command: String
+}
+
+/// Probes read the lab from outside, through the kernel (setns, /proc/PID/ns, netlink,
+/// cgroup files), never by trusting what the learner's shell printed.
+extension Lab {
+    // MARK: Processes and namespaces
+
+    /// Every process in the lab (its cgroup subtree), oldest first.
+    public func processes() -> [LabProcess] {
+        var result: [LabProcess] = []
+        let marker = "/" + cgroup.path
+        for name in Self.list("/proc") where name.allSatisfy(\.isNumber) {
+            guard let pid = Int32(name), let cgroups = Self.readText("/proc/\(name)/cgroup"),
+                  cgroups.split(separator: "\n").contains(where: { line in
+                      let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
+                      return path == marker || path.hasPrefix(marker + "/")
+                  }) else { continue }
+            let status = Self.readText("/proc/\(name)/status") ?? ""
+            let nspids = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?
+                .split(whereSeparator: \.isWhitespace).dropFirst().compactMap { Int32($0) } ?? []
+            let command = (Self.readText("/proc/\(name)/cmdline") ?? "").split(separator: "\0").joined(separator: " ")
+            result.append(LabProcess(hostPid: pid, labPids: Array(nspids.dropFirst()), command: command))
+        }
+        return result.sorted { $0.hostPid < $1.hostPid }
+    }
+
+    /// Processes whose command line contains `text` (`sleep`, `bash`), for finding one to check.
+    public func processes(matching text: String) -> [LabProcess] {
+        processes().filter { $0.command.contains(text) && $0.hostPid != initProcess.pid }
+    }
+
+    /// The namespace a process is in, as the kernel names it (`uts:[4026532270]`).
+    public func namespace(_ kind: Namespaces, of hostPid: Int32) -> Observation<String?> {
+        let name = kind.procName ?? "?"
+        var buffer = [CChar](repeating: 0, count: 128)
+        let length = readlink("/proc/\(hostPid)/ns/\(name)", &buffer, buffer.count - 1)
+        let value = length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+        return Observation(value: value, description: "process \(hostPid) is in \(value ?? "no readable \(name) namespace")")
+    }
+
+    /// Whether a process has a namespace of its own, apart from the lab's.
+    public func hasOwnNamespace(_ kind: Namespaces, _ hostPid: Int32) -> Observation<Bool> {
+        let own = namespace(kind, of: hostPid).value, lab = namespace(kind, of: initProcess.pid).value
+        let different = own != nil && own != lab
+        let name = kind.procName ?? "?"
+        return Observation(value: different, description: different
+            ? "process \(hostPid) has its own \(name) namespace (\(own!)), not the lab's (\(lab ?? "?"))"
+            : "process \(hostPid) is still in the lab's \(name) namespace")
+    }
+
+    // MARK: Hostnames
+
+    /// The hostname in the UTS namespace of `hostPid` (the lab's by default), read by a
+    /// command that joined only that namespace.
+    public func hostname(of hostPid: Int32? = nil) throws(LabError) -> Observation<String> {
+        let pid = hostPid ?? initProcess.pid
+        let output = try collect { io throws(IsolationError) in
+            try Sandbox.enter(.process(pid, [.uts]), command: ["/bin/hostname"], environment: [], io: io)
+        }
+        let name = output.trimmingCharacters
+        return Observation(value: name, description: "the hostname \(hostPid == nil ? "of the lab" : "seen by process \(pid)") is '\(name)'")
+    }
+
+    // MARK: Files and mounts
+
+    public func fileExists(_ path: String, inMountNamespaceOf hostPid: Int32? = nil) -> Observation<Bool> {
+        let exists = access(hostPath(path, inMountNamespaceOf: hostPid), F_OK) == 0
+        return Observation(value: exists, description: "\(path) \(exists ? "exists" : "does not exist")"
+            + (hostPid.map { " for process \($0)" } ?? " in the lab"))
+    }
+
+    public func fileContents(_ path: String, inMountNamespaceOf hostPid: Int32? = nil) -> Observation<String?> {
+        let text = Self.readText(hostPath(path, inMountNamespaceOf: hostPid))
+        return Observation(value: text, description: text == nil ? "\(path) cannot be read" : "\(path) holds \(text!.count) bytes")
+    }
+
+    /// Mount points (path, type) as the given process sees them.
+    public func mounts(of hostPid: Int32? = nil) -> Observation<[(path: String, type: String)]> {
+        let text = Self.readText("/proc/\(hostPid ?? initProcess.pid)/mountinfo") ?? ""
+        let mounts = text.split(separator: "\n").compactMap { line -> (String, String)? in
+            let fields = line.split(separator: " ")
+            guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields.count > 4 else { return nil }
+            return (CgroupLayout.unescape(String(fields[4])), String(fields[dash + 1]))
+        }
+        return Observation(value: mounts, description: "\(mounts.count) mounts")
+    }
+
+    // MARK: Network
+
+    /// Named network namespaces in the lab (`ip netns list`).
+    public func networkNamespaces() -> Observation<[String]> {
+        let names = NetworkNamespace.names(in: hostPath("/run/netns"))
+        return Observation(value: names, description: names.isEmpty ? "the lab has no named network namespaces"
+            : "the lab's named network namespaces: \(names.joined(separator: ", "))")
+    }
+
+    /// Where a network namespace of the lab is, from the host: nil is the lab's own.
+    func networkNamespacePath(_ name: String?) -> String {
+        name.map { hostPath("/run/netns/\($0)") } ?? "/proc/\(initProcess.pid)/ns/net"
+    }
+
+    public func links(inNetworkNamespace name: String? = nil) throws(LabError) -> Observation<[Link]> {
+        do {
+            let links = try RouteSocket(namespaceAt: networkNamespacePath(name)).links()
+            return Observation(value: links, description: "links in \(name ?? "the lab"): "
+                + links.map { "\($0.name)\($0.isUp ? " UP" : " DOWN")" }.joined(separator: ", "))
+        } catch {
+            throw .probe("cannot read the links of \(name.map { "network namespace \($0)" } ?? "the lab"): \(error)")
+        }
+    }
+
+    public func addresses(inNetworkNamespace name: String? = nil, link: String) throws(LabError) -> Observation<[InterfaceAddress]> {
+        do {
+            let addresses = try RouteSocket(namespaceAt: networkNamespacePath(name)).addresses(on: link).map(\.address)
+            return Observation(value: addresses, description: "\(link) in \(name ?? "the lab") has "
+                + (addresses.isEmpty ? "no addresses" : addresses.map(\.description).joined(separator: ", ")))
+        } catch {
+            throw .probe("cannot read the addresses of \(link) in \(name ?? "the lab"): \(error)")
+        }
+    }
+
+    /// ICMP echo from inside a network namespace of the lab.
+    public func ping(_ address: IPAddress, fromNetworkNamespace name: String? = nil, count: Int = 1,
+                     timeoutMilliseconds: Int = 1000) throws(LabError) -> Observation<Ping.Result> {
+        do {
+            let result = try Ping.echo(address, count: count, timeoutMilliseconds: timeoutMilliseconds,
+                                       inNamespaceAt: networkNamespacePath(name))
+            return Observation(value: result, description: "from \(name ?? "the lab"): \(result)")
+        } catch {
+            throw .probe("cannot ping \(address) from \(name ?? "the lab"): \(error)")
+        }
+    }
+
+    // MARK: Cgroups
+
+    /// A group the learner made in the lab (`cgcreate -g cpu:limit_cpu_50`), by its name as
+    /// the lab sees it.
+    public func labCgroup(_ name: String) -> LabCgroup {
+        let trimmed = name.split(separator: "/").joined(separator: "/")
+        return LabCgroup(name: trimmed, group: Cgroup(path: cgroup.path + "/" + trimmed, driver: cgroup.driver))
+    }
+
+    // MARK: Commands
+
+    /// Runs a probe command in the lab (not in the learner's shell) and reports what it printed.
+    public func probeCommand(_ script: String, timeoutMilliseconds: Int = 30_000) throws(LabError) -> Observation<LabCommandResult> {
+        let result = try run(script, timeoutMilliseconds: timeoutMilliseconds)
+        return Observation(value: result, description: "`\(script)` \(result.status) and printed \(result.output.utf8.count) bytes")
+    }
+
+    // MARK: Helpers
+
+    /// Starts a process with its output on a pipe and returns all it printed.
+    private func collect(_ capture: (StandardIO) throws(IsolationError) -> SandboxProcess) throws(LabError) -> String {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw .system("pipe", errno) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let process: SandboxProcess
+        do { process = try capture(.descriptors(input: nil, output: fds[1], error: fds[1])) } catch {
+            close(fds[0]); close(fds[1])
+            throw .sandbox(error)
+        }
+        close(fds[1])
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(fds[0], &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            data += buffer[0..<count]
+        }
+        close(fds[0])
+        _ = try? process.wait()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func readText(_ path: String) -> String? {
+        try? KernelCgroupFileSystem().read(path)
+    }
+
+    static func list(_ directory: String) -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            names.append(withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        return names
+    }
+}
+
+/// A cgroup inside a lab, read from the host's side of its directories.
+public struct LabCgroup: Sendable {
+    public let name: String
+    let group: Cgroup
+
+    public var exists: Observation<Bool> {
+        let exists = group.directories.contains { access($0, F_OK) == 0 }
+        return Observation(value: exists, description: "cgroup \(name) \(exists ? "exists" : "does not exist")")
+    }
+
+    /// The CPU limit as a fraction of one CPU (nil: no limit), from cpu.max or the cfs files.
+    public var cpuLimit: Observation<Double?> {
+        let files = KernelCgroupFileSystem()
+        var fraction: Double?
+        var raw = "?"
+        if group.driver.layout.mode == .unified, let directory = group.directories.first,
+           let text = try? files.read(directory + "/cpu.max") {
+            raw = text.trimmingCharacters
+            let parts = raw.split(separator: " ")
+            if parts.count == 2, let quota = Double(parts[0]), let period = Double(parts[1]) { fraction = quota / period }
+        } else if let directory = group.driver.layout.v1Paths["cpu"].map({ $0 + "/" + group.path }),
+                  let quota = try? files.read(directory + "/cpu.cfs_quota_us"), let period = try? files.read(directory + "/cpu.cfs_period_us") {
+            raw = "cfs_quota_us \(quota.trimmingCharacters), cfs_period_us \(period.trimmingCharacters)"
+            if let q = Double(quota.trimmingCharacters), let p = Double(period.trimmingCharacters), q >= 0 { fraction = q / p }
+        }
+        return Observation(value: fraction, description: "cgroup \(name) allows "
+            + (fraction.map { "\(Int(($0 * 100).rounded()))% of a CPU" } ?? "unlimited CPU") + " (\(raw))")
+    }
+
+    /// Host pids of the processes in the group itself.
+    public var members: Observation<[Int32]> {
+        let pids = (try? group.processes()) ?? []
+        return Observation(value: pids, description: "cgroup \(name) has \(pids.count) process(es)")
+    }
+
+    /// CPU the group used over `milliseconds`, as a fraction of one CPU. A ratio over a
+    /// window, so the check holds on a busy machine too.
+    public func measuredCPU(overMilliseconds milliseconds: Int = 1500) -> Observation<Double?> {
+        guard let before = usageMicroseconds() else {
+            return Observation(value: nil, description: "cgroup \(name) reports no CPU usage")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        usleep(useconds_t(milliseconds * 1000))
+        let elapsed = start.duration(to: clock.now).components
+        let wall = Double(elapsed.seconds) * 1e6 + Double(elapsed.attoseconds) / 1e12
+        guard let after = usageMicroseconds() else {
+            return Observation(value: nil, description: "cgroup \(name) disappeared while measuring")
+        }
+        let share = Double(after - before) / wall
+        return Observation(value: share, description: "cgroup \(name) used \(Int((share * 100).rounded()))% of a CPU over \(milliseconds) ms")
+    }
+
+    /// CPU used by the group: its own accounting where it has one; a v1 group made only in
+    /// the cpu hierarchy (`cgcreate -g cpu:…` where cpuacct is mounted apart) has none, so
+    /// then the CPU time of its member tasks (/proc/PID/stat utime + stime) is summed.
+    func usageMicroseconds() -> UInt64? {
+        if let usage = try? group.stats().cpuUsageMicroseconds { return usage }
+        guard group.directories.contains(where: { access($0, F_OK) == 0 }) else { return nil }
+        let ticks = sysconf(Int32(_SC_CLK_TCK))
+        var total: UInt64 = 0
+        for pid in (try? group.processes()) ?? [] {
+            for task in Lab.list("/proc/\(pid)/task") where task.allSatisfy(\.isNumber) {
+                guard let stat = Lab.readText("/proc/\(pid)/task/\(task)/stat"),
+                      let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 13,
+                      let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { continue }
+                total += (user + system) * 1_000_000 / UInt64(max(ticks, 1))
+            }
+        }
+        return total
+    }
+
+    public var oomKills: Observation<UInt64?> {
+        let kills = try? group.stats().oomKills
+        return Observation(value: kills ?? nil, description: "cgroup \(name): \(kills.flatMap { $0 }.map(String.init) ?? "no") OOM kills")
+    }
+
+    public var pidsCurrent: Observation<UInt64?> {
+        let current = try? group.stats().pidsCurrent
+        return Observation(value: current ?? nil, description: "cgroup \(name) holds \(current.flatMap { $0 }.map(String.init) ?? "?") tasks")
+    }
+}
+
+extension String {
+    var trimmingCharacters: String {
+        var view = Substring(self)
+        while let first = view.first, first.isWhitespace { view = view.dropFirst() }
+        while let last = view.last, last.isWhitespace { view = view.dropLast() }
+        return String(view)
+    }
+}

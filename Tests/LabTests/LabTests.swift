@@ -1,0 +1,193 @@
+import Cgroups
+import Foundation
+import Glibc
+import Isolation
+import Netlink
+import Testing
+import TestSupport
+@testable import Lab
+
+/// Labs for real, as root: what a learner does in the course works, probes see it from
+/// outside, nothing escapes, and nothing is left afterwards.
+@Suite(.serialized, requiresRoot) struct LabTests {
+    @Test func aLabLooksLikeAMachineOfItsOwn() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let result = try lab.run("hostname; id -u; ls /proc | grep -cE '^[0-9]+$'; ip -o link | cut -d: -f2; touch /usr/bin/gantry-was-here && echo wrote")
+            #expect(result.status == .exited(0), "\(result.output)")
+            let lines = result.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(lines.first == "gantry")
+            #expect(lines.dropFirst().first == "0")
+            #expect((Int(lines[2]) ?? 99) < 10, "only the lab's processes: \(lines[2])")
+            #expect(lines[3] == "lo")
+            #expect(lines.last == "wrote")
+            #expect(!FileManager.default.fileExists(atPath: "/usr/bin/gantry-was-here"), "the write went to the overlay")
+            #expect(lab.fileExists("/usr/bin/gantry-was-here").value)
+            #expect(try lab.hostname().value == "gantry")
+        }
+    }
+
+    @Test func theShellKeepsStateAndReportsStatus() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let shell = try LabShell(lab: lab)
+            #expect(try shell.run("cd /tmp").status == 0)
+            #expect(try shell.run("pwd").output == "/tmp\n")
+            _ = try shell.run("greeting='안녕하세요'")
+            #expect(try shell.run("echo $greeting").output == "안녕하세요\n")
+            #expect(try shell.run("(exit 3)").status == 3)
+            #expect(try shell.run("no-such-command").status == 127)
+            let slow = try shell.run("sleep 100", timeoutMilliseconds: 300)
+            #expect(slow.timedOut)
+            #expect(slow.status == 130, "Ctrl-C reached the command")
+            #expect(try shell.run("echo still here").output == "still here\n", "the shell survived the interrupt")
+        }
+    }
+
+    @Test func aNestedShellIsFollowedAndProbedFromOutside() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let shell = try LabShell(lab: lab)
+            let nested = try shell.run("unshare -u /bin/bash")
+            #expect(nested.depth == 2, "a nested bash is waiting: \(nested)")
+            _ = try shell.run("hostname con01")
+            let inside = try shell.run("hostname")
+            #expect(inside.output == "con01\n", "\(inside.output.debugDescription)")
+            // bash reads the hostname for \h once, at start: the prompt says gantry, as it would.
+            #expect(inside.screen == "root@gantry:~# \ncon01\n", "the nested shell shows its usual prompt: \(inside.screen.debugDescription)")
+            let bash = try #require(lab.processes(matching: "bash").first { lab.hasOwnNamespace(.uts, $0.hostPid).value })
+            #expect(try lab.hostname(of: bash.hostPid).value == "con01")
+            #expect(try lab.hostname().value == "gantry", "the lab's own hostname is unchanged")
+            let back = try shell.run("exit")
+            #expect(back.depth == 1)
+            #expect(try shell.run("hostname").output == "gantry\n")
+        }
+    }
+
+    @Test func theCourseNetworkLabWorksAndProbesSeeIt() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let shell = try LabShell(lab: lab)
+            for command in [
+                "ip netns add testnet", "ip netns exec testnet ip link set lo up",
+                "ip link add veth0 type veth peer name veth1", "ip link set veth1 netns testnet",
+                "ip link set veth0 up", "ip address add 172.16.0.1/24 dev veth0",
+                "ip netns exec testnet ip link set veth1 up", "ip netns exec testnet ip address add 172.16.0.2/24 dev veth1",
+            ] {
+                let result = try shell.run(command)
+                #expect(result.status == 0, "\(command): \(result.output)")
+            }
+            #expect(try shell.run("ping -c 2 -W 2 172.16.0.2 | grep -o '2 received'").output == "2 received\n")
+            #expect(lab.networkNamespaces().value == ["testnet"])
+            let veth1 = try #require(try lab.links(inNetworkNamespace: "testnet").value.first { $0.name == "veth1" })
+            #expect(veth1.isUp && veth1.kind == "veth")
+            #expect(try lab.addresses(inNetworkNamespace: "testnet", link: "veth1").value.map(\.description).contains("172.16.0.2/24"))
+            #expect(try lab.ping(#require(IPAddress("172.16.0.2")), count: 2).value.replies.count == 2)
+            #expect(try lab.ping(#require(IPAddress("172.16.0.1")), fromNetworkNamespace: "testnet").value.reachable)
+        }
+    }
+
+    @Test func theCourseCgroupLabThrottlesAndIsMeasured() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let shell = try LabShell(lab: lab)
+            #expect(try shell.run("cgcreate -g cpu:limit_cpu_50").status == 0)
+            #expect(try shell.run("cgset -r cpu.cfs_quota_us=50000 limit_cpu_50 || echo +cpu > /sys/fs/cgroup/cgroup.subtree_control").status == 0)
+            _ = try shell.run("while :; do :; done & loop=$!")
+            #expect(try shell.run("cgclassify -g cpu:limit_cpu_50 $loop").status == 0)
+            let group = lab.labCgroup("limit_cpu_50")
+            #expect(group.exists.value)
+            #expect(group.cpuLimit.value == 0.5, "\(group.cpuLimit.description)")
+            #expect(group.members.value.count == 1)
+            let measured = try #require(group.measuredCPU(overMilliseconds: 1200).value)
+            #expect(measured <= 0.55 && measured > 0.05, "\(measured)")
+            _ = try shell.run("kill $loop")
+        }
+    }
+
+    @Test func theCourseChrootWorks() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let script = """
+                mkdir -p ~/newroot/bin
+                for b in bash ls date; do cp /bin/$b ~/newroot/bin/; for l in $(ldd /bin/$b | grep -o '/[^ ]*'); do mkdir -p ~/newroot$(dirname $l); cp $l ~/newroot$l; done; done
+                chroot ~/newroot /bin/ls /
+                chroot ~/newroot /bin/bash -c 'PATH=/bin; date +%Y && echo date-works'
+                """
+            let result = try lab.run(script)
+            #expect(result.output.split(separator: "\n").first.map { $0.split(separator: " ").sorted() } != nil)
+            #expect(result.output.contains("bin") && result.output.contains("lib"))
+            #expect(result.output.hasSuffix("date-works\n"), "\(result.output)")
+        }
+    }
+
+    @Test func whatALearnerDoesInsideDoesNotChangeTheHost() throws {
+        let passwd = try String(contentsOfFile: "/etc/passwd", encoding: .utf8)
+        let hostName = hostname()
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let shell = try LabShell(lab: lab)
+            let oom = try shell.run("head -c 4G /dev/zero | tail; echo $?")
+            #expect(oom.output.hasSuffix("137\n"), "the lab's 1 GiB limit OOM-kills a 4 GiB allocation: \(oom.output)")
+            // A fork bomb is held by the lab's pids limit; Gantry stays responsive.
+            _ = try shell.run("bash -c ':(){ :|:& };:' 2>/dev/null", timeoutMilliseconds: 2000)
+            let tasks = try #require(lab.cgroup.stats().pidsCurrent)
+            #expect(tasks <= 512, "pids.current \(tasks)")
+            _ = try shell.run("kill -9 -1", timeoutMilliseconds: 2000)
+            #expect(lab.initProcess.poll() == nil, "kill -9 -1 inside cannot end the lab")
+            let fresh = try LabShell(lab: lab)
+            #expect(try fresh.run("echo alive").output == "alive\n", "a new shell still works")
+            for command in ["hostname evil", "ip link set lo down", "echo x >> /etc/passwd", "mount -t tmpfs x /mnt",
+                            "sysctl -w kernel.hostname=evil2", "sysctl -w vm.swappiness=1", "rm -rf /usr/bin"] {
+                _ = try fresh.run(command)
+            }
+            #expect(try lab.hostname().value == "evil", "the lab's own hostname changed, and only that")
+        }
+        #expect(hostname() == hostName)
+        #expect(try String(contentsOfFile: "/etc/passwd", encoding: .utf8) == passwd)
+        #expect(FileManager.default.fileExists(atPath: "/usr/bin/ls"))
+        #expect(try String(contentsOfFile: "/proc/sys/vm/swappiness", encoding: .utf8) != "1\n")
+        #expect(try RouteSocket().link(named: "lo")?.isUp == true)
+    }
+
+    @Test func twoLabsAtOnceDoNotMeet() throws {
+        try expectHostUnchanged {
+            let first = try Lab.create(LabConfiguration(hostname: "one"))
+            let second = try Lab.create(LabConfiguration(hostname: "two"))
+            defer { first.destroy(); second.destroy() }
+            for lab in [first, second] {
+                let result = try lab.run("ip netns add testnet && ip link add veth0 type veth peer name veth1 && hostname")
+                #expect(result.status == .exited(0), "\(result.output)")
+            }
+            #expect(try first.hostname().value == "one")
+            #expect(try second.hostname().value == "two")
+            #expect(first.processes().allSatisfy { process in !second.processes().contains(process) })
+        }
+    }
+
+    @Test func aKilledOwnerIsCleanedUpByGantryCleanup() throws {
+        let before = HostSnapshot.take()
+        let owner = Process()
+        owner.executableURL = URL(fileURLWithPath: CommandRunner.gantryPath)
+        owner.arguments = ["lab", "-c", "ip netns add testnet; ip link add veth0 type veth peer name veth1; echo ready; sleep 300"]
+        let output = Pipe()
+        owner.standardOutput = output
+        try owner.run()
+        _ = output.fileHandleForReading.availableData  // "ready"
+        kill(owner.processIdentifier, SIGKILL)
+        owner.waitUntilExit()
+        let leaked = HostSnapshot.take().differences(from: before)
+        #expect(leaked.contains { $0.hasPrefix("cgroup dirs added") }, "the lab outlived its owner: \(leaked)")
+        let cleanup = try CommandRunner.gantry(["cleanup"])
+        #expect(cleanup.status == 0, "\(cleanup.error)")
+        #expect(cleanup.output.contains("killed and removed cgroup"))
+        #expect(HostSnapshot.settled(matching: before).isEmpty)
+    }
+}
