@@ -210,6 +210,49 @@ import TestSupport
     }
 }
 
+@Suite(.serialized, requiresRoot) struct DoctorAndLabCommandTests {
+    @Test func doctorTriesTheHostForReal() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["doctor"])
+            #expect(result.status == 0, "\(result.output)")
+            for capability in ["userns", "namespaces", "overlay", "cgroup.cpu", "tool.ip"] {
+                #expect(result.output.contains("ok   \(capability)"), "\(capability): \(result.output)")
+            }
+            #expect(result.output.contains("Labs can be built on this host."))
+        }
+    }
+
+    @Test(requiresRootAndUserNamespaces) func doctorTellsANormalUserWhatIsMissing() throws {
+        let result = try CommandRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                                                                CommandRunner.gantryPath, "doctor"])
+        #expect(result.status == 1)
+        #expect(result.output.contains("MISS root"))
+        #expect(result.output.contains("fix: labs with cgroup limits need root"))
+    }
+
+    @Test func labRunsACommandStringLikeBashC() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["lab", "--hostname", "con01", "-c", "hostname; exit 7"])
+            #expect(result.output == "con01\n")
+            #expect(result.status == 7)
+        }
+    }
+
+    @Test func labReadsCommandsFromStandardInput() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["lab"], input: "cd /tmp\npwd\nip -o link | wc -l\n")
+            #expect(result.output == "/tmp\n1\n", "\(result.error)")
+            #expect(result.status == 0)
+        }
+    }
+
+    @Test func cleanupWithNothingToDoSaysSo() throws {
+        let result = try CommandRunner.gantry(["cleanup", "--ledgers", NSTemporaryDirectory() + "gantry-no-ledgers-\(getpid())"])
+        #expect(result.status == 0)
+        #expect(result.output == "nothing to clean up\n")
+    }
+}
+
 /// The unprivileged path, as a normal user would take it: switched to `nobody` by setpriv.
 @Suite(.serialized, requiresRootAndUserNamespaces) struct UnprivilegedExecTests {
     @Test func mapRootMakesNobodyRootInside() throws {

@@ -1,0 +1,111 @@
+public import Cgroups
+public import Isolation
+internal import Glibc
+
+/// What this host can do for labs, found by trying where trying is cheap. `gantry doctor`
+/// prints it; a lesson's `requires:` names these capabilities.
+public struct HostSupport: Sendable {
+    public struct Finding: Sendable {
+        /// A capability name lessons can require (`userns`, `cgroup.cpu`, `tool.ip`, …).
+        public var capability: String
+        public var available: Bool
+        /// What was found.
+        public var detail: String
+        /// What to do when it is missing.
+        public var fix: String?
+    }
+
+    public var findings: [Finding]
+
+    public func has(_ capability: String) -> Bool {
+        findings.contains { $0.capability == capability && $0.available }
+    }
+
+    /// A lab needs its namespaces and, for its limits, a cgroup it may create (root here).
+    public var canBuildLabs: Bool { has("namespaces") && has("userns") && has("root") && has("cgroup") }
+
+    /// Tools the course's lessons run, with the Debian package that brings each.
+    public static let tools: [(name: String, package: String)] = [
+        ("ip", "iproute2"), ("ping", "iputils-ping"), ("unshare", "util-linux"), ("chroot", "coreutils"),
+        ("ldd", "libc-bin"), ("lsns", "util-linux"), ("cgcreate", "cgroup-tools"), ("cgset", "cgroup-tools"),
+        ("cgclassify", "cgroup-tools"), ("stress-ng", "stress-ng"), ("bash", "bash"),
+    ]
+
+    public static func detect() -> HostSupport {
+        var findings: [Finding] = []
+        let root = geteuid() == 0
+        findings.append(Finding(capability: "root", available: root,
+                                detail: root ? "running as root" : "running as uid \(getuid())",
+                                fix: root ? nil : "labs with cgroup limits need root: run gantry with sudo"))
+
+        let userns = trySpawn(SandboxSpec(command: ["/bin/true"], namespaces: [.user],
+                                          userMapping: root ? .identity : .root(uid: getuid(), gid: getgid())))
+        findings.append(Finding(capability: "userns", available: userns == nil,
+                                detail: userns.map { "user namespaces refused: \($0)" } ?? "user namespaces work",
+                                fix: "sysctl -w kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000"))
+
+        let all = trySpawn(SandboxSpec(command: ["/bin/true"], namespaces: .all,
+                                       userMapping: root ? .identity : .root(uid: getuid(), gid: getgid()),
+                                       mounts: [.proc(at: "/proc")], loopbackUp: true))
+        findings.append(Finding(capability: "namespaces", available: all == nil,
+                                detail: all.map { "all seven namespaces: \($0)" } ?? "mount, pid, uts, ipc, net and cgroup namespaces work",
+                                fix: "a kernel built with CONFIG_NAMESPACES and its parts"))
+        findings.append(Finding(capability: "netns", available: all == nil, detail: all == nil ? "network namespaces work" : "no network namespaces", fix: nil))
+
+        var overlaySpec = SandboxSpec(command: ["/bin/true"], namespaces: [.user, .mount],
+                                      userMapping: root ? .identity : .root(uid: getuid(), gid: getgid()))
+        overlaySpec.stagingMounts = [.tmpfs(at: "/tmp"), .directory(at: "/tmp/u"), .directory(at: "/tmp/w"), .directory(at: "/tmp/m"),
+                                     .overlay(lower: ["/usr"], upper: "/tmp/u", work: "/tmp/w", at: "/tmp/m")]
+        let overlay = trySpawn(overlaySpec)
+        findings.append(Finding(capability: "overlay", available: overlay == nil,
+                                detail: overlay.map { "overlayfs in a user namespace refused (\($0)); labs fall back to read-only binds" }
+                                    ?? "overlayfs works in a user namespace: labs are writable everywhere",
+                                fix: "Linux 5.11 or later (modprobe overlay)"))
+
+        do {
+            let manager = try CgroupManager.host()
+            findings.append(Finding(capability: "cgroup", available: true, detail: manager.layout.description, fix: nil))
+            for controller in ["cpu", "memory", "pids"] {
+                let version = manager.layout.version(of: controller)
+                findings.append(Finding(capability: "cgroup.\(controller)", available: version != nil && root,
+                                        detail: version.map { "\(controller) controller on cgroup v\($0)" } ?? "no \(controller) controller",
+                                        fix: version == nil ? "enable the \(controller) controller (cgroup_enable=\(controller) on the kernel command line)"
+                                            : "cgroup limits need root (or a delegated subtree)"))
+            }
+            // Which commands a cgroup lesson shows: the v2 files, or the v1 ones (cgcreate…).
+            let version = manager.layout.mode == .unified ? "cgroup.v2" : "cgroup.v1"
+            findings.append(Finding(capability: version, available: true,
+                                    detail: "lessons show the \(version == "cgroup.v2" ? "cgroup v2" : "cgroup v1") form of cgroup commands", fix: nil))
+        } catch {
+            findings.append(Finding(capability: "cgroup", available: false, detail: "\(error)", fix: "mount cgroup2 at /sys/fs/cgroup"))
+        }
+
+        for tool in tools {
+            let path = which(tool.name)
+            findings.append(Finding(capability: "tool.\(tool.name)", available: path != nil,
+                                    detail: path.map { "\(tool.name) at \($0)" } ?? "\(tool.name) not found",
+                                    fix: "apt-get install \(tool.package)"))
+        }
+        return HostSupport(findings: findings)
+    }
+
+    /// Spawns and waits; nil when it ran and exited 0, else why not.
+    static func trySpawn(_ spec: SandboxSpec) -> String? {
+        do {
+            let process = try Sandbox.spawn(spec, io: .descriptors(input: nil, output: nil, error: nil))
+            let status = try process.wait()
+            return status == .exited(0) ? nil : "\(status)"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    static func which(_ name: String) -> String? {
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/sbin:/usr/bin:/sbin:/bin"
+        for directory in (path + ":/usr/sbin:/sbin").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+}
