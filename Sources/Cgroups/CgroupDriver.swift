@@ -12,6 +12,9 @@ public protocol CgroupDriver: Sendable {
     func stats(of path: String) throws(CgroupError) -> CgroupStats
     /// Kills everything in the group and its descendants, then removes them, deepest first.
     func remove(_ path: String) throws(CgroupError)
+    /// Makes controllers available to the group's children (v2 `cgroup.subtree_control`;
+    /// nothing to do on v1, where every group has every controller of its hierarchy).
+    func delegate(_ path: String, controllers: Set<String>) throws(CgroupError)
 }
 
 extension CgroupDriver {

@@ -40,6 +40,8 @@ public struct CgroupV1Driver: CgroupDriver {
         }
     }
 
+    public func delegate(_ path: String, controllers: Set<String>) throws(CgroupError) {}
+
     public func apply(_ limits: ResourceLimits, to path: String) throws(CgroupError) {
         let memoryDirectory = directory("memory", path)
         let current = memoryDirectory.flatMap { try? fileSystem.read($0 + "/memory.limit_in_bytes") }.flatMap { Int64($0.trimmingWhitespace) }

@@ -46,6 +46,12 @@ public struct CgroupV2Driver: CgroupDriver {
         }
     }
 
+    public func delegate(_ path: String, controllers: Set<String>) throws(CgroupError) {
+        let directory = root + "/" + path
+        let offered = Set(try fileSystem.read(directory + "/cgroup.controllers").split(whereSeparator: \.isWhitespace).map(String.init))
+        try enable(controllers.intersection(offered), below: directory)
+    }
+
     public func apply(_ limits: ResourceLimits, to path: String) throws(CgroupError) {
         let directory = root + "/" + path
         for write in CgroupTranslation.v2Writes(limits) {

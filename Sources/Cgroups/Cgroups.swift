@@ -23,13 +23,16 @@ public struct CgroupManager: Sendable {
     /// Creates `path` (relative to the hierarchy roots) with `limits` applied. `willCreate`
     /// hears every directory that makes up the group before any is made (for a ledger);
     /// if it throws, nothing is created.
-    public func create(_ path: String, limits: ResourceLimits,
+    /// `delegating` names controllers the group must have beyond what its limits need, to
+    /// hand on to children made inside it (a lab's learner groups).
+    public func create(_ path: String, limits: ResourceLimits, delegating: Set<String> = [],
                        willCreate: ([String]) throws -> Void = { _ in }) throws(CgroupError) -> Cgroup {
         try Self.validate(path: path)
         do { try willCreate(driver.directories(of: path)) } catch {
             throw .invalid("could not record the group before creating it: \(error)")
         }
-        try driver.create(path, controllers: limits.controllers)
+        let available = delegating.filter { layout.version(of: $0) != nil }
+        try driver.create(path, controllers: limits.controllers.union(available))
         let group = Cgroup(path: path, driver: driver)
         do {
             try group.apply(limits)

@@ -21,7 +21,12 @@ public final class Lab: @unchecked Sendable {
     public let configuration: LabConfiguration
     /// The keeper init, in the host's pid namespace.
     public let initProcess: SandboxProcess
+    /// The lab's group: its limits, and what the lab sees as /sys/fs/cgroup.
     public let cgroup: Cgroup
+    /// Where the lab's own processes live, below `cgroup`, as systemd keeps its in
+    /// init.scope: on cgroup v2 a group with processes cannot hand controllers to children,
+    /// and the learner's `echo +cpu > /sys/fs/cgroup/cgroup.subtree_control` must work.
+    public var processGroup: Cgroup { Cgroup(path: cgroup.path + "/init", driver: cgroup.driver) }
     let ledger: Ledger
     /// The overlay was refused and the lab got read-only binds instead.
     public let usesOverlay: Bool
@@ -38,7 +43,8 @@ public final class Lab: @unchecked Sendable {
         do { ledger = try Ledger(session: id, directory: ledgerDirectory) } catch { throw .ledger(error) }
         let group: Cgroup
         do {
-            group = try CgroupManager.host().create("gantry/\(id)", limits: configuration.limits) { directories in
+            group = try CgroupManager.host().create("gantry/\(id)", limits: configuration.limits,
+                                                    delegating: Lab.delegatedControllers) { directories in
                 for directory in directories { try ledger.record(.cgroupDirectory(directory)) }
             }
         } catch {
@@ -46,12 +52,27 @@ public final class Lab: @unchecked Sendable {
             throw .cgroup(error)
         }
         do {
+            // The keeper is born in the lab's group, so its cgroup namespace is rooted there,
+            // then moves to the leaf; the group then offers its controllers to children.
             let (process, overlay) = try spawnKeeper(configuration, group: group)
-            return Lab(id: id, configuration: configuration, initProcess: process, cgroup: group, ledger: ledger, usesOverlay: overlay)
-        } catch {
+            let lab = Lab(id: id, configuration: configuration, initProcess: process, cgroup: group, ledger: ledger, usesOverlay: overlay)
+            do {
+                try group.driver.create(lab.processGroup.path, controllers: [])
+                try lab.processGroup.add(process.pid)
+                try group.driver.delegate(group.path, controllers: Lab.delegatedControllers)
+            } catch {
+                lab.destroy()
+                throw LabError.cgroup(error)
+            }
+            return lab
+        } catch let error as LabError {
             try? group.remove()
             ledger.finish()
             throw error
+        } catch {
+            try? group.remove()
+            ledger.finish()
+            throw .gone("\(error)")
         }
     }
 
@@ -65,6 +86,9 @@ public final class Lab: @unchecked Sendable {
         self.usesOverlay = usesOverlay
         self.pidNamespace = Self.pidNamespace(of: initProcess.pid)
     }
+
+    /// What a learner can use in groups of their own, as on a fresh systemd machine.
+    static let delegatedControllers: Set<String> = ["cpu", "memory", "pids"]
 
     static func pidNamespace(of pid: Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: 64)
@@ -118,15 +142,16 @@ public final class Lab: @unchecked Sendable {
     public func enter(_ command: [String], io: StandardIO = .inherit, workingDirectory: String = "/root",
                       environment: [String]? = nil, terminal: String? = nil) throws(LabError) -> SandboxProcess {
         try checkAlive()
-        let directory = cgroup.directoryDescriptor()
+        let leaf = processGroup
+        let directory = leaf.directoryDescriptor()
         defer { if let directory { close(directory) } }
         do {
             return try Sandbox.enter(
                 .process(initProcess.pid, .all), command: command,
                 environment: environment ?? configuration.processEnvironment(terminal: terminal),
                 workingDirectory: workingDirectory, io: io, cgroup: directory, terminalFromTarget: true
-            ) { [cgroup] pid in
-                if directory == nil { try cgroup.add(pid) }
+            ) { pid in
+                if directory == nil { try leaf.add(pid) }
             }
         } catch {
             throw .sandbox(error)

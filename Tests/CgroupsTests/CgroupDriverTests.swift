@@ -55,6 +55,20 @@ import Testing
         #expect(try tree.read(tree.root + "/gantry/lab/cgroup.subtree_control") == "pids")
     }
 
+    @Test func aLabGroupCanHandControllersToGroupsMadeInsideIt() throws {
+        let tree = try FakeCgroupTree(version: 2)
+        let manager = CgroupManager(layout: tree.layout, fileSystem: tree)
+        let lab = try manager.create("gantry/lab", limits: ResourceLimits(pidsMax: 512), delegating: ["cpu", "memory", "pids"])
+        try tree.makeDirectory(tree.root + "/gantry/lab/init")
+        try lab.add(300)
+        try tree.write(tree.root + "/gantry/lab/init/cgroup.procs", "300")
+        try manager.driver.delegate("gantry/lab", controllers: ["cpu", "memory", "pids"])
+        #expect(try tree.read(tree.root + "/gantry/lab/cgroup.subtree_control") == "cpu memory pids")
+        // What the learner's `mkdir /sys/fs/cgroup/limit_cpu_50` then gets:
+        try tree.makeDirectory(tree.root + "/gantry/lab/limit_cpu_50")
+        #expect(try tree.read(tree.root + "/gantry/lab/limit_cpu_50/cgroup.controllers") == "cpu memory pids")
+    }
+
     @Test(arguments: [1, 2]) func aMemoryLimitBelowUsageSaysSo(version: Int) throws {
         let tree = try FakeCgroupTree(version: version)
         let manager = CgroupManager(layout: tree.layout, fileSystem: tree)
