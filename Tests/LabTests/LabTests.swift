@@ -127,6 +127,22 @@ import TestSupport
         }
     }
 
+    @Test func theNamespaceLessonsCommandsBehaveAsOnAMachine() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let result = try lab.run("""
+                unshare -p --fork --mount-proc ps -o pid= -o comm= | tr -s ' ' | tr '\\n' ';'; echo
+                mkdir /tmp/m; unshare -m sh -c 'mount -t tmpfs x /tmp/m && grep -c " /tmp/m " /proc/self/mountinfo'; grep -c " /tmp/m " /proc/self/mountinfo
+                ipcmk -M 4096 >/dev/null; ipcs -m | grep -c 0x; unshare -i sh -c 'ipcs -m | grep -c 0x'
+                unshare -n ip -o link | cut -d: -f2 | tr -d ' '
+                unshare -U id -u; unshare -U --map-root-user id -u
+                ip link add br0 type bridge && ip link set br0 up && echo bridge-ok
+                """)
+            #expect(result.output == " 1 ps;\n1\n0\n1\n0\nlo\n65534\n0\nbridge-ok\n", "\(result.output.debugDescription)")
+        }
+    }
+
     @Test func whatALearnerDoesInsideDoesNotChangeTheHost() throws {
         let passwd = try String(contentsOfFile: "/etc/passwd", encoding: .utf8)
         let hostName = hostname()
