@@ -21,16 +21,18 @@ let package = Package(
     targets: [
         // Async-signal-safe C that runs between clone and exec; nothing else.
         .target(name: "CGantry"),
+        // Small POSIX chores written once: read a descriptor or file whole, list a directory.
+        .target(name: "POSIXSupport", swiftSettings: strictSettings),
         // Namespaces, mounts, pivot_root/chroot, PTYs, spawn and enter.
         .target(name: "Isolation", dependencies: ["CGantry"], swiftSettings: strictSettings),
         // rtnetlink in Swift: links, veth pairs, bridges, addresses, routes, netns, ICMP echo.
-        .target(name: "Netlink", dependencies: ["CGantry"], swiftSettings: strictSettings),
+        .target(name: "Netlink", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // cgroup v1 and v2 behind one resource model: layout, limits, groups, stats, removal.
-        .target(name: "Cgroups", dependencies: ["CGantry"], swiftSettings: strictSettings),
+        .target(name: "Cgroups", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // The teardown ledger: side effects recorded before they are made, for `gantry cleanup`.
-        .target(name: "Ledger", dependencies: ["CGantry"], swiftSettings: strictSettings),
+        .target(name: "Ledger", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // The disposable lab host: build, enter, run, probe, tear down, clean up.
-        .target(name: "Lab", dependencies: ["Isolation", "Cgroups", "Netlink", "Ledger"], swiftSettings: strictSettings),
+        .target(name: "Lab", dependencies: ["Isolation", "Cgroups", "Netlink", "Ledger", "POSIXSupport"], swiftSettings: strictSettings),
         // The command line: argument parsing only.
         .executableTarget(
             name: "gantry",
@@ -40,12 +42,13 @@ let package = Package(
                 "Cgroups",
                 "Ledger",
                 "Lab",
+                "POSIXSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
         // Helpers the test targets share: host-state snapshots, privilege traits, running gantry.
-        .target(name: "TestSupport", dependencies: ["Isolation", "CGantry"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["Isolation", "CGantry", "POSIXSupport"], path: "Tests/TestSupport",
                 swiftSettings: strictSettings),
         .testTarget(name: "IsolationTests", dependencies: ["Isolation", "TestSupport"],
                     swiftSettings: strictSettings),

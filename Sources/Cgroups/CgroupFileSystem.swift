@@ -1,5 +1,6 @@
 internal import CGantry
 internal import Glibc
+internal import POSIXSupport
 
 /// The file operations a driver needs. The kernel's cgroupfs in production; a fake tree in a
 /// temporary directory for tests (which must also pretend to be the kernel: populate new
@@ -22,19 +23,8 @@ public struct KernelCgroupFileSystem: CgroupFileSystem {
     public init() {}
 
     public func read(_ path: String) throws(CgroupError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(operation: "read", path: path, errno: errno) }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = Glibc.read(fd, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { throw .io(operation: "read", path: path, errno: errno) }
-            if count == 0 { break }
-            data += buffer[0..<count]
-        }
-        return String(decoding: data, as: UTF8.self)
+        guard let text = POSIX.readFile(path) else { throw .io(operation: "read", path: path, errno: errno) }
+        return text
     }
 
     public func write(_ path: String, _ value: String) throws(CgroupError) {
@@ -55,15 +45,7 @@ public struct KernelCgroupFileSystem: CgroupFileSystem {
     }
 
     public func subdirectories(_ path: String) -> [String] {
-        guard let stream = opendir(path) else { return [] }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        POSIX.list(path, directoriesOnly: true).sorted()
     }
 
     public func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
@@ -137,15 +119,6 @@ public struct CgroupStats: Sendable, Equatable {
     }
 
     static func number(_ text: String?) -> UInt64? {
-        text.flatMap { UInt64($0.trimmingWhitespace) }
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var view = Substring(self)
-        while let first = view.first, first.isWhitespace { view = view.dropFirst() }
-        while let last = view.last, last.isWhitespace { view = view.dropLast() }
-        return String(view)
+        text.flatMap { UInt64($0.trimmed) }
     }
 }

@@ -1,3 +1,5 @@
+internal import POSIXSupport
+
 /// cgroup v1: one hierarchy per controller (or co-mounted set), each with its own copy of the
 /// group. Processes join every hierarchy; removal freezes the group first (freezer) so a
 /// fork bomb cannot outrun the kill loop.
@@ -44,7 +46,7 @@ public struct CgroupV1Driver: CgroupDriver {
 
     public func apply(_ limits: ResourceLimits, to path: String) throws(CgroupError) {
         let memoryDirectory = directory("memory", path)
-        let current = memoryDirectory.flatMap { try? fileSystem.read($0 + "/memory.limit_in_bytes") }.flatMap { Int64($0.trimmingWhitespace) }
+        let current = memoryDirectory.flatMap { try? fileSystem.read($0 + "/memory.limit_in_bytes") }.flatMap { Int64($0.trimmed) }
         for write in CgroupTranslation.v1Writes(limits, currentMemoryLimit: current) {
             guard let directory = directory(write.controller, path) else {
                 throw .unavailable(controller: write.controller, layout: layout.description)
@@ -53,7 +55,7 @@ public struct CgroupV1Driver: CgroupDriver {
                 throw .unavailable(controller: "memory swap accounting (memsw; boot with swapaccount=1)", layout: layout.description)
             }
             try applyWrite(write, in: directory) {
-                (try? fileSystem.read(directory + "/memory.usage_in_bytes")).flatMap { Int64($0.trimmingWhitespace) }
+                (try? fileSystem.read(directory + "/memory.usage_in_bytes")).flatMap { Int64($0.trimmed) }
             }
         }
     }

@@ -1,3 +1,5 @@
+internal import POSIXSupport
+
 /// cgroup v2: one tree. Controllers must be enabled in each ancestor's
 /// `cgroup.subtree_control`, and a non-root group with controllers enabled for its children
 /// may hold no processes itself (the "no internal processes" rule).
@@ -56,7 +58,7 @@ public struct CgroupV2Driver: CgroupDriver {
         let directory = root + "/" + path
         for write in CgroupTranslation.v2Writes(limits) {
             try applyWrite(write, in: directory) {
-                (try? fileSystem.read(directory + "/memory.current")).flatMap { Int64($0.trimmingWhitespace) }
+                (try? fileSystem.read(directory + "/memory.current")).flatMap { Int64($0.trimmed) }
             }
         }
     }

@@ -1,7 +1,8 @@
-public import Cgroups
+internal import Cgroups
 public import Ledger
-public import Netlink
+internal import Netlink
 internal import Glibc
+internal import POSIXSupport
 
 /// `gantry cleanup`: undoes what dead sessions left. A ledger whose lock can be taken has
 /// no living owner (a SIGKILLed Gantry, a power cut); its entries are undone last first,
@@ -18,14 +19,7 @@ public enum Cleanup {
 
     public static func run(directory: String = Ledger.defaultDirectory()) -> Report {
         var report = Report()
-        guard let stream = opendir(directory) else { return report }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".ledger") { names.append(name) }
-        }
-        closedir(stream)
-        for name in names.sorted() {
+        for name in POSIX.list(directory).filter({ $0.hasSuffix(".ledger") }).sorted() {
             let path = directory + "/" + name
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue }

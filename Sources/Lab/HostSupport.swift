@@ -1,5 +1,5 @@
-public import Cgroups
-public import Isolation
+internal import Cgroups
+internal import Isolation
 internal import Glibc
 
 /// What this host can do for labs, found by trying where trying is cheap. `gantry doctor`

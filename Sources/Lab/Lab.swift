@@ -1,8 +1,9 @@
 public import Cgroups
 public import Isolation
 public import Ledger
-public import Netlink
+internal import Netlink
 internal import Glibc
+internal import POSIXSupport
 
 /// A disposable Linux machine: its own user (root inside), mount, pid, uts, ipc, net and
 /// cgroup namespaces, the host's files under copy-on-write overlays, fresh /proc, /dev, /sys,
@@ -90,11 +91,7 @@ public final class Lab: @unchecked Sendable {
     /// What a learner can use in groups of their own, as on a fresh systemd machine.
     static let delegatedControllers: Set<String> = ["cpu", "memory", "pids"]
 
-    static func pidNamespace(of pid: Int32) -> String? {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let length = readlink("/proc/\(pid)/ns/pid", &buffer, buffer.count - 1)
-        return length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
-    }
+    static func pidNamespace(of pid: Int32) -> String? { POSIX.readLink("/proc/\(pid)/ns/pid") }
 
     deinit { destroy() }
 
@@ -265,20 +262,12 @@ public final class Lab: @unchecked Sendable {
     // MARK: The host's root
 
     static func hostRootEntries() -> [LabFilesystem.Entry] {
-        guard let stream = opendir("/") else { return [] }
-        defer { closedir(stream) }
         var entries: [LabFilesystem.Entry] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name == "." || name == ".." { continue }
+        for name in POSIX.list("/") {
             var info = stat()
             guard lstat("/" + name, &info) == 0 else { continue }
-            if info.st_mode & S_IFMT == S_IFLNK {
-                var buffer = [CChar](repeating: 0, count: 4096)
-                let length = readlink("/" + name, &buffer, buffer.count - 1)
-                if length > 0 {
-                    entries.append(.symlink(name, to: String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)))
-                }
+            if info.st_mode & S_IFMT == S_IFLNK, let destination = POSIX.readLink("/" + name) {
+                entries.append(.symlink(name, to: destination))
             } else if info.st_mode & S_IFMT == S_IFDIR {
                 entries.append(.directory(name))
             }
@@ -287,7 +276,7 @@ public final class Lab: @unchecked Sendable {
     }
 
     static func hostMountPoints() -> Set<String> {
-        guard let text = try? KernelCgroupFileSystem().read("/proc/self/mountinfo") else { return [] }
+        guard let text = POSIX.readFile("/proc/self/mountinfo") else { return [] }
         return Set(text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             return fields.count > 4 ? CgroupLayout.unescape(String(fields[4])) : nil

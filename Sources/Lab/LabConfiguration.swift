@@ -1,4 +1,5 @@
 public import Cgroups
+internal import POSIXSupport
 
 /// What a lab is made with; a lesson's `lab:` settings end up here.
 public struct LabConfiguration: Sendable, Hashable, Codable {
@@ -24,16 +25,10 @@ public struct LabConfiguration: Sendable, Hashable, Codable {
 
     /// The environment of a login on a small Debian machine, plus `environment`.
     func processEnvironment(terminal: String?) -> [String] {
-        var entries = [
+        POSIX.environment([
             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/bash",
             "LANG=C.UTF-8", "TERM=\(terminal ?? "xterm-256color")",
-        ]
-        for override in environment {
-            let key = override.prefix { $0 != "=" }
-            entries.removeAll { $0.prefix { $0 != "=" } == key }
-            entries.append(override)
-        }
-        return entries
+        ], overriding: environment)
     }
 }

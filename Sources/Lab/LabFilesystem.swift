@@ -1,4 +1,4 @@
-public import Isolation
+internal import Isolation
 
 /// How a lab's filesystem is assembled: the host's top-level directories, each as an overlay
 /// (read-only lower, tmpfs upper) so the learner may write anywhere without touching the host,

@@ -1,7 +1,8 @@
-public import Cgroups
+internal import Cgroups
 public import Isolation
 public import Netlink
 internal import Glibc
+internal import POSIXSupport
 
 /// What a probe saw, and a sentence saying so (the check's pass/fail text builds on it).
 public struct Observation<Value: Sendable>: Sendable {
@@ -49,9 +50,7 @@ extension Lab {
     /// The namespace a process is in, as the kernel names it (`uts:[4026532270]`).
     public func namespace(_ kind: Namespaces, of hostPid: Int32) -> Observation<String?> {
         let name = kind.procName ?? "?"
-        var buffer = [CChar](repeating: 0, count: 128)
-        let length = readlink("/proc/\(hostPid)/ns/\(name)", &buffer, buffer.count - 1)
-        let value = length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+        let value = POSIX.readLink("/proc/\(hostPid)/ns/\(name)")
         return Observation(value: value, description: "process \(hostPid) is in \(value ?? "no readable \(name) namespace")")
     }
 
@@ -74,7 +73,7 @@ extension Lab {
         let output = try collect { io throws(IsolationError) in
             try Sandbox.enter(.process(pid, [.uts]), command: ["/bin/hostname"], environment: [], io: io)
         }
-        let name = output.trimmingCharacters
+        let name = output.trimmed
         return Observation(value: name, description: "the hostname \(hostPid == nil ? "of the lab" : "seen by process \(pid)") is '\(name)'")
     }
 
@@ -178,32 +177,15 @@ extension Lab {
             throw .sandbox(error)
         }
         close(fds[1])
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(fds[0], &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            data += buffer[0..<count]
-        }
+        let data = POSIX.readToEnd(fds[0])
         close(fds[0])
         _ = try? process.wait()
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func readText(_ path: String) -> String? {
-        try? KernelCgroupFileSystem().read(path)
-    }
+    static func readText(_ path: String) -> String? { POSIX.readFile(path) }
 
-    static func list(_ directory: String) -> [String] {
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            names.append(withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
-        }
-        return names
-    }
+    static func list(_ directory: String) -> [String] { POSIX.list(directory) }
 }
 
 /// A cgroup inside a lab, read from the host's side of its directories.
@@ -223,13 +205,13 @@ public struct LabCgroup: Sendable {
         var raw = "?"
         if group.driver.layout.mode == .unified, let directory = group.directories.first,
            let text = try? files.read(directory + "/cpu.max") {
-            raw = text.trimmingCharacters
+            raw = text.trimmed
             let parts = raw.split(separator: " ")
             if parts.count == 2, let quota = Double(parts[0]), let period = Double(parts[1]) { fraction = quota / period }
         } else if let directory = group.driver.layout.v1Paths["cpu"].map({ $0 + "/" + group.path }),
                   let quota = try? files.read(directory + "/cpu.cfs_quota_us"), let period = try? files.read(directory + "/cpu.cfs_period_us") {
-            raw = "cfs_quota_us \(quota.trimmingCharacters), cfs_period_us \(period.trimmingCharacters)"
-            if let q = Double(quota.trimmingCharacters), let p = Double(period.trimmingCharacters), q >= 0 { fraction = q / p }
+            raw = "cfs_quota_us \(quota.trimmed), cfs_period_us \(period.trimmed)"
+            if let q = Double(quota.trimmed), let p = Double(period.trimmed), q >= 0 { fraction = q / p }
         }
         return Observation(value: fraction, description: "cgroup \(name) allows "
             + (fraction.map { "\(Int(($0 * 100).rounded()))% of a CPU" } ?? "unlimited CPU") + " (\(raw))")
@@ -286,14 +268,5 @@ public struct LabCgroup: Sendable {
     public var pidsCurrent: Observation<UInt64?> {
         let current = try? group.stats().pidsCurrent
         return Observation(value: current ?? nil, description: "cgroup \(name) holds \(current.flatMap { $0 }.map(String.init) ?? "?") tasks")
-    }
-}
-
-extension String {
-    var trimmingCharacters: String {
-        var view = Substring(self)
-        while let first = view.first, first.isWhitespace { view = view.dropFirst() }
-        while let last = view.last, last.isWhitespace { view = view.dropLast() }
-        return String(view)
     }
 }

@@ -1,5 +1,6 @@
 internal import CGantry
 internal import Glibc
+internal import POSIXSupport
 
 /// A session's list of side effects the kernel will not undo by itself (cgroup directories,
 /// host-side links, state files), written *before* each is made and undone last-in-first-out.
@@ -79,19 +80,9 @@ public final class Ledger {
 
     /// Entries of a ledger file, oldest first.
     public static func entries(at path: String) throws(LedgerError) -> [Entry] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("open", path, errno) }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            data += buffer[0..<count]
-        }
+        guard let text = POSIX.readFile(path) else { throw .io("open", path, errno) }
         // A torn last line (a crash mid-append) is skipped, not trusted.
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap(Entry.init(line:))
+        return text.split(separator: "\n").compactMap(Entry.init(line:))
     }
 }
 

@@ -1,5 +1,6 @@
 internal import CGantry
 internal import Glibc
+internal import POSIXSupport
 
 /// A network namespace held open by a file descriptor (it lives as long as the descriptor or
 /// any process in it), plus the `ip netns` conventions for named ones.
@@ -44,14 +45,7 @@ public final class NetworkNamespace: Sendable {
 
     /// The names of the named network namespaces in `directory` (`ip netns list`), sorted.
     public static func names(in directory: String = namedDirectory) -> [String] {
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        POSIX.list(directory).sorted()
     }
 
     /// Opens the named namespace a learner made with `ip netns add NAME`.

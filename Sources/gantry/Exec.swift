@@ -3,6 +3,7 @@ import Cgroups
 import Isolation
 import Ledger
 import Netlink
+import POSIXSupport
 internal import Glibc
 
 /// `gantry exec`: one command in fresh namespaces, the way `unshare` and `bwrap` do it.
@@ -259,25 +260,12 @@ struct Exec: ParsableCommand {
 
     /// The caller's environment with `overrides` (KEY=VALUE) replacing or adding entries.
     static func environment(overriding overrides: [String]) -> [String] {
-        var entries: [String] = []
-        var index = environ
-        while let entry = index.pointee {
-            entries.append(String(cString: entry))
-            index += 1
-        }
-        for override in overrides {
-            let key = override.prefix { $0 != "=" }
-            entries.removeAll { $0.prefix { $0 != "=" } == key }
-            entries.append(override)
-        }
-        return entries
+        POSIX.environment(POSIX.currentEnvironment(), overriding: overrides)
     }
 
     static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-        guard getcwd(&buffer, buffer.count) != nil else { return path }
-        let directory = String(cString: buffer)
+        guard let directory = POSIX.currentDirectory() else { return path }
         return (directory == "/" ? "" : directory) + "/" + path
     }
 

@@ -41,7 +41,7 @@ import TestSupport
 
     @Test func forksBeyondThePidsLimitFail() throws {
         try expectHostUnchanged {
-            let (read, write) = try pipeFDs()
+            let (read, write) = try makePipe()
             let manager = try CgroupManager.host()
             let group = try manager.create("gantry/test-pids-\(getpid())", limits: ResourceLimits(pidsMax: 20))
             defer { try? group.remove() }
@@ -55,7 +55,7 @@ import TestSupport
             #expect(current <= 20 && current > 0, "pids.current = \(current)")
             // Only now: the sleeps that did start hold the pipe open until they are killed.
             try group.remove()
-            let output = readToEnd(read)
+            let output = readAll(read)
             #expect(output.contains("fork"), "got: \(output)")
             #expect(group.directories.allSatisfy { access($0, F_OK) != 0 })
         }
@@ -107,24 +107,4 @@ func monotonicMicroseconds() -> Int {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return now.tv_sec * 1_000_000 + now.tv_nsec / 1000
-}
-
-func pipeFDs() throws -> (Int32, Int32) {
-    var fds: [Int32] = [0, 0]
-    guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
-    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    return (fds[0], fds[1])
-}
-
-func readToEnd(_ fd: Int32) -> String {
-    var data = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = read(fd, &buffer, buffer.count)
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        data += buffer[0..<count]
-    }
-    close(fd)
-    return String(decoding: data, as: UTF8.self)
 }

@@ -351,27 +351,6 @@ func runCapturing(_ spec: SandboxSpec) throws -> (Isolation.ExitStatus, String) 
     return (try process.wait(), output)
 }
 
-func makePipe() throws -> (Int32, Int32) {
-    var fds: [Int32] = [0, 0]
-    guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
-    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    return (fds[0], fds[1])
-}
-
-/// Reads to EOF (or EIO, which is how a PTY says its last replica closed), then closes.
-func readAll(_ fd: Int32) -> String {
-    var data = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = read(fd, &buffer, buffer.count)
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        data += buffer[0..<count]
-    }
-    if fd > 2 { close(fd) }
-    return String(decoding: data, as: UTF8.self)
-}
-
 func temporaryDirectory(_ name: String) throws -> String {
     let path = NSTemporaryDirectory() + "gantry-test-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

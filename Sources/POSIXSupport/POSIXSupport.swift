@@ -1,0 +1,91 @@
+internal import Glibc
+
+/// The handful of small POSIX chores every target of Gantry needs, written once: reading a
+/// descriptor or a /proc or cgroupfs file whole, listing a directory, trimming.
+public enum POSIX {
+    /// Reads until EOF (or EIO, how a PTY says its last replica closed). EINTR is retried.
+    public static func readToEnd(_ fd: Int32) -> [UInt8] {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            data += buffer[0..<count]
+        }
+        return data
+    }
+
+    /// The whole file as text, or nil with errno set (for files the kernel makes up, whose
+    /// size says nothing, this reads to EOF rather than trusting stat).
+    public static func readFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return String(decoding: readToEnd(fd), as: UTF8.self)
+    }
+
+    /// Entry names in a directory, without `.` and `..`; `directoriesOnly` keeps DT_DIR ones.
+    public static func list(_ directory: String, directoriesOnly: Bool = false) -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            if directoriesOnly && entry.pointee.d_type != UInt8(DT_DIR) { continue }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// A NUL-terminated C buffer as a String.
+    public static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `KEY=VALUE` entries with `overrides` replacing same-key entries of `base` or added.
+    public static func environment(_ base: [String], overriding overrides: [String]) -> [String] {
+        var entries = base
+        for override in overrides {
+            let key = override.prefix { $0 != "=" }
+            entries.removeAll { $0.prefix { $0 != "=" } == key }
+            entries.append(override)
+        }
+        return entries
+    }
+
+    /// This process's environment, as `KEY=VALUE` entries.
+    public static func currentEnvironment() -> [String] {
+        var entries: [String] = []
+        var index = environ
+        while let entry = index.pointee {
+            entries.append(String(cString: entry))
+            index += 1
+        }
+        return entries
+    }
+
+    /// The current working directory, or nil.
+    public static func currentDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        return getcwd(&buffer, buffer.count) != nil ? string(buffer) : nil
+    }
+
+    /// The target of a symbolic link (`/proc/PID/ns/net` → `net:[4026531840]`), or nil.
+    public static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink(path, &buffer, buffer.count - 1)
+        return length > 0 ? string(Array(buffer[0..<length])) : nil
+    }
+}
+
+extension String {
+    /// Without leading and trailing white space (Foundation's trimmingCharacters, without
+    /// Foundation: the engine stays free of it for start-up time).
+    public var trimmed: String {
+        var view = Substring(self)
+        while let first = view.first, first.isWhitespace { view = view.dropFirst() }
+        while let last = view.last, last.isWhitespace { view = view.dropLast() }
+        return String(view)
+    }
+}
