@@ -9,6 +9,9 @@ internal import Glibc
 /// `gantry exec`: one command in fresh namespaces, the way `unshare` and `bwrap` do it.
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
+        // Spelled out: otherwise ArgumentParser derives it from the type's name at run time,
+        // which costs more start-up time than the whole sandbox setup (see scripts/bench).
+        commandName: "exec",
         abstract: "Run one command in fresh namespaces (like unshare or bwrap).",
         discussion: """
             Examples:
