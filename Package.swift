@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // The disposable lab host: build, enter, run, probe, tear down, clean up.
         .target(name: "Lab", dependencies: ["Isolation", "Cgroups", "Netlink", "Ledger", "POSIXSupport"], swiftSettings: strictSettings),
+        // Lesson files: model, parser, output matchers, checks, and running them in labs.
+        .target(name: "Lessons", dependencies: ["Lab", "POSIXSupport"], swiftSettings: strictSettings),
         // The command line: argument parsing only.
         .executableTarget(
             name: "gantry",
@@ -42,6 +44,7 @@ let package = Package(
                 "Cgroups",
                 "Ledger",
                 "Lab",
+                "Lessons",
                 "POSIXSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -58,6 +61,7 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "Ledger", "TestSupport"],
                     swiftSettings: strictSettings),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "GantryTests", dependencies: ["TestSupport"],
                     swiftSettings: strictSettings),
     ]

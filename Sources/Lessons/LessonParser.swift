@@ -1,0 +1,198 @@
+/// Reads a lesson file: front matter between `---` fences, `##` steps, fenced `console`,
+/// `check` and `setup` blocks, `> **Hint:**` blockquotes, `<details>` translations, prose.
+/// Every mistake is a `LessonError` with file, line and column.
+public enum LessonParser {
+    public static let knownBlockKinds: Set<String> = ["console", "check", "setup"]
+
+    public static func parse(_ text: String, file: String) throws(LessonError) -> Lesson {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasSuffix("\r") ? line.dropLast() : line
+        }
+        guard lines.first == "---" else {
+            throw LessonError(file: file, line: 1, "a lesson starts with front matter: a line '---', then id and title, then '---'")
+        }
+        guard let close = lines.dropFirst().firstIndex(of: "---") else {
+            throw LessonError(file: file, line: 1, "the front matter opened on line 1 is never closed with '---'")
+        }
+        let front = try FrontMatterParser.parse(Array(lines[1..<close]), firstLine: 2, file: file)
+        var lesson = try header(front, file: file, endLine: close + 1)
+
+        var step: Step?
+        var prose: [String] = []
+        var index = close + 1
+        func flush() {
+            if var current = step {
+                current.prose = trimmed(prose)
+                lesson.steps.append(current)
+            } else {
+                lesson.introduction = trimmed(prose)
+            }
+            prose = []
+        }
+        while index < lines.count {
+            let line = lines[index]
+            let number = index + 1
+            if line.hasPrefix("## ") {
+                flush()
+                let title = String(line.dropFirst(3)).trimmingTrailingSpaces
+                var id = slug(title)
+                var displayed = title
+                // An explicit id: `## Title {#id}`.
+                if let open = title.firstRange(of: "{#"), title.hasSuffix("}") {
+                    id = String(title[open.upperBound..<title.index(before: title.endIndex)])
+                    displayed = String(title[..<open.lowerBound]).trimmingTrailingSpaces
+                }
+                if id.isEmpty { throw LessonError(file: file, line: number, column: 4, "a step needs a title after '## '") }
+                if lesson.steps.contains(where: { $0.id == id }) {
+                    throw LessonError(file: file, line: number, column: 4, "step id '\(id)' is used twice; give one an explicit id with {#other-id}")
+                }
+                step = Step(id: id, title: displayed, line: number, prose: [], translations: [:], console: [], checks: [], setup: [], hints: [])
+                index += 1
+                continue
+            }
+            if line.hasPrefix("```") {
+                let info = line.dropFirst(3).split(separator: " ").map(String.init)
+                guard let closeFence = lines[(index + 1)...].firstIndex(where: { $0.hasPrefix("```") && $0.dropFirst(3).allSatisfy(\.isWhitespace) }) else {
+                    throw LessonError(file: file, line: number, "the code block opened here is never closed with ```")
+                }
+                let body = Array(lines[(index + 1)..<closeFence])
+                let kind = info.first ?? ""
+                if knownBlockKinds.contains(kind) {
+                    guard step != nil else {
+                        throw LessonError(file: file, line: number, column: 4, "a ```\(kind) block must be inside a step (after a '## ' heading)")
+                    }
+                    if info.count > 2 {
+                        throw LessonError(file: file, line: number, column: 4, "expected ```\(kind) or ```\(kind) CAPABILITY, found '\(line.dropFirst(3))'")
+                    }
+                    let capability = info.count == 2 ? info[1] : nil
+                    switch kind {
+                    case "console":
+                        step!.console.append(ConsoleBlock(line: number, capability: capability,
+                                                          commands: try ConsoleParser.parse(body, firstLine: number + 1, file: file)))
+                    case "check":
+                        step!.checks.append(CheckBlock(line: number, capability: capability,
+                                                       checks: try CheckParser.parse(body, firstLine: number + 1, file: file)))
+                    default:
+                        step!.setup.append(SetupBlock(line: number, capability: capability,
+                                                      commands: body.map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }))
+                    }
+                } else {
+                    prose += lines[index...closeFence].map(String.init)
+                }
+                index = closeFence + 1
+                continue
+            }
+            if line.hasPrefix("> **Hint:**") || line.hasPrefix("> **Hint**:") {
+                guard step != nil else { throw LessonError(file: file, line: number, "a hint must be inside a step") }
+                var hint = [String(line.drop { $0 != ":" }.dropFirst().drop { $0 == "*" || $0 == " " })]
+                index += 1
+                while index < lines.count, lines[index].hasPrefix(">") {
+                    hint.append(String(lines[index].dropFirst().drop { $0 == " " }))
+                    index += 1
+                }
+                step!.hints.append(hint.joined(separator: "\n").trimmingTrailingSpaces)
+                continue
+            }
+            if line.hasPrefix("<details><summary>") && line.hasSuffix("</summary>") {
+                guard let end = lines[(index + 1)...].firstIndex(where: { $0.hasPrefix("</details>") }) else {
+                    throw LessonError(file: file, line: number, "<details> opened here is never closed with </details>")
+                }
+                let summary = line.dropFirst("<details><summary>".count).dropLast("</summary>".count)
+                let language = languageCode(String(summary))
+                let text = trimmed(lines[(index + 1)..<end].map(String.init))
+                if step != nil {
+                    step!.translations[language, default: []] += text
+                } else {
+                    prose += lines[index...end].map(String.init)
+                }
+                index = end + 1
+                continue
+            }
+            prose.append(String(line))
+            index += 1
+        }
+        flush()
+        if lesson.steps.isEmpty {
+            throw LessonError(file: file, line: close + 2, "a lesson needs at least one step: a '## ' heading")
+        }
+        return lesson
+    }
+
+    static func header(_ front: YAMLValue, file: String, endLine: Int) throws(LessonError) -> Lesson {
+        let known: Set<String> = ["id", "title", "ko", "requires", "lab", "points"]
+        for (key, line) in front.keys where !known.contains(key) {
+            throw LessonError(file: file, line: line, "unknown front matter key '\(key)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        guard let id = front["id"]?.string, !id.isEmpty else {
+            throw LessonError(file: file, line: endLine, "the front matter has no 'id:' (a short name like uts or netns-veth)")
+        }
+        guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw LessonError(file: file, line: front["id"]!.line, "id '\(id)' may only hold letters, digits, - and _")
+        }
+        guard let title = front["title"]?.string, !title.isEmpty else {
+            throw LessonError(file: file, line: endLine, "the front matter has no 'title:'")
+        }
+        var translations: [String: String] = [:]
+        if let ko = front["ko"] {
+            guard let koTitle = ko["title"]?.string else {
+                throw LessonError(file: file, line: ko.line, "'ko:' needs a nested 'title:'")
+            }
+            translations["ko"] = koTitle
+        }
+        var requires: [String] = []
+        if let value = front["requires"] {
+            guard case .list(let items, _) = value else {
+                throw LessonError(file: file, line: value.line, "'requires:' takes a list, like [userns, netns]")
+            }
+            requires = items.compactMap(\.string)
+        }
+        var lab = Lesson.LabSettings()
+        if let settings = front["lab"] {
+            for (key, line) in settings.keys where !["hostname", "memory", "pids"].contains(key) {
+                throw LessonError(file: file, line: line, "unknown lab setting '\(key)' (known: hostname, memory, pids)")
+            }
+            lab.hostname = settings["hostname"]?.string
+            lab.memory = settings["memory"]?.string
+            if let pids = settings["pids"] {
+                guard let value = pids.string.flatMap({ Int64($0) }) else {
+                    throw LessonError(file: file, line: pids.line, "lab pids must be a whole number")
+                }
+                lab.pids = value
+            }
+        }
+        var points: Int?
+        if let value = front["points"] {
+            guard let number = value.string.flatMap({ Int($0) }), number >= 0 else {
+                throw LessonError(file: file, line: value.line, "points must be a whole number")
+            }
+            points = number
+        }
+        return Lesson(file: file, id: id, title: title, translatedTitles: translations, requires: requires, lab: lab,
+                      points: points, introduction: [], steps: [])
+    }
+
+    /// `Change the hostname` → `change-the-hostname`.
+    static func slug(_ title: String) -> String {
+        var result = ""
+        for character in title.lowercased() {
+            if character.isLetter || character.isNumber { result.append(character) }
+            else if !result.isEmpty && result.last != "-" { result.append("-") }
+        }
+        while result.hasSuffix("-") { result.removeLast() }
+        return result
+    }
+
+    static func languageCode(_ summary: String) -> String {
+        switch summary {
+        case "한국어", "Korean", "ko": "ko"
+        default: summary.lowercased()
+        }
+    }
+
+    static func trimmed(_ lines: [String]) -> [String] {
+        var result = lines
+        while result.first?.allSatisfy(\.isWhitespace) == true { result.removeFirst() }
+        while result.last?.allSatisfy(\.isWhitespace) == true { result.removeLast() }
+        return result
+    }
+}
