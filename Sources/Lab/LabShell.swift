@@ -31,7 +31,11 @@ public final class LabShell {
     public private(set) var depth = 1
 
     static let markerPrefix: [UInt8] = Array("\u{1b}]133;D;".utf8)
-    static let promptCommand = #"printf '\033]133;D;%s;%s\007' "$?" "${SHLVL:-1}""#
+    static let inputMarker: [UInt8] = Array("\u{1b}]133;B\u{07}".utf8)
+    /// Reports the status and depth (OSC 133 "D"), then makes sure this shell's prompt ends
+    /// with OSC 133 "B" (input starts here), so the prompt can be told from the output in
+    /// any shell, with or without echo, whatever PS1 its rc files set.
+    static let promptCommand = #"__gantry_status=$?; printf '\033]133;D;%s;%s\007' "$__gantry_status" "${SHLVL:-1}"; case "$PS1" in *'133;B'*) ;; *) PS1="$PS1"'\[\033]133;B\007\]' ;; esac"#
 
     /// Starts the shell and waits until it is ready (bounded by `timeoutMilliseconds`).
     public init(lab: Lab, rows: UInt16 = 24, columns: UInt16 = 80, terminalType: String = "xterm-256color",
@@ -73,10 +77,10 @@ public final class LabShell {
             result = try waitForMarker(timeoutMilliseconds: 5_000, onOutput: onOutput)
         }
         let elapsed = started.duration(to: clock.now).components
-        let (screen, status, depth) = result ?? ("", 130, self.depth)
-        let cleaned = Self.normalizedNewlines(Self.withoutModeSwitches(screen))
-        let output = nested ? String(cleaned.drop { $0 != "\n" }.dropFirst()) : cleaned
-        return Result(output: output, screen: cleaned, status: status, depth: depth,
+        let (raw, status, depth) = result ?? ("", 130, self.depth)
+        let (prompt, output) = Self.split(raw, command: command, nested: nested)
+        let screen = nested ? prompt + command + "\n" + output : output
+        return Result(output: output, screen: screen, status: status, depth: depth,
                       microseconds: Int(elapsed.seconds) * 1_000_000 + Int(elapsed.attoseconds / 1_000_000_000_000),
                       timedOut: timedOut)
     }
@@ -171,6 +175,34 @@ public final class LabShell {
         guard haystack.count >= needle.count else { return nil }
         for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] {
             if haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
+        }
+        return nil
+    }
+
+    /// Splits what came back into the prompt (up to the input marker) and the command's
+    /// output, without the echoed input line a readline shell may print.
+    static func split(_ raw: String, command: String, nested: Bool) -> (String, String) {
+        var bytes = Array(raw.utf8)
+        var prompt: [UInt8] = []
+        if let marker = lastIndex(of: inputMarker, in: bytes) {
+            prompt = Array(bytes[..<marker])
+            bytes = Array(bytes[(marker + inputMarker.count)...])
+        }
+        // A readline shell accepting the line ends bracketed paste and moves to a new line
+        // (the typed text itself is not echoed: the terminal's echo is off while Gantry
+        // types). That newline is the shell's, not the command's.
+        let accepted = Array("\u{1b}[?2004l".utf8)
+        let readlineAccepted = nested && bytes.starts(with: accepted)
+        var text = normalizedNewlines(withoutModeSwitches(String(decoding: bytes, as: UTF8.self)))
+        if readlineAccepted && text.hasPrefix("\n") { text.removeFirst() }
+        return (normalizedNewlines(withoutModeSwitches(String(decoding: prompt, as: UTF8.self))), text)
+    }
+
+    static func lastIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for index in stride(from: haystack.count - needle.count, through: 0, by: -1)
+        where haystack[index..<(index + needle.count)].elementsEqual(needle) {
+            return index
         }
         return nil
     }

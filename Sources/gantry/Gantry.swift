@@ -15,6 +15,6 @@ struct Gantry: ParsableCommand {
             one command in fresh namespaces, like unshare(1) or bwrap(1).
             """,
         version: version,
-        subcommands: [Exec.self, LabCommand.self, DoctorCommand.self, CleanupCommand.self]
+        subcommands: [LabCommand.self, TestCommand.self, LintCommand.self, LessonsCommand.self, DoctorCommand.self, CleanupCommand.self, Exec.self]
     )
 }

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Lab
+import Lessons
+
+/// `gantry test`: every lesson's reference commands in a fresh lab, outputs and checks.
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run lessons as tests: each in a fresh lab, every output compared, every check evaluated.",
+        discussion: "Prints a line per lesson and a diff for each mismatch; ends with 'N passed, N failed, N skipped'. Exits 1 on any failure.")
+
+    @Argument(help: ArgumentHelp("Lesson files or directories.", valueName: "path"))
+    var paths: [String] = ["lessons"]
+    @Option(help: ArgumentHelp("Run only the lesson with this id.", valueName: "id"))
+    var lesson: String?
+    @Option(help: ArgumentHelp("With --lesson, run only step N (1-based) after its setup block.", valueName: "n"))
+    var step: Int?
+    @Option(help: ArgumentHelp("Also write the results as JUnit XML.", valueName: "file"))
+    var junit: String?
+
+    func validate() throws {
+        if step != nil && lesson == nil { throw ValidationError("--step needs --lesson ID") }
+        if let step, step < 1 { throw ValidationError("--step counts from 1") }
+    }
+
+    func run() throws {
+        let (lessons, errors) = LessonRunner.load(LessonRunner.lessonFiles(paths))
+        for error in errors { printError("\(error)") }
+        if !errors.isEmpty { throw ExitCode(1) }
+        let selected = lessons.filter { lesson == nil || $0.id == lesson }
+        if let lesson, selected.isEmpty { throw ValidationError("no lesson with id '\(lesson)'") }
+        let runner = LessonRunner(support: HostSupport.detect())
+        var results: [LessonRunner.LessonResult] = []
+        for lesson in selected {
+            let result = runner.run(lesson, onlyStep: step)
+            results.append(result)
+            report(result)
+        }
+        let passed = results.filter { $0.outcome == .passed }.count
+        let failed = results.filter { $0.outcome == .failed }.count
+        print("\(passed) passed, \(failed) failed, \(results.count - passed - failed) skipped")
+        if let junit { try JUnitReport.write(results, to: junit) }
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    func report(_ result: LessonRunner.LessonResult) {
+        let seconds = String(format1: Double(result.microseconds) / 1e6)
+        switch result.outcome {
+        case .passed: print("PASS \(result.lesson.id) (\(result.steps.count) steps, \(seconds) s)")
+        case .skipped(let reason): print("SKIP \(result.lesson.id): \(reason)")
+        case .failed:
+            print("FAIL \(result.lesson.id) (\(seconds) s)")
+            for step in result.steps where !step.passed {
+                for failure in step.failures {
+                    print("  \(result.lesson.file):\(failure.line): [\(step.id)] \(failure.message)")
+                    for line in failure.diff { print("    " + line) }
+                }
+            }
+        }
+    }
+}
+
+/// `gantry lint`: parse lessons and report every mistake with file:line:column.
+struct LintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Check lesson files: front matter, steps, console and check blocks, probes, regexes.")
+
+    @Argument(help: ArgumentHelp("Lesson files or directories.", valueName: "path"))
+    var paths: [String] = ["lessons"]
+
+    func run() throws {
+        let files = LessonRunner.lessonFiles(paths)
+        let (lessons, errors) = LessonRunner.load(files)
+        for error in errors { print("\(error)") }
+        print("\(files.count) lesson files, \(lessons.count) valid, \(errors.count) errors")
+        if !errors.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// `gantry lessons`: what there is to learn.
+struct LessonsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lessons", abstract: "List the lessons with their titles and steps.")
+
+    @Argument(help: ArgumentHelp("Lesson files or directories.", valueName: "path"))
+    var paths: [String] = ["lessons"]
+    @Option(help: ArgumentHelp("Language of the titles: en or ko.", valueName: "lang"))
+    var lang = "en"
+
+    func run() throws {
+        let (lessons, errors) = LessonRunner.load(LessonRunner.lessonFiles(paths))
+        for error in errors { printError("\(error)") }
+        for lesson in lessons {
+            let title = lang == "en" ? lesson.title : lesson.translatedTitles[lang] ?? lesson.title
+            print("\(lesson.id.padding(14)) \(title) — \(lesson.steps.count) steps")
+        }
+    }
+}
+
+extension String {
+    /// One decimal place, without Foundation's String(format:).
+    init(format1 value: Double) {
+        let tenths = Int((value * 10).rounded())
+        self = "\(tenths / 10).\(tenths % 10)"
+    }
+}
