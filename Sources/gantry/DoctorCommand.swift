@@ -1,5 +1,6 @@
 import ArgumentParser
 import Lab
+import Lessons
 internal import Glibc
 
 /// `gantry doctor`: what this host supports, and what to do about what it lacks.
@@ -8,6 +9,9 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Check what this host supports for labs, and how to fix what is missing.",
         discussion: "Namespaces and overlayfs are tried for real in a throwaway sandbox. Exits 1 when no lab can be built here.")
+
+    @Option(help: ArgumentHelp("Where the lessons are, to say which can run here.", valueName: "dir"))
+    var lessons = "lessons"
 
     func run() throws {
         let support = HostSupport.detect()
@@ -18,7 +22,13 @@ struct DoctorCommand: ParsableCommand {
         }
         let canBuildLabs = support.canBuildLabs
         print(canBuildLabs ? "\nLabs can be built on this host." : "\nNo lab can be built on this host until the items above are fixed.")
-        print("Lessons: none ship yet; each will say which of the capabilities above it requires.")
+        let (found, _) = LessonRunner.load(LessonRunner.lessonFiles([lessons]))
+        if found.isEmpty { print("No lessons found in \(lessons)/.") }
+        for lesson in found {
+            let missing = lesson.requires.filter { !support.has($0) }
+            print(missing.isEmpty ? "lesson \(lesson.id): can run here"
+                  : "lesson \(lesson.id): cannot run here, needs \(missing.joined(separator: ", "))")
+        }
         if !canBuildLabs { throw ExitCode(1) }
     }
 }

@@ -1,0 +1,94 @@
+import Foundation
+import Lab
+import Testing
+import TestSupport
+@testable import Lessons
+
+/// The shipped lessons pass as written, and a deliberately wrong attempt at each fails the
+/// step with a message that points at the mistake. The wrong attempts are edits of the
+/// shipped files, so they follow the lessons as those change.
+@Suite(.serialized, requiresRoot) struct WrongAttemptTests {
+    static var lessonsDirectory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons").path
+    }
+
+    func lesson(_ id: String, replacing edits: [(String, String)] = []) throws -> Lesson {
+        var text = try String(contentsOfFile: Self.lessonsDirectory + "/\(id).md", encoding: .utf8)
+        for (old, new) in edits {
+            #expect(text.contains(old), "the lesson no longer has '\(old)'; update this test")
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        return try LessonParser.parse(text, file: "\(id).md")
+    }
+
+    func failures(_ lesson: Lesson) -> [String] {
+        let result = LessonRunner(support: HostSupport.detect()).run(lesson)
+        return result.steps.flatMap { step in step.failures.map { "[\(step.id)] \($0.message)" } }
+    }
+
+    @Test func everyShippedLessonPasses() throws {
+        try expectHostUnchanged {
+            let files = LessonRunner.lessonFiles([Self.lessonsDirectory])
+            let (lessons, errors) = LessonRunner.load(files)
+            #expect(errors.isEmpty, "\(errors)")
+            #expect(lessons.count >= 4)
+            let runner = LessonRunner(support: HostSupport.detect())
+            for lesson in lessons {
+                let result = runner.run(lesson)
+                #expect(result.outcome == .passed, "\(lesson.id): \(result.steps.flatMap(\.failures).map(\.message))")
+            }
+        }
+    }
+
+    @Test func utsWithoutUnshareChangesTheLabAndIsCaught() throws {
+        try expectHostUnchanged {
+            // `unshare -u` forgotten: the lab's own hostname changes.
+            let wrong = try lesson("uts", replacing: [("$ unshare -u /bin/bash\n", "")])
+            let messages = failures(wrong)
+            #expect(messages.contains { $0.contains("no 'bash' process has a UTS namespace of its own (was it started with unshare -u?)") }, "\(messages)")
+            #expect(messages.contains { $0.contains("the lab's hostname is 'con01', expected 'dockeredu'") }, "\(messages)")
+        }
+    }
+
+    @Test func netnsWithAWrongPrefixIsCaught() throws {
+        try expectHostUnchanged {
+            let wrong = try lesson("netns-veth", replacing: [("add 172.16.0.2/24 dev veth1", "add 172.16.0.2/16 dev veth1")])
+            let messages = failures(wrong)
+            #expect(messages.contains { $0.contains("expected address 172.16.0.2/24") && $0.contains("172.16.0.2/16") }, "\(messages)")
+        }
+    }
+
+    @Test func netnsWithTheLinkLeftDownIsCaught() throws {
+        try expectHostUnchanged {
+            let wrong = try lesson("netns-veth", replacing: [("$ ip netns exec testnet ip link set veth1 up\n", "")])
+            let messages = failures(wrong)
+            #expect(messages.contains { $0.contains("veth1 in network namespace testnet: DOWN") && $0.contains("expected it up") }, "\(messages)")
+            #expect(messages.contains { $0.contains("ping") && $0.contains("0 received") }, "\(messages)")
+        }
+    }
+
+    @Test func cgroupQuotaOf200000IsCaught() throws {
+        try expectHostUnchanged {
+            let wrong = try lesson("cgroup-cpu", replacing: [
+                ("cgset -r cpu.cfs_quota_us=50000 limit_cpu_50\n$ cat /sys/fs/cgroup/cpu/limit_cpu_50/cpu.cfs_quota_us\n50000",
+                 "cgset -r cpu.cfs_quota_us=200000 limit_cpu_50\n$ cat /sys/fs/cgroup/cpu/limit_cpu_50/cpu.cfs_quota_us\n200000"),
+                ("echo \"50000 100000\" > /sys/fs/cgroup/limit_cpu_50/cpu.max\n$ cat /sys/fs/cgroup/limit_cpu_50/cpu.max\n50000 100000",
+                 "echo \"200000 100000\" > /sys/fs/cgroup/limit_cpu_50/cpu.max\n$ cat /sys/fs/cgroup/limit_cpu_50/cpu.max\n200000 100000"),
+            ])
+            let messages = failures(wrong)
+            #expect(messages.contains { $0.contains("allows 200% of a CPU") && $0.contains("expected cpu = 0.5") }, "\(messages)")
+        }
+    }
+
+    @Test func chrootWithoutItsLibrariesIsCaught() throws {
+        try expectHostUnchanged {
+            let wrong = try lesson("chroot", replacing: [
+                ("$ for lib in $(ldd /bin/bash /bin/ls /bin/date | grep -o '/[^ ]*' | grep -v ':$' | sort -u); do mkdir -p ~/newroot$(dirname $lib); cp $lib ~/newroot$lib; done\n", ""),
+            ])
+            let messages = failures(wrong)
+            #expect(messages.contains { $0.contains("/root/newroot/lib64/ld-linux-x86-64.so.2 does not exist") }, "\(messages)")
+            #expect(messages.contains { $0.contains("`chroot ~/newroot`") }, "entering the root fails too: \(messages)")
+        }
+    }
+}
