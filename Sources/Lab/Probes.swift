@@ -42,9 +42,17 @@ extension Lab {
         return result.sorted { $0.hostPid < $1.hostPid }
     }
 
-    /// Processes whose command line contains `text` (`sleep`, `bash`), for finding one to check.
+    /// Processes whose command starts with `text`, with argv[0] taken by its base name:
+    /// `bash` finds `/bin/bash --norc`, `sleep 300` finds `sleep 300` but not
+    /// `unshare --fork sleep 300` (its launcher).
     public func processes(matching text: String) -> [LabProcess] {
-        processes().filter { $0.command.contains(text) && $0.hostPid != initProcess.pid }
+        processes().filter { process in
+            guard process.hostPid != initProcess.pid else { return false }
+            var words = process.command.split(separator: " ").map(String.init)
+            guard let first = words.first else { return false }
+            words[0] = String(first.split(separator: "/").last ?? Substring(first))
+            return words.joined(separator: " ").hasPrefix(text) || process.command.hasPrefix(text)
+        }
     }
 
     /// The namespace a process is in, as the kernel names it (`uts:[4026532270]`).

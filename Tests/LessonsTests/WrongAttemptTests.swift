@@ -91,4 +91,66 @@ import TestSupport
             #expect(messages.contains { $0.contains("`chroot ~/newroot`") }, "entering the root fails too: \(messages)")
         }
     }
+
+    @Test func namespacesWithTheWrongFlagIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("namespaces", replacing: [("$ unshare -u sleep 300 &", "$ unshare -n sleep 300 &")]))
+            #expect(messages.contains { $0.contains("is still in the lab's uts namespace") }, "\(messages)")
+        }
+    }
+
+    @Test func pidWithoutForkIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("pid", replacing: [("$ unshare --pid --fork --mount-proc sleep 300 &", "$ unshare --pid --mount-proc sleep 300 &")]))
+            #expect(!messages.isEmpty, "without --fork, sleep is not pid 1 of a pid namespace of its own")
+        }
+    }
+
+    @Test func mountWithoutAMountNamespaceIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("mount", replacing: [("$ unshare -m bash\n", "$ bash\n")]))
+            #expect(messages.contains { $0.contains("/srv/scratch/only-here exists in the lab") }, "\(messages)")
+        }
+    }
+
+    @Test func ipcWithoutAnIPCNamespaceIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("ipc", replacing: [("$ unshare -i bash -c", "$ bash -c")]))
+            #expect(messages.contains { $0.contains("printed something else") }, "\(messages)")
+        }
+    }
+
+    @Test func userWithoutAUserNamespaceIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("user", replacing: [("$ unshare -U --map-root-user sleep 300 &", "$ sleep 300 &")]))
+            #expect(messages.contains { $0.contains("is still in the lab's user namespace") }, "\(messages)")
+        }
+    }
+
+    @Test func bridgeWithAPortLeftOutIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("bridge", replacing: [("$ ip link set veth-blue master br0\n", "")]))
+            #expect(messages.contains { $0.contains("master none") && $0.contains("expected master br0") }, "\(messages)")
+        }
+    }
+
+    @Test func memoryHogOutsideTheGroupIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("cgroup-memory", replacing: [
+                ("$ cgexec -g memory:limit_mem_32m sh -c 'head -c 64M /dev/zero | tail'; echo $?", "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"),
+                ("$ sh -c 'echo $$ > /sys/fs/cgroup/limit_mem_32m/cgroup.procs; head -c 64M /dev/zero | tail'; echo $?", "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"),
+            ]))
+            #expect(messages.contains { $0.contains("no OOM kills") || $0.contains("0 OOM kills") }, "\(messages)")
+        }
+    }
+
+    @Test func forkBombOutsideTheGroupIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("cgroup-pids", replacing: [
+                ("$ cgexec -g pids:limit_pids_20 timeout 2 bash -c", "$ timeout 2 bash -c"),
+                ("bash -c 'echo $$ > /sys/fs/cgroup/limit_pids_20/cgroup.procs; bomb()", "bash -c 'bomb()"),
+            ]))
+            #expect(messages.contains { $0.contains("pids.events") }, "the group refused no forks: \(messages)")
+        }
+    }
 }
