@@ -17,6 +17,9 @@ public struct LessonRunner {
         public var id: String
         public var title: String
         public var failures: [Failure]
+        /// What each command (by the file line of its `$`) printed and how it exited, for
+        /// `gantry test --update`.
+        public var observed: [Int: (output: String, status: Int32)] = [:]
         public var passed: Bool { failures.isEmpty }
     }
 
@@ -70,6 +73,7 @@ public struct LessonRunner {
         for (index, step) in lesson.steps.enumerated() {
             if let onlyStep, index + 1 != onlyStep { continue }
             var failures: [Failure] = []
+            var observed: [Int: (output: String, status: Int32)] = [:]
             // Jumping into one step: its setup brings the fresh lab to where it starts.
             if onlyStep != nil {
                 for block in step.setup where applies(block.capability) {
@@ -85,6 +89,7 @@ public struct LessonRunner {
                     let typed = matcher.substitute(command.command)
                     do {
                         let result = try shell.run(typed, timeoutMilliseconds: 60_000)
+                        observed[command.line] = (result.output, result.status)
                         if result.timedOut {
                             failures.append(Failure(line: command.line, message: "`\(typed)` did not finish within 60 s (interrupted)", diff: []))
                             continue
@@ -110,7 +115,7 @@ public struct LessonRunner {
                     }
                 }
             }
-            results.append(StepResult(id: step.id, title: step.title, failures: failures))
+            results.append(StepResult(id: step.id, title: step.title, failures: failures, observed: observed))
         }
         return LessonResult(lesson: lesson, outcome: results.allSatisfy(\.passed) ? .passed : .failed, steps: results, microseconds: elapsed())
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Lab
 import Lessons
+import POSIXSupport
+internal import Glibc
 
 /// `gantry test`: every lesson's reference commands in a fresh lab, outputs and checks.
 struct TestCommand: ParsableCommand {
@@ -17,6 +19,8 @@ struct TestCommand: ParsableCommand {
     var step: Int?
     @Option(help: ArgumentHelp("Also write the results as JUnit XML.", valueName: "file"))
     var junit: String?
+    @Flag(help: "Rewrite the expected output of mismatching commands with what they printed (like cram -i). Checks are not changed.")
+    var update = false
 
     func validate() throws {
         if step != nil && lesson == nil { throw ValidationError("--step needs --lesson ID") }
@@ -35,6 +39,11 @@ struct TestCommand: ParsableCommand {
             let result = runner.run(lesson, onlyStep: step)
             results.append(result)
             report(result)
+            if update, result.outcome == .failed, let text = POSIX.readFile(lesson.file),
+               let updated = ExpectationUpdater.update(text, lesson: lesson, steps: result.steps) {
+                try writeFile(lesson.file, updated)
+                print("  updated \(lesson.file): expected output rewritten from this run; review the diff")
+            }
         }
         let passed = results.filter { $0.outcome == .passed }.count
         let failed = results.filter { $0.outcome == .failed }.count
@@ -102,5 +111,20 @@ extension String {
     init(format1 value: Double) {
         let tenths = Int((value * 10).rounded())
         self = "\(tenths / 10).\(tenths % 10)"
+    }
+}
+
+/// Writes a whole file by way of a temporary and rename, so a crash never leaves half a lesson.
+func writeFile(_ path: String, _ text: String) throws {
+    let temporary = path + ".gantry-tmp"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw ValidationError("cannot write \(temporary)") }
+    var bytes = Array(text.utf8)
+    let written = write(fd, &bytes, bytes.count)
+    let synced = fsync(fd)
+    close(fd)
+    guard written == bytes.count, synced == 0, rename(temporary, path) == 0 else {
+        unlink(temporary)
+        throw ValidationError("cannot write \(path)")
     }
 }

@@ -132,3 +132,21 @@ import Testing
         #expect(extra?.diff == ["  a", "+ b", "  c"])
     }
 }
+
+@Suite struct ExpectationUpdaterTests {
+    @Test func outputIsWrittenAsCramWouldWriteIt() {
+        #expect(ExpectationUpdater.expectation(for: "con01\n", status: 0) == ["con01"])
+        #expect(ExpectationUpdater.expectation(for: "a\tb", status: 0) == ["a\\tb (esc) (no-eol)"])
+        #expect(ExpectationUpdater.expectation(for: "trailing \n", status: 2) == ["trailing  (esc)", "[2]"])
+        #expect(ExpectationUpdater.expectation(for: "[1]\n", status: 0) == ["[1] (esc)"], "a line that looks like a status is escaped")
+    }
+
+    @Test func onlyMismatchingCommandsAreRewritten() throws {
+        let text = "---\nid: x\ntitle: X\n---\n## S\n```console\n$ echo {{n:int}}\n{{n:int}}\n$ hostname\nwrong\n```\n"
+        let lesson = try LessonParser.parse(text, file: "x.md")
+        var step = LessonRunner.StepResult(id: "s", title: "S", failures: [])
+        step.observed = [7: ("42\n", 0), 9: ("gantry\n", 0)]
+        let updated = ExpectationUpdater.update(text, lesson: lesson, steps: [step])
+        #expect(updated == "---\nid: x\ntitle: X\n---\n## S\n```console\n$ echo {{n:int}}\n{{n:int}}\n$ hostname\ngantry\n```\n")
+    }
+}
