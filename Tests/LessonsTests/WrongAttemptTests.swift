@@ -153,4 +153,14 @@ import TestSupport
             #expect(messages.contains { $0.contains("pids.events") }, "the group refused no forks: \(messages)")
         }
     }
+
+    @Test func aContainerOutsideItsCgroupIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("capstone", replacing: [
+                ("$ cgexec -g cpu,memory,pids:box ip netns exec box", "$ ip netns exec box"),
+                ("$ bash -c 'echo $$ > /sys/fs/cgroup/box/cgroup.procs; exec ip netns exec box", "$ bash -c 'exec ip netns exec box"),
+            ]))
+            #expect(messages.contains { $0.contains("'sleep 300' is not in it") }, "\(messages)")
+        }
+    }
 }
