@@ -225,6 +225,31 @@ public struct LabCgroup: Sendable {
             + (fraction.map { "\(Int(($0 * 100).rounded()))% of a CPU" } ?? "unlimited CPU") + " (\(raw))")
     }
 
+    /// The memory limit in bytes (nil: none), from memory.max or memory.limit_in_bytes.
+    public var memoryLimit: Observation<Int64?> {
+        let (value, raw) = limitFile(v2: "memory.max", v1: ("memory", "memory.limit_in_bytes"))
+        // v1 writes "no limit" as a page-rounded LONG_MAX.
+        let limit = value.flatMap { $0 >= Int64.max / 2 ? nil : $0 }
+        return Observation(value: limit, description: "cgroup \(name) memory limit: " + (limit.map { "\($0) bytes" } ?? "none") + " (\(raw))")
+    }
+
+    /// The task limit (nil: none), from pids.max.
+    public var pidsLimit: Observation<Int64?> {
+        let (value, raw) = limitFile(v2: "pids.max", v1: ("pids", "pids.max"))
+        return Observation(value: value, description: "cgroup \(name) pids limit: " + (value.map(String.init) ?? "none") + " (\(raw))")
+    }
+
+    /// A limit file's number ("max" is nil) and its raw text, on either version.
+    private func limitFile(v2: String, v1: (controller: String, file: String)) -> (Int64?, String) {
+        let layout = group.driver.layout
+        let directory = layout.mode == .unified ? group.directories.first : layout.v1Paths[v1.controller].map { $0 + "/" + group.path }
+        guard let directory, let text = POSIX.readFile(directory + "/" + (layout.mode == .unified ? v2 : v1.file)) else {
+            return (nil, "no such file: is the \(v1.controller) controller on for this group?")
+        }
+        let raw = text.trimmed
+        return (Int64(raw), raw)
+    }
+
     /// Host pids of the processes in the group itself.
     public var members: Observation<[Int32]> {
         let pids = (try? group.processes()) ?? []

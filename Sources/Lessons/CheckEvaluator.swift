@@ -216,6 +216,18 @@ public struct CheckEvaluator {
             seen.append(limit.description)
             if !compare(limit.value ?? Double.infinity, argument) { problems.append("expected cpu \(argument.op.rawValue) \(argument.value)") }
         }
+        if let argument = check.argument("memory-max") {
+            let limit = group.memoryLimit
+            seen.append(limit.description)
+            let expected = ResourceLimits.parseBytes(argument.value)
+            let matches = limit.value == expected || (expected == -1 && limit.value == nil)
+            if matches == (argument.op == .notEqual) { problems.append("expected memory-max \(argument.op.rawValue) \(argument.value)") }
+        }
+        if let argument = check.argument("pids-max") {
+            let limit = group.pidsLimit
+            seen.append(limit.description)
+            if !compare(limit.value.map(Double.init) ?? Double.infinity, argument) { problems.append("expected pids-max \(argument.op.rawValue) \(argument.value)") }
+        }
         if let member = check.value("member") {
             let members = Set(group.members.value)
             let found = processes(member).contains { members.contains($0.hostPid) }

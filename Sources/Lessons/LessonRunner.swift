@@ -74,13 +74,25 @@ public struct LessonRunner {
             if let onlyStep, index + 1 != onlyStep { continue }
             var failures: [Failure] = []
             var observed: [Int: (output: String, status: Int32)] = [:]
-            // Jumping into one step: its setup brings the fresh lab to where it starts.
+            // Jumping into one step: its setup blocks bring the fresh lab to where it starts;
+            // without any, the earlier steps' reference commands are replayed (unchecked),
+            // which is what a learner who did them would have.
             if onlyStep != nil {
-                for block in step.setup where applies(block.capability) {
-                    for command in block.commands {
-                        if let result = try? shell.run(command), result.status != 0 {
-                            failures.append(Failure(line: block.line, message: "setup `\(command)` exited \(result.status)", diff: []))
-                        }
+                let setup = step.setup.filter { applies($0.capability) }
+                let replay: [(line: Int, command: String, expected: [ExpectedLine]?)] = setup.isEmpty
+                    ? lesson.steps[..<index].flatMap { earlier in
+                        earlier.console.filter { applies($0.capability) }.flatMap(\.commands).map { ($0.line, $0.command, $0.expected) }
+                    }
+                    : setup.flatMap { block in block.commands.map { (block.line, $0, nil) } }
+                for (line, command, expected) in replay {
+                    guard let result = try? shell.run(matcher.substitute(command)) else {
+                        failures.append(Failure(line: line, message: "getting to this step: `\(command)` did not finish", diff: []))
+                        continue
+                    }
+                    // Keeps the placeholders the earlier steps capture ({{loop}}).
+                    if let expected { _ = matcher.match(result.output, expected: expected) }
+                    if setup.isEmpty == false && result.status != 0 {
+                        failures.append(Failure(line: line, message: "setup `\(command)` exited \(result.status)", diff: []))
                     }
                 }
             }

@@ -163,4 +163,23 @@ import TestSupport
             #expect(messages.contains { $0.contains("'sleep 300' is not in it") }, "\(messages)")
         }
     }
+
+    @Test func aMemoryLimitOfTheWrongSizeIsCaught() throws {
+        try expectHostUnchanged {
+            let messages = failures(try lesson("cgroup-memory", replacing: [
+                ("memory.limit_in_bytes=32M", "memory.limit_in_bytes=64M"), ("echo 32M >", "echo 64M >"),
+            ]))
+            #expect(messages.contains { $0.contains("memory limit: 67108864 bytes") && $0.contains("expected memory-max = 32M") }, "\(messages)")
+        }
+    }
+
+    @Test func oneStepAloneStartsFromTheStepsBeforeIt() throws {
+        try expectHostUnchanged {
+            // Step 4 of netns-veth needs steps 1-3 (the namespace, lo, the cable): with no
+            // setup block, they are replayed first.
+            let result = LessonRunner(support: HostSupport.detect()).run(try lesson("netns-veth"), onlyStep: 4)
+            #expect(result.outcome == .passed, "\(result.steps.flatMap(\.failures).map(\.message))")
+            #expect(result.steps.map(\.id) == ["address"])
+        }
+    }
 }
