@@ -34,7 +34,6 @@ public struct Step: Sendable {
     public var setup: [SetupBlock]
     /// Blockquotes starting with **Hint:**, revealed one at a time.
     public var hints: [String]
-    public var points: Int?
 }
 
 /// A fenced block, kept where it stood; `capability` selects a variant (```console cgroup.v2).
