@@ -51,6 +51,14 @@ public enum Sandbox {
         return try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode, cgroup: cgroup, prepare: prepare)
     }
 
+    /// Makes this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER),
+    /// instead of whatever subreaper or init is above it. A process that owns sandboxes it
+    /// enters needs this: an entered command whose relay died is otherwise adopted by an
+    /// ancestor that may never reap it, and a dying pid-namespace init waits for exactly that.
+    public static func adoptOrphans() {
+        _ = gantry_become_subreaper()
+    }
+
     enum TerminalMode {
         case none
         case given(PseudoTerminal)

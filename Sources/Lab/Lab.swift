@@ -39,6 +39,9 @@ public final class Lab: @unchecked Sendable {
     /// Builds a lab; throws with what failed, leaving nothing behind.
     public static func create(_ configuration: LabConfiguration = LabConfiguration(),
                               ledgerDirectory: String = Ledger.defaultDirectory()) throws(LabError) -> Lab {
+        // Orphans of this lab's entered commands must come back to us, whose teardown reaps
+        // them (see waitForInit), not to an ancestor that may never do so.
+        Sandbox.adoptOrphans()
         let id = "lab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let ledger: Ledger
         do { ledger = try Ledger(session: id, directory: ledgerDirectory) } catch { throw .ledger(error) }

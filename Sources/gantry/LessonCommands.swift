@@ -15,7 +15,7 @@ struct TestCommand: ParsableCommand {
     var paths: [String] = ["lessons"]
     @Option(help: ArgumentHelp("Run only the lesson with this id.", valueName: "id"))
     var lesson: String?
-    @Option(help: ArgumentHelp("With --lesson, run only step N (1-based) after its setup block.", valueName: "n"))
+    @Option(help: ArgumentHelp("With --lesson, run only step N (1-based), after its setup block or, without one, the earlier steps replayed.", valueName: "n"))
     var step: Int?
     @Option(help: ArgumentHelp("Also write the results as JUnit XML.", valueName: "file"))
     var junit: String?

@@ -287,3 +287,41 @@ import TestSupport
         #expect(result.error.contains("add --user"))
     }
 }
+
+@Suite struct LessonCommandTests {
+    @Test func lintNamesTheFileLineAndMistakeAndFails() throws {
+        let directory = NSTemporaryDirectory() + "gantry-lint-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "---\nid: x\ntitle: X\n---\n## S\n```check\nhostnam is=a\n```\n".write(toFile: directory + "/bad.md", atomically: true, encoding: .utf8)
+        let result = try CommandRunner.gantry(["lint", directory])
+        #expect(result.status == 1)
+        #expect(result.output.contains("\(directory)/bad.md:7:1: unknown probe 'hostnam'"))
+        #expect(result.output.contains("1 lesson files, 0 valid, 1 errors"))
+    }
+
+    @Test func lessonsListsTheShippedCourseInBothLanguages() throws {
+        let lessons = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons").path
+        let english = try CommandRunner.gantry(["lessons", lessons])
+        #expect(english.output.contains("UTS namespace: a hostname of your own — 3 steps"))
+        let korean = try CommandRunner.gantry(["lessons", lessons, "--lang", "ko"])
+        #expect(korean.output.contains("UTS 네임스페이스: 나만의 호스트 이름"))
+    }
+}
+
+@Suite(.serialized, requiresRoot) struct LessonRunCommandTests {
+    @Test func testWritesJUnitAndTheSummaryLine() throws {
+        let lessons = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons").path
+        let junit = NSTemporaryDirectory() + "gantry-junit-\(getpid()).xml"
+        defer { try? FileManager.default.removeItem(atPath: junit) }
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["test", lessons + "/uts.md", "--junit", junit])
+            #expect(result.status == 0, "\(result.output)\(result.error)")
+            #expect(result.output.hasSuffix("1 passed, 0 failed, 0 skipped\n"))
+        }
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("<testsuite name=\"uts\" tests=\"3\" failures=\"0\""))
+    }
+}
