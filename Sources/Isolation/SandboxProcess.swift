@@ -32,7 +32,8 @@ public final class SandboxProcess: Sendable {
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else {
                 if let status = reaped.withLock({ $0 }) { return status }
-                // Reaped by a lab's teardown, which had killed it (see Lab.waitForInit).
+                // Reaped by someone else (a subreaper's zombie sweep): all that is known is
+                // that it ended; a lab's teardown only sweeps processes it had killed.
                 if errno == ECHILD { return .signaled(SIGKILL) }
                 throw IsolationError(stage: .wait, errno: errno, subject: "pid \(pid)")
             }

@@ -116,14 +116,8 @@ public final class Lab: @unchecked Sendable {
     }
 
     private static func spawnKeeper(_ configuration: LabConfiguration, group: Cgroup, overlay: Bool) throws(IsolationError) -> SandboxProcess {
-        let view = group.view().map { mount -> Mount in
-            switch mount.type {
-            case "symlink": .symlink(to: mount.options ?? "", at: mount.target)
-            case "tmpfs": .tmpfs(at: mount.target)
-            default: .filesystem(type: mount.type, source: mount.type, at: mount.target, options: mount.options)
-            }
-        }
-        let plan = LabFilesystem.plan(entries: hostRootEntries(), mountPoints: hostMountPoints(), overlay: overlay, cgroupView: view)
+        let plan = LabFilesystem.plan(entries: hostRootEntries(), mountPoints: hostMountPoints(), overlay: overlay,
+                                      cgroupView: group.viewMounts())
         var spec = SandboxSpec(
             command: [], environment: configuration.processEnvironment(terminal: nil), namespaces: .all,
             userMapping: geteuid() == 0 ? .identity : .root(uid: getuid(), gid: getgid()),
@@ -161,26 +155,22 @@ public final class Lab: @unchecked Sendable {
     /// Runs a shell command string in the lab, as `bash -c` would, and collects what it
     /// printed (stdout and stderr together). Not the learner's shell: probes use this.
     public func run(_ script: String, timeoutMilliseconds: Int = 30_000) throws(LabError) -> LabCommandResult {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw .system("pipe", errno) }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard let (readEnd, writeEnd) = POSIX.makePipe() else { throw .system("pipe", errno) }
         let clock = ContinuousClock()
         let started = clock.now
         let process: SandboxProcess
         do {
-            process = try enter(["/bin/bash", "-c", script], io: .descriptors(input: nil, output: fds[1], error: fds[1]))
+            process = try enter(["/bin/bash", "-c", script], io: .descriptors(input: nil, output: writeEnd, error: writeEnd))
         } catch {
-            close(fds[0]); close(fds[1])
+            close(readEnd); close(writeEnd)
             throw error
         }
-        close(fds[1])
-        let (output, timedOut) = readAll(fds[0], process: process, deadline: started.advanced(by: .milliseconds(timeoutMilliseconds)))
-        close(fds[0])
+        close(writeEnd)
+        let (output, timedOut) = readAll(readEnd, process: process, deadline: started.advanced(by: .milliseconds(timeoutMilliseconds)))
+        close(readEnd)
         let status: ExitStatus
         do { status = try process.wait() } catch { throw .sandbox(error) }
-        let elapsed = started.duration(to: clock.now).components
-        return LabCommandResult(output: output, status: status,
-                                microseconds: Int(elapsed.seconds) * 1_000_000 + Int(elapsed.attoseconds / 1_000_000_000_000),
+        return LabCommandResult(output: output, status: status, microseconds: started.duration(to: clock.now).microseconds,
                                 timedOut: timedOut)
     }
 
@@ -191,8 +181,7 @@ public final class Lab: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         var timedOut = false
         while true {
-            let left = ContinuousClock.now.duration(to: deadline).components
-            let remaining = Int(left.seconds) * 1000 + Int(left.attoseconds / 1_000_000_000_000_000)
+            let remaining = ContinuousClock.now.duration(to: deadline).milliseconds
             if remaining <= 0 && !timedOut {
                 timedOut = true
                 try? process.signal(SIGKILL)
@@ -233,15 +222,17 @@ public final class Lab: @unchecked Sendable {
     private func waitForInit() {
         for attempt in 0..<2000 {
             if initProcess.poll() != nil { return }
-            if let pidNamespace { Self.reapZombieChildren(in: pidNamespace) }
+            if let pidNamespace { Self.reapZombieChildren(in: pidNamespace, except: initProcess.pid) }
             usleep(useconds_t(min(1000 << min(attempt, 6), 50_000)))
         }
     }
 
-    static func reapZombieChildren(in pidNamespace: String) {
+    /// The init is skipped: it is in the lab's pid namespace too, and its status belongs to
+    /// `initProcess`.
+    static func reapZombieChildren(in pidNamespace: String, except initPid: Int32) {
         for task in list("/proc/self/task") where task.allSatisfy(\.isNumber) {
             let children = readText("/proc/self/task/\(task)/children") ?? ""
-            for child in children.split(separator: " ").compactMap({ Int32($0) }) {
+            for child in children.split(separator: " ").compactMap({ Int32($0) }) where child != initPid {
                 let stat = readText("/proc/\(child)/stat") ?? ""
                 let state = stat.split(separator: ")").last?.split(separator: " ").first
                 guard state == "Z", Self.pidNamespace(of: child) == pidNamespace else { continue }
@@ -324,5 +315,19 @@ final class Mutex: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         return try body()
+    }
+}
+
+extension Cgroup {
+    /// The group's view (`Cgroup.view()`) as mounts a sandbox spec takes: what a lab and a
+    /// `gantry exec --all` with limits both mount over /sys/fs/cgroup.
+    public func viewMounts(at target: String = "/sys/fs/cgroup") -> [Mount] {
+        view(at: target).map { mount in
+            switch mount.type {
+            case "symlink": .symlink(to: mount.options ?? "", at: mount.target)
+            case "tmpfs": .tmpfs(at: mount.target)
+            default: .filesystem(type: mount.type, source: mount.type, at: mount.target, options: mount.options)
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 public import Isolation
 internal import Glibc
+internal import POSIXSupport
 
 /// A persistent bash in a lab, on a PTY, so `cd`, variables and nested interactive programs
 /// behave as in a terminal. Each time a bash (this one, or one the learner started inside it)
@@ -76,12 +77,12 @@ public final class LabShell {
             try interrupt()
             result = try waitForMarker(timeoutMilliseconds: 5_000, onOutput: onOutput)
         }
-        let elapsed = started.duration(to: clock.now).components
+        let elapsed = started.duration(to: clock.now)
         let (raw, status, depth) = result ?? ("", 130, self.depth)
         let (prompt, output) = Self.split(raw, command: command, nested: nested)
         let screen = nested ? prompt + command + "\n" + output : output
         return Result(output: output, screen: screen, status: status, depth: depth,
-                      microseconds: Int(elapsed.seconds) * 1_000_000 + Int(elapsed.attoseconds / 1_000_000_000_000),
+                      microseconds: elapsed.microseconds,
                       timedOut: timedOut)
     }
 
@@ -137,8 +138,7 @@ public final class LabShell {
                 onOutput?(Self.text(chunk))
                 pending.removeFirst(safe)
             }
-            let left = ContinuousClock.now.duration(to: deadline).components
-            let remaining = Int(left.seconds) * 1000 + Int(left.attoseconds / 1_000_000_000_000_000)
+            let remaining = ContinuousClock.now.duration(to: deadline).milliseconds
             if remaining <= 0 { pending = output + pending; return nil }
             var descriptor = pollfd(fd: terminal, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, Int32(min(remaining, 1000)))

@@ -176,17 +176,15 @@ extension Lab {
 
     /// Starts a process with its output on a pipe and returns all it printed.
     private func collect(_ capture: (StandardIO) throws(IsolationError) -> SandboxProcess) throws(LabError) -> String {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw .system("pipe", errno) }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard let (readEnd, writeEnd) = POSIX.makePipe() else { throw .system("pipe", errno) }
         let process: SandboxProcess
-        do { process = try capture(.descriptors(input: nil, output: fds[1], error: fds[1])) } catch {
-            close(fds[0]); close(fds[1])
+        do { process = try capture(.descriptors(input: nil, output: writeEnd, error: writeEnd)) } catch {
+            close(readEnd); close(writeEnd)
             throw .sandbox(error)
         }
-        close(fds[1])
-        let data = POSIX.readToEnd(fds[0])
-        close(fds[0])
+        close(writeEnd)
+        let data = POSIX.readToEnd(readEnd)
+        close(readEnd)
         _ = try? process.wait()
         return String(decoding: data, as: UTF8.self)
     }
@@ -265,8 +263,7 @@ public struct LabCgroup: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         usleep(useconds_t(milliseconds * 1000))
-        let elapsed = start.duration(to: clock.now).components
-        let wall = Double(elapsed.seconds) * 1e6 + Double(elapsed.attoseconds) / 1e12
+        let wall = Double(start.duration(to: clock.now).microseconds)
         guard let after = usageMicroseconds() else {
             return Observation(value: nil, description: "cgroup \(name) disappeared while measuring")
         }

@@ -1,7 +1,6 @@
 public import Lab
 internal import Cgroups
 internal import POSIXSupport
-internal import Glibc
 
 /// Runs a lesson's reference solution in a fresh lab: every command of every step through a
 /// persistent shell, every output compared, every check evaluated. What `gantry test` does.
@@ -42,8 +41,7 @@ public struct LessonRunner {
         let clock = ContinuousClock()
         let started = clock.now
         func elapsed() -> Int {
-            let parts = started.duration(to: clock.now).components
-            return Int(parts.seconds) * 1_000_000 + Int(parts.attoseconds / 1_000_000_000_000)
+            started.duration(to: clock.now).microseconds
         }
         let missing = lesson.requires.filter { !support.has($0) }
         if !missing.isEmpty {
@@ -121,7 +119,7 @@ public struct LessonRunner {
             let evaluator = CheckEvaluator(lab: lab)
             for block in step.checks where applies(block.capability) {
                 for check in block.checks {
-                    let outcome = Self.settled(check, evaluator)
+                    let outcome = evaluator.evaluateSettled(check)
                     if !outcome.passed {
                         failures.append(Failure(line: check.line, message: "check `\(check.text)` failed: \(outcome.message)", diff: []))
                     }
@@ -130,20 +128,6 @@ public struct LessonRunner {
             results.append(StepResult(id: step.id, title: step.title, failures: failures, observed: observed))
         }
         return LessonResult(lesson: lesson, outcome: results.allSatisfy(\.passed) ? .passed : .failed, steps: results, microseconds: elapsed())
-    }
-
-    /// A command ended with `&` is still starting when its prompt returns; a check may see
-    /// the lab a moment early. So a failing check is looked at again, a bounded number of
-    /// times, and fails only if it stays false. Measuring checks take their own window and
-    /// get one more try at most.
-    static func settled(_ check: Check, _ evaluator: CheckEvaluator) -> CheckEvaluator.Outcome {
-        let attempts = check.argument("measured-cpu") != nil ? 2 : 20
-        var outcome = evaluator.evaluate(check)
-        for _ in 1..<attempts where !outcome.passed {
-            usleep(100_000)
-            outcome = evaluator.evaluate(check)
-        }
-        return outcome
     }
 
     /// Every `.md` lesson under the paths (files or directories), README.md excepted, sorted.

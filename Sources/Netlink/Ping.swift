@@ -107,24 +107,19 @@ public enum Ping {
         }
 
         func send(_ packet: [UInt8], to destination: IPAddress) throws(NetlinkError) {
-            let sent: Int
-            if family == AF_INET {
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: destination.bytes) }
-                sent = withUnsafePointer(to: &address) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            } else {
-                var address = sockaddr_in6()
-                address.sin6_family = sa_family_t(AF_INET6)
-                withUnsafeMutableBytes(of: &address.sin6_addr) { $0.copyBytes(from: destination.bytes) }
-                sent = withUnsafePointer(to: &address) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                    }
+            // One sockaddr_storage for both families: the address bytes sit at the family's
+            // offset (sin_addr, sin6_addr), the length says which it is.
+            var address = sockaddr_storage()
+            address.ss_family = sa_family_t(family)
+            let (offset, length) = family == AF_INET
+                ? (MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!, MemoryLayout<sockaddr_in>.size)
+                : (MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!, MemoryLayout<sockaddr_in6>.size)
+            withUnsafeMutableBytes(of: &address) { raw in
+                for (index, byte) in destination.bytes.enumerated() { raw[offset + index] = byte }
+            }
+            let sent = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, packet, packet.count, 0, $0, socklen_t(length))
                 }
             }
             // ENETUNREACH and friends mean "no route": not reachable, not an error of ours.

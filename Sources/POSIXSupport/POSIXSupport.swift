@@ -71,6 +71,14 @@ public enum POSIX {
         return getcwd(&buffer, buffer.count) != nil ? string(buffer) : nil
     }
 
+    /// A pipe whose both ends are close-on-exec: (read end, write end), or nil with errno set.
+    public static func makePipe() -> (read: Int32, write: Int32)? {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
+    }
+
     /// The target of a symbolic link (`/proc/PID/ns/net` → `net:[4026531840]`), or nil.
     public static func readLink(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -88,4 +96,15 @@ extension String {
         while let last = view.last, last.isWhitespace { view = view.dropLast() }
         return String(view)
     }
+}
+
+extension Duration {
+    /// Whole microseconds (negative for a deadline already passed).
+    public var microseconds: Int {
+        let parts = components
+        return Int(parts.seconds) * 1_000_000 + Int(parts.attoseconds / 1_000_000_000_000)
+    }
+
+    /// Whole milliseconds (negative for a deadline already passed).
+    public var milliseconds: Int { microseconds / 1000 }
 }

@@ -1,5 +1,6 @@
 import Cgroups
 import Isolation
+import Lab
 import Ledger
 internal import Glibc
 
@@ -25,15 +26,7 @@ struct ExecResources {
     }
 
     /// The sandbox's own /sys/fs/cgroup, seen from inside its cgroup namespace.
-    func viewMounts() -> [Mount] {
-        group.view().map { mount in
-            switch mount.type {
-            case "symlink": .symlink(to: mount.options ?? "", at: mount.target)
-            case "tmpfs": .tmpfs(at: mount.target)
-            default: .filesystem(type: mount.type, source: mount.type, at: mount.target, options: mount.options)
-            }
-        }
-    }
+    func viewMounts() -> [Mount] { group.viewMounts() }
 
     /// Removes the group; the ledger goes only when that worked, so a failure is left for
     /// `gantry cleanup` with the reason printed.

@@ -1,5 +1,4 @@
 import Lessons
-internal import Glibc
 
 /// JUnit XML for CI dashboards: a testsuite per lesson, a testcase per step.
 enum JUnitReport {
@@ -23,11 +22,7 @@ enum JUnitReport {
             xml += "  </testsuite>\n"
         }
         xml += "</testsuites>\n"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ValidationErrorLike("cannot write \(path)") }
-        defer { close(fd) }
-        var bytes = Array(xml.utf8)
-        _ = Glibc.write(fd, &bytes, bytes.count)
+        try writeFile(path, xml)
     }
 
     static func escape(_ text: String) -> String {
@@ -43,9 +38,4 @@ enum JUnitReport {
         }
         return result
     }
-}
-
-struct ValidationErrorLike: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -4,10 +4,8 @@ import POSIXSupport
 
 /// A close-on-exec pipe: (read end, write end).
 public func makePipe() throws -> (Int32, Int32) {
-    var fds: [Int32] = [0, 0]
-    guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
-    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    return (fds[0], fds[1])
+    guard let ends = POSIX.makePipe() else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EMFILE) }
+    return ends
 }
 
 /// Reads to EOF (or EIO, how a PTY says its last replica closed), then closes.
