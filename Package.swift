@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "Lab", dependencies: ["Isolation", "Cgroups", "Netlink", "Ledger", "POSIXSupport"], swiftSettings: strictSettings),
         // Lesson files: model, parser, output matchers, checks, and running them in labs.
         .target(name: "Lessons", dependencies: ["Lab", "POSIXSupport"], swiftSettings: strictSettings),
+        // GNU readline (libreadline-dev) for the REPL's line editing and history.
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        // The REPL: line editing, meta-commands, prompt, step text, live checking, progress.
+        .target(name: "Shell", dependencies: ["Lessons", "Lab", "CReadline", "CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // The command line: argument parsing only.
         .executableTarget(
             name: "gantry",
@@ -45,6 +49,7 @@ let package = Package(
                 "Ledger",
                 "Lab",
                 "Lessons",
+                "Shell",
                 "POSIXSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -62,6 +67,7 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "Ledger", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "Lessons", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "GantryTests", dependencies: ["TestSupport"],
                     swiftSettings: strictSettings),
     ]

@@ -22,6 +22,9 @@ public final class LabShell {
         public var depth: Int
         public var microseconds: Int
         public var timedOut: Bool
+        /// The shell asked for more input (its PS2 continuation marker): the line did not
+        /// finish a command (`for …; do`, a here-document). Send the next line with `run`.
+        public var needsMore = false
     }
 
     public let lab: Lab
@@ -30,9 +33,18 @@ public final class LabShell {
     private var pending: [UInt8] = []
     /// Depth of the shell that printed the last marker.
     public private(set) var depth = 1
+    /// Exit status the last marker reported.
+    public private(set) var lastStatus: Int32 = 0
+    /// The last wait ended at a continuation marker, not a prompt.
+    private var continued = false
 
     static let markerPrefix: [UInt8] = Array("\u{1b}]133;D;".utf8)
     static let inputMarker: [UInt8] = Array("\u{1b}]133;B\u{07}".utf8)
+    /// Gantry's own mark (not in the OSC 133 set) that a REPL puts in PS2: bash wants the
+    /// rest of a command. `run(_:stopAtContinuation:)` stops there.
+    static let continuationMarker: [UInt8] = Array("\u{1b}]133;P\u{07}".utf8)
+    /// PS2 for `continuationMarker`, to be set in the shell by whoever wants it.
+    public static let continuationPrompt = #"\[\e]133;P\a\]"#
     /// Reports the status and depth (OSC 133 "D"), then makes sure this shell's prompt ends
     /// with OSC 133 "B" (input starts here), so the prompt can be told from the output in
     /// any shell, with or without echo, whatever PS1 its rc files set.
@@ -62,28 +74,92 @@ public final class LabShell {
         _ = try? process.wait()
     }
 
+    /// Another descriptor to watch while a command runs (the learner's keyboard, a
+    /// signalfd): `handle` is called when it is readable.
+    public struct Watch {
+        public var descriptor: Int32
+        public var handle: () -> Void
+
+        public init(descriptor: Int32, handle: @escaping () -> Void) {
+            self.descriptor = descriptor
+            self.handle = handle
+        }
+    }
+
     /// Runs one command line (or several, joined by newlines) and returns when a shell is
-    /// waiting for input again. On timeout the command gets Ctrl-C, as a person would type.
-    public func run(_ command: String, timeoutMilliseconds: Int = 60_000,
-                    onOutput: ((String) -> Void)? = nil) throws(LabError) -> Result {
+    /// waiting for input again. On timeout the command gets Ctrl-C, as a person would type;
+    /// a nil timeout waits as long as the command runs (a learner's `top`).
+    public func run(_ command: String, timeoutMilliseconds: Int? = 60_000, watching: [Watch] = [],
+                    stopAtContinuation: Bool = false, onOutput: ((String) -> Void)? = nil) throws(LabError) -> Result {
         let clock = ContinuousClock()
         let started = clock.now
         let nested = depth > 1
         try send(Array((command + "\n").utf8))
-        var result = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, onOutput: onOutput)
+        var result = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, watching: watching,
+                                       stopAtContinuation: stopAtContinuation, onOutput: onOutput)
+        if let (raw, _, _) = result, continued {
+            continued = false
+            return Result(output: LabShell.normalizedNewlines(LabShell.withoutModeSwitches(raw)), screen: raw, status: 0, depth: depth,
+                          microseconds: started.duration(to: clock.now).microseconds, timedOut: false, needsMore: true)
+        }
         var timedOut = false
         if result == nil {
             timedOut = true
             try interrupt()
-            result = try waitForMarker(timeoutMilliseconds: 5_000, onOutput: onOutput)
+            result = try waitForMarker(timeoutMilliseconds: 5_000, watching: watching, onOutput: onOutput)
         }
         let elapsed = started.duration(to: clock.now)
         let (raw, status, depth) = result ?? ("", 130, self.depth)
+        lastStatus = status
         let (prompt, output) = Self.split(raw, command: command, nested: nested)
         let screen = nested ? prompt + command + "\n" + output : output
         return Result(output: output, screen: screen, status: status, depth: depth,
                       microseconds: elapsed.microseconds,
                       timedOut: timedOut)
+    }
+
+    /// After a command: the prompt the waiting shell prints (up to its OSC 133 "B" marker),
+    /// without escape sequences — a nested shell's `root@con01:/#`, empty for the lab's own
+    /// shell. Later output then starts with what the next command prints.
+    public func readPrompt(timeoutMilliseconds: Int = 1_000) throws(LabError) -> String {
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(timeoutMilliseconds))
+        while true {
+            if let marker = Self.firstIndex(of: Self.inputMarker, in: pending) {
+                let prompt = Array(pending[..<marker])
+                pending.removeFirst(marker + Self.inputMarker.count)
+                return Self.withoutEscapes(String(decoding: prompt, as: UTF8.self))
+            }
+            let remaining = ContinuousClock.now.duration(to: deadline).milliseconds
+            if remaining <= 0 { return "" }
+            guard try readOnce(waitingMilliseconds: remaining) else { continue }
+        }
+    }
+
+    /// While no command runs (the learner is at Gantry's prompt): what arrived since, from
+    /// background jobs, and whether a shell finished something (type-ahead) and is waiting
+    /// again. Call it when `descriptor` is readable.
+    public func readAvailable() throws(LabError) -> (output: String, finished: Bool) {
+        _ = try readOnce(waitingMilliseconds: 0)
+        if let (before, status, depth, rest) = Self.splitAtMarker(pending) {
+            pending = rest
+            self.depth = depth
+            lastStatus = status
+            return (Self.text(before), true)
+        }
+        let safe = Self.safePrefixLength(pending)
+        let chunk = Array(pending[0..<safe])
+        pending.removeFirst(safe)
+        return (Self.text(chunk), false)
+    }
+
+    /// The lab's terminal, for polling while idle.
+    public var descriptor: Int32 { terminal }
+
+    /// The process group in the terminal's foreground, as a host pid: the shell waiting for
+    /// input, or the program running. Its /proc/PID/root and cwd are where the learner is.
+    public var foregroundProcess: Int32? {
+        let group = tcgetpgrp(terminal)
+        return group > 0 ? group : nil
     }
 
     /// Keystrokes for whatever reads the terminal now (an interactive program).
@@ -103,6 +179,22 @@ public final class LabShell {
     /// command stops and the shell (and Gantry) stay.
     public func interrupt() throws(LabError) { try send([0x03]) }
 
+    /// Abandons a command that was not finished (the shell showed its continuation prompt):
+    /// Ctrl-C, then the prompt that follows. What was typed so far is dropped.
+    public func cancelInput() throws(LabError) {
+        try interrupt()
+        _ = try waitForMarker(timeoutMilliseconds: 5_000, onOutput: nil)
+        lastStatus = 130
+    }
+
+    /// Whether the terminal is in canonical (line) mode: a program reading lines (`cat`,
+    /// `read`) wants its input echoed by the terminal, one in raw mode (`top`, readline)
+    /// draws it itself.
+    public var readsLines: Bool {
+        var mode = termios()
+        return tcgetattr(terminal, &mode) == 0 && mode.c_lflag & tcflag_t(ICANON) != 0
+    }
+
     /// Terminal echo: off while Gantry types for the learner (output is then only what
     /// programs print), on for a person typing.
     public func setEcho(_ on: Bool) {
@@ -118,11 +210,20 @@ public final class LabShell {
     }
 
     /// Reads until a marker, returning the output before it; nil at the deadline.
-    private func waitForMarker(timeoutMilliseconds: Int, onOutput: ((String) -> Void)?) throws(LabError) -> (String, Int32, Int)? {
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(timeoutMilliseconds))
+    private func waitForMarker(timeoutMilliseconds: Int?, watching: [Watch] = [], stopAtContinuation: Bool = false,
+                               onOutput: ((String) -> Void)?) throws(LabError) -> (String, Int32, Int)? {
+        let deadline = timeoutMilliseconds.map { ContinuousClock.now.advanced(by: .milliseconds($0)) }
         var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
+            if stopAtContinuation, let index = Self.firstIndex(of: Self.continuationMarker, in: pending),
+               Self.firstIndex(of: Self.markerPrefix, in: pending).map({ $0 > index }) ?? true {
+                let before = Array(pending[..<index])
+                output += before
+                pending.removeFirst(index + Self.continuationMarker.count)
+                onOutput?(Self.text(before))
+                continued = true
+                return (String(decoding: output, as: UTF8.self), 0, depth)
+            }
             if let (before, status, depth, rest) = Self.splitAtMarker(pending) {
                 output += before
                 pending = rest
@@ -138,17 +239,30 @@ public final class LabShell {
                 onOutput?(Self.text(chunk))
                 pending.removeFirst(safe)
             }
-            let remaining = ContinuousClock.now.duration(to: deadline).milliseconds
+            let remaining = deadline.map { ContinuousClock.now.duration(to: $0).milliseconds } ?? 1000
             if remaining <= 0 { pending = output + pending; return nil }
-            var descriptor = pollfd(fd: terminal, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, Int32(min(remaining, 1000)))
-            if ready < 0 && errno == EINTR { continue }
-            if ready <= 0 { continue }
-            let count = read(terminal, &buffer, buffer.count)
-            if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-            if count <= 0 { throw .gone("the lab's shell ended") }
-            pending += buffer[0..<count]
+            _ = try readOnce(waitingMilliseconds: min(remaining, 1000), watching: watching)
         }
+    }
+
+    /// Waits up to `waitingMilliseconds` for the terminal (calling the watches' handlers as
+    /// their descriptors become readable) and appends what it has to `pending`; true if
+    /// anything came.
+    private func readOnce(waitingMilliseconds: Int, watching: [Watch] = []) throws(LabError) -> Bool {
+        var descriptors = [pollfd(fd: terminal, events: Int16(POLLIN), revents: 0)]
+        descriptors += watching.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(waitingMilliseconds))
+        if ready <= 0 { return false }
+        for (index, watch) in watching.enumerated() where descriptors[index + 1].revents != 0 {
+            watch.handle()
+        }
+        guard descriptors[0].revents != 0 else { return false }
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        let count = read(terminal, &buffer, buffer.count)
+        if count < 0 && (errno == EINTR || errno == EAGAIN) { return false }
+        if count <= 0 { throw .gone("the lab's shell ended") }
+        pending += buffer[0..<count]
+        return true
     }
 
     /// Splits at the first complete marker: (before, status, depth, after).
@@ -161,14 +275,16 @@ public final class LabShell {
         return (Array(bytes[..<start]), status, depth, Array(bytes[(end + 1)...]))
     }
 
-    /// How much of `bytes` cannot be the start of a marker still arriving.
+    /// How much of `bytes` cannot be the start of a marker still arriving (a status marker
+    /// runs to its BEL; the continuation marker is fixed).
     static func safePrefixLength(_ bytes: [UInt8]) -> Int {
         guard let escape = bytes.lastIndex(of: 0x1b) else { return bytes.count }
         let tail = bytes[escape...]
-        let couldBeMarker = tail.count < markerPrefix.count
+        let couldBeStatus = tail.count < markerPrefix.count
             ? markerPrefix.starts(with: tail)
             : tail.starts(with: markerPrefix) && !tail.contains(0x07)
-        return couldBeMarker ? escape : bytes.count
+        let couldBeContinuation = tail.count < continuationMarker.count && continuationMarker.starts(with: tail)
+        return couldBeStatus || couldBeContinuation ? escape : bytes.count
     }
 
     static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
@@ -225,6 +341,28 @@ public final class LabShell {
             index += 1
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Without escape sequences (CSI, OSC, two-byte ones) or control characters: a prompt
+    /// as text.
+    static func withoutEscapes(_ text: String) -> String {
+        var result = ""
+        var scalars = text.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            if scalar == "\u{1b}" {
+                guard let kind = scalars.next() else { break }
+                if kind == "[" {
+                    while let next = scalars.next(), !(0x40...0x7e).contains(next.value) {}
+                } else if kind == "]" {
+                    var previous: Unicode.Scalar = " "
+                    while let next = scalars.next(), next != "\u{07}", !(previous == "\u{1b}" && next == "\\") { previous = next }
+                }
+                continue
+            }
+            if scalar.value < 0x20 || scalar.value == 0x7f { continue }
+            result.unicodeScalars.append(scalar)
+        }
+        return result
     }
 
     /// A terminal line ends in CR LF, readline's in CR CR LF: any CRs right before an LF go.

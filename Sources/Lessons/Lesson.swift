@@ -1,3 +1,6 @@
+public import Lab
+internal import Cgroups
+
 /// One lesson: a Markdown file that reads as course notes and is its own test.
 public struct Lesson: Sendable {
     public var file: String
@@ -5,12 +8,16 @@ public struct Lesson: Sendable {
     public var title: String
     /// Titles in other languages (`ko`).
     public var translatedTitles: [String: String]
+    /// Where the lesson sits in the course (`order:`); lessons without one come last, by id.
+    public var order: Int?
     /// Capabilities the host needs (`gantry doctor` names them): `userns`, `netns`, `cgroup.cpu`…
     public var requires: [String]
     public var lab: LabSettings
     public var points: Int?
     /// Prose before the first step.
     public var introduction: [String]
+    /// The introduction in other languages, from `<details>` blocks before the first step.
+    public var introductionTranslations: [String: [String]]
     public var steps: [Step]
 
     public struct LabSettings: Sendable, Equatable {
@@ -34,6 +41,27 @@ public struct Step: Sendable {
     public var setup: [SetupBlock]
     /// Blockquotes starting with **Hint:**, revealed one at a time.
     public var hints: [String]
+
+    /// The prose in `language`, or in English when the step has no such translation.
+    public func prose(in language: String) -> [String] {
+        language == "en" ? prose : translations[language] ?? prose
+    }
+}
+
+extension Lesson {
+    /// The lab this lesson asks for: its hostname and lab-wide limits (defaults 1 GiB, 512 tasks).
+    public var labConfiguration: LabConfiguration {
+        LabConfiguration(hostname: lab.hostname ?? "gantry",
+                         limits: ResourceLimits(memoryMax: lab.memory.flatMap(ResourceLimits.parseBytes) ?? (1 << 30),
+                                                pidsMax: lab.pids ?? 512))
+    }
+
+    public func title(in language: String) -> String { translatedTitles[language] ?? title }
+
+    /// Course order: by `order:`, then by id.
+    public static func courseOrder(_ lessons: [Lesson]) -> [Lesson] {
+        lessons.sorted { ($0.order ?? Int.max, $0.id) < ($1.order ?? Int.max, $1.id) }
+    }
 }
 
 /// A fenced block, kept where it stood; `capability` selects a variant (```console cgroup.v2).

@@ -103,7 +103,7 @@ public enum LessonParser {
                 if step != nil {
                     step!.translations[language, default: []] += text
                 } else {
-                    prose += lines[index...end].map(String.init)
+                    lesson.introductionTranslations[language, default: []] += text
                 }
                 index = end + 1
                 continue
@@ -119,7 +119,7 @@ public enum LessonParser {
     }
 
     static func header(_ front: YAMLValue, file: String, endLine: Int) throws(LessonError) -> Lesson {
-        let known: Set<String> = ["id", "title", "ko", "requires", "lab", "points"]
+        let known: Set<String> = ["id", "title", "ko", "requires", "lab", "points", "order"]
         for (key, line) in front.keys where !known.contains(key) {
             throw LessonError(file: file, line: line, "unknown front matter key '\(key)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -160,6 +160,13 @@ public enum LessonParser {
                 lab.pids = value
             }
         }
+        var order: Int?
+        if let value = front["order"] {
+            guard let number = value.string.flatMap({ Int($0) }) else {
+                throw LessonError(file: file, line: value.line, "order must be a whole number (lessons are offered lowest first)")
+            }
+            order = number
+        }
         var points: Int?
         if let value = front["points"] {
             guard let number = value.string.flatMap({ Int($0) }), number >= 0 else {
@@ -167,8 +174,8 @@ public enum LessonParser {
             }
             points = number
         }
-        return Lesson(file: file, id: id, title: title, translatedTitles: translations, requires: requires, lab: lab,
-                      points: points, introduction: [], steps: [])
+        return Lesson(file: file, id: id, title: title, translatedTitles: translations, order: order, requires: requires, lab: lab,
+                      points: points, introduction: [], introductionTranslations: [:], steps: [])
     }
 
     /// `Change the hostname` → `change-the-hostname`.

@@ -34,8 +34,19 @@ public struct LessonRunner {
 
     public init(support: HostSupport) { self.support = support }
 
+    /// "this host lacks cgroup.cpu (how to get it)" for a lesson this host cannot run, or nil.
+    public func missingRequirements(_ lesson: Lesson) -> String? {
+        let missing = lesson.requires.filter { !support.has($0) }
+        guard !missing.isEmpty else { return nil }
+        let reasons = missing.map { capability in
+            let finding = support.findings.first { $0.capability == capability }
+            return capability + (finding?.fix.map { " (\($0))" } ?? " (unknown capability)")
+        }
+        return "this host lacks " + reasons.joined(separator: ", ")
+    }
+
     /// A variant block applies when it names no capability or one the host has.
-    func applies(_ capability: String?) -> Bool { capability.map { support.has($0) } ?? true }
+    public func applies(_ capability: String?) -> Bool { capability.map { support.has($0) } ?? true }
 
     public func run(_ lesson: Lesson, onlyStep: Int? = nil) -> LessonResult {
         let clock = ContinuousClock()
@@ -43,18 +54,10 @@ public struct LessonRunner {
         func elapsed() -> Int {
             started.duration(to: clock.now).microseconds
         }
-        let missing = lesson.requires.filter { !support.has($0) }
-        if !missing.isEmpty {
-            let reasons = missing.map { capability in
-                let finding = support.findings.first { $0.capability == capability }
-                return capability + (finding?.fix.map { " (\($0))" } ?? " (unknown capability)")
-            }
-            return LessonResult(lesson: lesson, outcome: .skipped("this host lacks " + reasons.joined(separator: ", ")), steps: [], microseconds: 0)
+        if let missing = missingRequirements(lesson) {
+            return LessonResult(lesson: lesson, outcome: .skipped(missing), steps: [], microseconds: 0)
         }
-        let configuration = LabConfiguration(
-            hostname: lesson.lab.hostname ?? "gantry",
-            limits: ResourceLimits(memoryMax: lesson.lab.memory.flatMap(ResourceLimits.parseBytes) ?? (1 << 30),
-                                   pidsMax: lesson.lab.pids ?? 512))
+        let configuration = lesson.labConfiguration
         let lab: Lab
         let shell: LabShell
         do {
@@ -72,34 +75,18 @@ public struct LessonRunner {
             if let onlyStep, index + 1 != onlyStep { continue }
             var failures: [Failure] = []
             var observed: [Int: (output: String, status: Int32)] = [:]
-            // Jumping into one step: its setup blocks bring the fresh lab to where it starts;
-            // without any, the earlier steps' reference commands are replayed (unchecked),
-            // which is what a learner who did them would have.
+            // Jumping into one step: the lab is brought to where it starts.
             if onlyStep != nil {
-                let setup = step.setup.filter { applies($0.capability) }
-                let replay: [(line: Int, command: String, expected: [ExpectedLine]?)] = setup.isEmpty
-                    ? lesson.steps[..<index].flatMap { earlier in
-                        earlier.console.filter { applies($0.capability) }.flatMap(\.commands).map { ($0.line, $0.command, $0.expected) }
-                    }
-                    : setup.flatMap { block in block.commands.map { (block.line, $0, nil) } }
-                for (line, command, expected) in replay {
-                    guard let result = try? shell.run(matcher.substitute(command)) else {
-                        failures.append(Failure(line: line, message: "getting to this step: `\(command)` did not finish", diff: []))
-                        continue
-                    }
-                    // Keeps the placeholders the earlier steps capture ({{loop}}).
-                    if let expected { _ = matcher.match(result.output, expected: expected) }
-                    if setup.isEmpty == false && result.status != 0 {
-                        failures.append(Failure(line: line, message: "setup `\(command)` exited \(result.status)", diff: []))
-                    }
-                }
+                failures += prepare(lesson, step: index, shell: shell, matcher: &matcher)
             }
+            var tracker = StepTracker(step: step, applies: applies)
             for block in step.console where applies(block.capability) {
                 for command in block.commands {
                     let typed = matcher.substitute(command.command)
                     do {
                         let result = try shell.run(typed, timeoutMilliseconds: 60_000)
                         observed[command.line] = (result.output, result.status)
+                        tracker.record(command: typed, output: result.output, status: result.status, matcher: &matcher)
                         if result.timedOut {
                             failures.append(Failure(line: command.line, message: "`\(typed)` did not finish within 60 s (interrupted)", diff: []))
                             continue
@@ -116,14 +103,12 @@ public struct LessonRunner {
                     }
                 }
             }
-            let evaluator = CheckEvaluator(lab: lab)
-            for block in step.checks where applies(block.capability) {
-                for check in block.checks {
-                    let outcome = evaluator.evaluateSettled(check)
-                    if !outcome.passed {
-                        failures.append(Failure(line: check.line, message: "check `\(check.text)` failed: \(outcome.message)", diff: []))
-                    }
-                }
+            // Checks, through the same rule the REPL applies to a learner: a lesson that passes
+            // here can be completed there. Output mismatches were reported above, per command.
+            let verdict = tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), settle: true)
+            for expectation in verdict.failed where !expectation.description.hasPrefix("output of") {
+                let what = expectation.description == "the step's commands" ? expectation.description : "check `\(expectation.description)`"
+                failures.append(Failure(line: expectation.line, message: "\(what) failed: \(expectation.message)", diff: []))
             }
             results.append(StepResult(id: step.id, title: step.title, failures: failures, observed: observed))
         }
@@ -131,6 +116,47 @@ public struct LessonRunner {
     }
 
     /// Every `.md` lesson under the paths (files or directories), README.md excepted, sorted.
+    /// The commands that bring a fresh lab to the start of step `index` (0-based): the step's
+    /// setup blocks or, without any, the earlier steps' reference commands, which is what a
+    /// learner who did them would have. Setup commands must exit 0; replayed ones are not
+    /// checked, but their outputs feed the placeholders later steps use ({{loop}}).
+    public func preparation(for lesson: Lesson, step index: Int) -> [Preparation] {
+        let setup = lesson.steps[index].setup.filter { applies($0.capability) }
+        if !setup.isEmpty {
+            return setup.flatMap { block in block.commands.map { Preparation(line: block.line, command: $0, expected: nil) } }
+        }
+        return lesson.steps[..<index].flatMap { earlier in
+            earlier.console.filter { applies($0.capability) }.flatMap(\.commands).map { Preparation(line: $0.line, command: $0.command, expected: $0.expected) }
+        }
+    }
+
+    public struct Preparation: Sendable {
+        public var line: Int
+        public var command: String
+        /// nil for a setup command, which must exit 0.
+        public var expected: [ExpectedLine]?
+    }
+
+    /// Runs `preparation(for:step:)` in a lab's shell; what went wrong, by lesson line.
+    public func prepare(_ lesson: Lesson, step index: Int, shell: LabShell, matcher: inout OutputMatcher,
+                        onCommand: (String) -> Void = { _ in }) -> [Failure] {
+        var failures: [Failure] = []
+        for item in preparation(for: lesson, step: index) {
+            let command = matcher.substitute(item.command)
+            onCommand(command)
+            guard let result = try? shell.run(command) else {
+                failures.append(Failure(line: item.line, message: "getting to this step: `\(command)` did not finish", diff: []))
+                continue
+            }
+            if let expected = item.expected {
+                _ = matcher.match(result.output, expected: expected)
+            } else if result.status != 0 {
+                failures.append(Failure(line: item.line, message: "setup `\(command)` exited \(result.status)", diff: []))
+            }
+        }
+        return failures
+    }
+
     public static func lessonFiles(_ paths: [String]) -> [String] {
         var files: [String] = []
         for path in paths {

@@ -10,11 +10,13 @@ struct Gantry: ParsableCommand {
         commandName: "gantry",
         abstract: "Runnable, self-checking labs for learning how containers work.",
         discussion: """
+            `gantry` alone opens the shell (the REPL) on the lesson you worked on last. \
             Every command a learner types runs in a disposable lab that Gantry builds from \
             kernel namespaces, cgroups and netlink. `gantry exec` is the engine on its own: \
             one command in fresh namespaces, like unshare(1) or bwrap(1).
             """,
         version: version,
-        subcommands: [LabCommand.self, TestCommand.self, LintCommand.self, LessonsCommand.self, DoctorCommand.self, CleanupCommand.self, Exec.self]
+        subcommands: [ShellCommand.self, ProgressCommand.self, ResetCommand.self, LabCommand.self, TestCommand.self, LintCommand.self, LessonsCommand.self, DoctorCommand.self, CleanupCommand.self, Exec.self],
+        defaultSubcommand: ShellCommand.self
     )
 }

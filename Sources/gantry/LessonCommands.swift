@@ -116,15 +116,5 @@ extension String {
 
 /// Writes a whole file by way of a temporary and rename, so a crash never leaves half a lesson.
 func writeFile(_ path: String, _ text: String) throws {
-    let temporary = path + ".gantry-tmp"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw ValidationError("cannot write \(temporary)") }
-    var bytes = Array(text.utf8)
-    let written = write(fd, &bytes, bytes.count)
-    let synced = fsync(fd)
-    close(fd)
-    guard written == bytes.count, synced == 0, rename(temporary, path) == 0 else {
-        unlink(temporary)
-        throw ValidationError("cannot write \(path)")
-    }
+    do { try POSIX.writeAtomically(path, text) } catch { throw ValidationError("\(error)") }
 }

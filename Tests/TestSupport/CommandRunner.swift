@@ -17,13 +17,17 @@ public enum CommandRunner {
     }
 
     /// Runs `gantry ARGUMENTS`.
-    public static func gantry(_ arguments: [String], input: String? = nil) throws -> CommandResult {
-        try run(gantryPath, arguments, input: input)
+    public static func gantry(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> CommandResult {
+        try run(gantryPath, arguments, input: input, environment: environment)
     }
 
     /// Runs a program to its end, collecting both outputs.
-    public static func run(_ path: String, _ arguments: [String], input: String? = nil) throws -> CommandResult {
+    public static func run(_ path: String, _ arguments: [String], input: String? = nil,
+                           environment: [String: String] = [:]) throws -> CommandResult {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let output = Pipe(), error = Pipe(), stdin = Pipe()

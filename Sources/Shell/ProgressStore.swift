@@ -1,0 +1,38 @@
+internal import Glibc
+public import POSIXSupport
+
+/// Reads and writes the progress file. Every write replaces the file atomically, so a crash
+/// or a full disk leaves the previous version, never half of one. A file that cannot be
+/// read is moved aside (never overwritten) and the learner is told where it went.
+public struct ProgressStore: Sendable {
+    public let file: String
+
+    public init(file: String) { self.file = file }
+
+    public struct Loaded: Sendable {
+        public var progress: Progress
+        /// Set when the file was unreadable: what was wrong and where the old file is now.
+        public var notice: String?
+    }
+
+    public func load() -> Loaded {
+        guard let text = POSIX.readFile(file) else { return Loaded(progress: Progress()) }
+        do {
+            return Loaded(progress: try ProgressFormat.decode(text, file: file))
+        } catch {
+            let aside = file + ".unreadable-\(time(nil))"
+            let moved = rename(file, aside) == 0
+            return Loaded(progress: Progress(), notice: "\(error)\n" + (moved
+                ? "The file was kept as \(aside); progress starts afresh. Repair it and move it back to resume."
+                : "It could not be moved aside (\(String(cString: strerror(errno)))); progress will not be saved over it."))
+        }
+    }
+
+    public func save(_ progress: Progress) throws(POSIX.WriteError) {
+        let directory = String(file[..<(file.lastIndex(of: "/") ?? file.startIndex)])
+        if !directory.isEmpty && !POSIX.makeDirectories(directory, mode: 0o700) {
+            throw POSIX.WriteError(path: directory, errno: errno)
+        }
+        try POSIX.writeAtomically(file, ProgressFormat.encode(progress), mode: 0o600)
+    }
+}

@@ -1,0 +1,255 @@
+internal import CReadline
+internal import Glibc
+internal import Lab
+internal import Lessons
+internal import CGantry
+internal import POSIXSupport
+
+/// The loop around a `ShellSession`: with a person at a terminal, readline at Gantry's
+/// prompt and the terminal handed to each command while it runs; without one (input from a
+/// file or pipe), plain lines in and plain text out.
+public enum REPL {
+    /// Runs the session to its end; the process exit status.
+    public static func run(_ session: ShellSession) -> Int32 {
+        useUTF8Locale()
+        let signals = SignalQueue([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGWINCH])
+        return session.options.interactive ? interactive(session, signals: signals) : plain(session, signals: signals)
+    }
+
+    /// Whether standard input and output are a terminal a person types at.
+    public static var hasTerminal: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 }
+
+    /// The size of Gantry's terminal, or 24×80 without one.
+    public static func terminalSize() -> (rows: UInt16, columns: UInt16) {
+        var size = winsize()
+        for descriptor in [STDIN_FILENO, STDOUT_FILENO] where ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 && size.ws_row > 0 {
+            return (size.ws_row, size.ws_col)
+        }
+        return (24, 80)
+    }
+
+    /// readline edits and wcwidth measures multi-byte text (Korean) only in a UTF-8 locale:
+    /// the learner's if it is one, else C.UTF-8, which glibc always has.
+    static func useUTF8Locale() {
+        setlocale(LC_ALL, "")
+        let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
+        if codeset != "UTF-8" { setlocale(LC_CTYPE, "C.UTF-8") }
+    }
+
+    // MARK: With a terminal
+
+    static func interactive(_ session: ShellSession, signals: SignalQueue) -> Int32 {
+        guard session.start() else { return 1 }
+        let editor = LineEditor(historyFile: session.options.paths.historyFile)
+        LineEditor.completer = Completer(lessonIDs: session.lessons.map(\.id),
+                                         listDirectory: Completer.labLister { [weak session] in session?.shell?.foregroundProcess })
+        var interrupts = 0
+        var exitStatus: Int32 = 0
+        session: while true {
+            LineEditor.completer.stepCount = session.place?.lesson.steps.count ?? 0
+            editor.start(prompt: session.prompt(forReadline: true))
+            var line: String?? = nil
+            while line == nil {
+                var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                                   pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
+                                   pollfd(fd: session.shell?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
+                if poll(&descriptors, 3, -1) < 0 { continue }
+                if descriptors[1].revents != 0, let signal = signals.next() {
+                    switch signal {
+                    case SIGINT:
+                        interrupts += 1
+                        editor.interrupt()
+                        if interrupts == 2 { editor.printAbove(session.style.dim("(Ctrl-D or :quit ends the session; nothing is lost either way)")) }
+                    case SIGWINCH:
+                        editor.resize()
+                        let size = terminalSize()
+                        session.shell?.resize(rows: size.rows, columns: size.columns)
+                    case SIGTERM, SIGHUP:
+                        editor.stop()
+                        exitStatus = 128 + signal
+                        break session
+                    default:
+                        break  // Ctrl-Z, Ctrl-\ at Gantry's prompt: nothing to stop
+                    }
+                }
+                if descriptors[2].revents != 0 {
+                    let (text, finished) = session.idleOutput()
+                    if !text.isEmpty { editor.printAbove(text) }
+                    if finished {
+                        editor.stop()
+                        break
+                    }
+                }
+                if descriptors[0].revents != 0 {
+                    interrupts = 0
+                    line = editor.readAvailable()
+                    if descriptors[0].revents & Int16(POLLHUP) != 0 && line == nil { line = .some(nil) }
+                }
+            }
+            guard let accepted = line else { continue }  // the prompt changed: draw it again
+            guard let text = accepted else {
+                // Ctrl-D: leaves a nested shell as in a terminal; at the top, ends the session.
+                if (session.shell?.depth ?? 1) > 1 {
+                    Terminal.write("exit\n")
+                    _ = session.handle("exit", io: terminalIO(session, signals: signals))
+                    continue
+                }
+                Terminal.write("\n")
+                break
+            }
+            editor.remember(text)
+            if session.handle(text, io: terminalIO(session, signals: signals)) == .quit { break }
+            if session.quitRequested != 0 {
+                exitStatus = 128 + session.quitRequested
+                break
+            }
+        }
+        session.end()
+        return exitStatus
+    }
+
+    /// The terminal handed to a running command: raw mode, keystrokes to the lab's PTY
+    /// (echoed by the lab's terminal only for programs that read lines), output streamed.
+    static func terminalIO(_ session: ShellSession, signals: SignalQueue) -> CommandIO {
+        guard let shell = session.shell else { return CommandIO() }
+        let state = RunState(nested: shell.depth > 1)
+        var io = CommandIO()
+        io.watches = [
+            LabShell.Watch(descriptor: STDIN_FILENO) {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let count = read(STDIN_FILENO, &buffer, buffer.count)
+                guard count > 0 else { return }
+                if !state.echoing && shell.readsLines {
+                    shell.setEcho(true)
+                    state.echoing = true
+                }
+                try? shell.send(Array(buffer[0..<count]))
+            },
+            LabShell.Watch(descriptor: signals.descriptor) {
+                guard let signal = signals.next() else { return }
+                switch signal {
+                case SIGWINCH:
+                    let size = terminalSize()
+                    shell.resize(rows: size.rows, columns: size.columns)
+                case SIGTERM, SIGHUP:
+                    session.quitRequested = signal
+                    try? shell.interrupt()
+                case SIGINT:
+                    try? shell.interrupt()  // from kill(1): the terminal's own Ctrl-C is a byte now
+                default:
+                    break
+                }
+            },
+        ]
+        io.willRun = {
+            var mode = termios()
+            guard tcgetattr(STDIN_FILENO, &mode) == 0 else { return }
+            state.saved = mode
+            cfmakeraw(&mode)
+            tcsetattr(STDIN_FILENO, TCSADRAIN, &mode)
+        }
+        io.didRun = {
+            if var mode = state.saved { tcsetattr(STDIN_FILENO, TCSADRAIN, &mode) }
+            state.saved = nil
+            if state.echoing {
+                shell.setEcho(false)
+                state.echoing = false
+            }
+        }
+        io.stream = { text in
+            let shown = state.strippingAcceptedLine(text)
+            // Raw mode: the terminal no longer turns \n into \r\n.
+            Terminal.write(shown.replacing("\n", with: "\r\n"))
+        }
+        io.continuation = {
+            guard let line = readline("> ") else { return nil }
+            defer { free(line) }
+            return String(cString: line)
+        }
+        return io
+    }
+
+    /// What one running command needs to remember: the saved terminal mode, whether echo
+    /// was turned on for it, and whether the start of its output is still to be looked at.
+    final class RunState {
+        var saved: termios?
+        var echoing = false
+        var atStart: Bool
+        var held: [UInt8] = []
+
+        init(nested: Bool) { atStart = nested }
+
+        /// A nested readline shell, accepting the line Gantry typed, ends bracketed paste
+        /// and moves to a new line: Gantry's own prompt already did, so that goes.
+        func strippingAcceptedLine(_ text: String) -> String {
+            guard atStart else { return text }
+            held += Array(text.utf8)
+            let accepted = Array("\u{1b}[?2004l".utf8)
+            if held.count < accepted.count + 2 && accepted.starts(with: held) { return "" }
+            atStart = false
+            var rest = held[...]
+            held = []
+            // Bytes, not Characters: "\r\n" is one Character to Swift.
+            if rest.starts(with: accepted) { rest = rest.dropFirst(accepted.count) }
+            while rest.first == 0x0d { rest = rest.dropFirst() }
+            if rest.first == 0x0a { rest = rest.dropFirst() }
+            return String(decoding: rest, as: UTF8.self)
+        }
+    }
+
+    // MARK: Without a terminal
+
+    static func plain(_ session: ShellSession, signals: SignalQueue) -> Int32 {
+        guard session.start() else { return 1 }
+        let reader = PlainLineReader(descriptor: STDIN_FILENO, signals: signals)
+        var io = CommandIO()
+        io.watches = [LabShell.Watch(descriptor: signals.descriptor) {
+            guard let signal = signals.next(), [SIGINT, SIGTERM, SIGHUP].contains(signal) else { return }
+            session.quitRequested = signal
+            try? session.shell?.interrupt()
+        }]
+        io.continuation = {
+            guard let line = reader.next() else { return nil }
+            Terminal.write("> " + line + "\n")
+            return line
+        }
+        while session.quitRequested == 0, let line = reader.next() {
+            Terminal.write(session.prompt(forReadline: false) + line + "\n")
+            if session.handle(line, io: io) == .quit { break }
+        }
+        if reader.interrupted != 0 { session.quitRequested = reader.interrupted }
+        let unfinished = session.unfinishedStepReport()
+        session.end()
+        if session.quitRequested != 0 { return 128 + session.quitRequested }
+        if let unfinished {
+            Terminal.write(unfinished + "\n")
+            return 1
+        }
+        return session.failedSteps.isEmpty ? 0 : 1
+    }
+}
+
+/// Signals Gantry handles itself, taken from a signalfd instead of handlers: blocked from
+/// the start, so none is lost and none interrupts readline in the middle of a redraw.
+/// Processes in the lab start with an empty mask (the spawn code resets it).
+final class SignalQueue {
+    let descriptor: Int32
+
+    init(_ signals: [Int32]) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        descriptor = signalfd(-1, &set, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
+    }
+
+    deinit { close(descriptor) }
+
+    /// The next pending signal, or nil.
+    func next() -> Int32? {
+        var info = signalfd_siginfo()
+        let size = MemoryLayout<signalfd_siginfo>.size
+        guard read(descriptor, &info, size) == size else { return nil }
+        return Int32(info.ssi_signo)
+    }
+}

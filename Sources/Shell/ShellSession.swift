@@ -1,0 +1,278 @@
+public import Lab
+public import Lessons
+internal import Glibc
+internal import POSIXSupport
+
+/// One learner's session: a lesson open at a step, the lab it runs in, the shell in that
+/// lab, and the progress file. The REPL loop (`REPL`) feeds it lines; it runs them in the lab
+/// or as meta-commands, checks the step after each command, and says what happened.
+///
+/// Single-threaded: it lives on the thread that runs the REPL.
+public final class ShellSession {
+    public struct Options: Sendable {
+        public var lessonsDirectory: String
+        /// The lesson to open; nil resumes the last one (or starts the course).
+        public var lessonID: String?
+        /// The step to open at (1-based); nil resumes where the learner left off.
+        public var step: Int?
+        public var paths: ShellPaths
+        /// A person at a terminal (line editing, colour, the terminal handed to programs).
+        public var interactive: Bool
+
+        public init(lessonsDirectory: String, lessonID: String?, step: Int?, paths: ShellPaths, interactive: Bool) {
+            self.lessonsDirectory = lessonsDirectory
+            self.lessonID = lessonID
+            self.step = step
+            self.paths = paths
+            self.interactive = interactive
+        }
+    }
+
+    /// The lesson being followed, and the learner's place in it.
+    struct Place {
+        var lesson: Lesson
+        var index: Int
+        var tracker: StepTracker
+        var hintsShown = 0
+        /// Completed during this visit (the last step of a lesson stays current after).
+        var completed = false
+        var step: Step { lesson.steps[index] }
+    }
+
+    let options: Options
+    let lessons: [Lesson]
+    let runner: LessonRunner
+    var style: TextStyle
+    let store: ProgressStore
+    var progress: Progress
+    /// False when an unreadable progress file could not be moved aside: never write over it.
+    var canSave = true
+    var place: Place?
+    /// Placeholders captured from the learner's outputs in this lesson ({{loop}}).
+    var matcher = OutputMatcher()
+    var lab: Lab?
+    var shell: LabShell?
+    /// The waiting shell's own prompt (`root@dockeredu:~#`), shown inside Gantry's.
+    var shellPrompt = ""
+    var lastStatus: Int32 = 0
+    /// Non-interactive runs exit non-zero when a step a learner worked on did not pass.
+    public internal(set) var failedSteps: [String] = []
+    var lastActivity = ContinuousClock.now
+    /// A signal (SIGTERM, SIGHUP, or SIGINT without a terminal) asked the session to end.
+    public internal(set) var quitRequested: Int32 = 0
+
+    public init(options: Options, lessons: [Lesson], support: HostSupport, width: Int) {
+        self.options = options
+        self.lessons = Lesson.courseOrder(lessons)
+        runner = LessonRunner(support: support)
+        style = options.interactive ? TextStyle.forStandardOutput(width: width) : TextStyle(colors: false, width: width)
+        store = ProgressStore(file: options.paths.progressFile)
+        progress = Progress()
+    }
+
+    // MARK: Output
+
+    func say(_ text: String = "") {
+        Terminal.write(text + "\n")
+    }
+
+    func sayLines(_ lines: [String]) { for line in lines { say(line) } }
+
+    // MARK: Starting and ending
+
+    /// Loads progress and opens the lesson to work on; false when nothing can be opened.
+    public func start() -> Bool {
+        let loaded = store.load()
+        progress = loaded.progress
+        if let notice = loaded.notice {
+            say(style.bad("The progress file could not be read: ") + notice)
+            canSave = !notice.contains("could not be moved aside")
+        }
+        guard !lessons.isEmpty else {
+            say(style.bad("No lessons in \(options.lessonsDirectory).") + " Give the directory with --lessons DIR.")
+            return false
+        }
+        let id = options.lessonID ?? progress.currentLesson ?? lessons[0].id
+        guard let lesson = lessons.first(where: { $0.id == id }) else {
+            say(style.bad("No lesson '\(id)'.") + " Lessons: " + lessons.map(\.id).joined(separator: ", "))
+            return options.lessonID == nil ? open(lessons[0], step: nil) : false
+        }
+        return open(lesson, step: options.step)
+    }
+
+    /// Tears the lab down and saves progress.
+    public func end() {
+        account()
+        save()
+        shell = nil
+        lab?.destroy()
+        lab = nil
+        if let place {
+            let record = progress.lessons[place.lesson.id]
+            let done = place.lesson.steps.filter { progress[place.lesson.id, $0.id].done }.count
+            say(style.dim("Lab removed. Progress saved: \(place.lesson.id) \(done)/\(place.lesson.steps.count) steps done" +
+                          (record.map { $0.step <= place.lesson.steps.count ? ", next time at step \($0.step)" : "" } ?? "") + "."))
+        }
+    }
+
+    func save() {
+        guard canSave else { return }
+        do { try store.save(progress) } catch { say(style.bad("Progress not saved: ") + "\(error)") }
+    }
+
+    /// Adds the time since the last thing the learner did to the current step (a gap of
+    /// more than five minutes counts as five: the learner was away).
+    func account() {
+        let now = ContinuousClock.now
+        let seconds = min(lastActivity.duration(to: now).components.seconds, 300)
+        lastActivity = now
+        guard let place else { return }
+        progress[place.lesson.id, place.step.id].seconds += Int(seconds)
+    }
+
+    // MARK: Lessons and labs
+
+    /// Opens `lesson` in a fresh lab at `step` (1-based), or where the learner left it.
+    func open(_ lesson: Lesson, step requested: Int?) -> Bool {
+        account()
+        if let missing = runner.missingRequirements(lesson) {
+            say(style.bad("'\(lesson.id)' cannot run here: ") + missing + ".")
+            say("`gantry doctor` says what this host can do; :lessons lists the others.")
+            return place != nil
+        }
+        let record = progress.lessons[lesson.id]
+        var index = (requested ?? record?.step ?? 1) - 1
+        if requested == nil && index >= lesson.steps.count { index = 0 }  // finished: start over
+        index = max(0, min(index, lesson.steps.count - 1))
+        place = Place(lesson: lesson, index: index, tracker: StepTracker(step: lesson.steps[index], applies: runner.applies))
+        matcher = OutputMatcher()
+        progress.currentLesson = lesson.id
+        progress.lessons[lesson.id, default: Progress.LessonRecord()].step = index + 1
+        save()
+        say(style.heading(lesson.title(in: progress.language)))
+        if index == 0 {
+            let introduction = progress.language == "en" ? lesson.introduction : lesson.introductionTranslations[progress.language] ?? lesson.introduction
+            sayLines(MarkdownRenderer(style: style).render(introduction.filter { !$0.hasPrefix("# ") }))
+            say()
+        }
+        guard buildLab(for: lesson, preparingStep: index) else { return false }
+        showStep()
+        return true
+    }
+
+    /// A fresh lab for `lesson`, brought to the start of step `index` (0-based).
+    func buildLab(for lesson: Lesson, preparingStep index: Int) -> Bool {
+        shell = nil
+        lab?.destroy()
+        lab = nil
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let lab = try Lab.create(lesson.labConfiguration)
+            self.lab = lab
+            let size = options.interactive ? REPL.terminalSize() : (rows: 24, columns: 80)
+            let shell = try LabShell(lab: lab, rows: size.rows, columns: size.columns)
+            self.shell = shell
+            // A prompt like any machine's (the hostname matters in these lessons), and a
+            // continuation marker so `for …; do` can be finished at Gantry's prompt.
+            _ = try shell.run(#"PS1='\u@\h:\w\$ '; PS2='"# + LabShell.continuationPrompt + "'")
+            shellPrompt = try shell.readPrompt()
+        } catch {
+            say(style.bad("Could not build the lab: ") + "\(error)")
+            say("`gantry doctor` checks what labs need; `gantry cleanup` removes what a crashed session left.")
+            return false
+        }
+        let milliseconds = started.duration(to: clock.now).milliseconds
+        say(style.dim("Lab ready in \(milliseconds) ms: hostname \(lesson.labConfiguration.hostname), its own namespaces, cgroup and /; nothing you do here touches this machine."))
+        if index > 0 { prepare(step: index) }
+        return true
+    }
+
+    /// Runs what brings a fresh lab to the start of step `index`, and says so.
+    func prepare(step index: Int) {
+        guard let place, let shell else { return }
+        let count = runner.preparation(for: place.lesson, step: index).count
+        guard count > 0 else { return }
+        say(style.dim("Bringing the lab to the start of step \(index + 1): \(count) command\(count == 1 ? "" : "s") from the lesson…"))
+        let failures = runner.prepare(place.lesson, step: index, shell: shell, matcher: &matcher) { command in
+            self.say(self.style.dim("  $ " + command))
+        }
+        for failure in failures { say(style.bad("  \(failure.message)") + " (\(place.lesson.file):\(failure.line))") }
+        shellPrompt = (try? shell.readPrompt()) ?? ""
+        lastStatus = shell.lastStatus
+    }
+
+    /// The step's title and text, in the learner's language.
+    func showStep() {
+        guard let place else { return }
+        let step = place.step
+        let count = place.lesson.steps.count
+        say()
+        say(style.bold("Step \(place.index + 1)/\(count): ") + style.heading(step.title))
+        if progress.language != "en" && step.translations[progress.language] == nil {
+            say(style.dim("(no \(progress.language) text for this step; in English)"))
+        }
+        sayLines(MarkdownRenderer(style: style).render(step.prose(in: progress.language)))
+        say(style.dim(":hint for a hint · :check to see what is still missing · :help for more"))
+    }
+
+    /// Moves to step `index` (0-based) without touching the lab.
+    func move(to index: Int) {
+        guard var place else { return }
+        account()
+        place.index = index
+        place.tracker = StepTracker(step: place.lesson.steps[index], applies: runner.applies)
+        place.completed = false
+        place.hintsShown = 0
+        self.place = place
+        progress.lessons[place.lesson.id, default: Progress.LessonRecord()].step = index + 1
+        save()
+        showStep()
+    }
+
+    /// Output that arrived while the learner is at Gantry's prompt (a background job), and
+    /// whether a shell finished a command meanwhile (type-ahead): then the prompt is new.
+    func idleOutput() -> (String, Bool) {
+        guard let shell else { return ("", false) }
+        do {
+            let (text, finished) = try shell.readAvailable()
+            if finished {
+                shellPrompt = try shell.readPrompt()
+                lastStatus = shell.lastStatus
+            }
+            return (text, finished)
+        } catch {
+            restartShell(after: error)
+            return ("", true)
+        }
+    }
+
+    /// Without a terminal, at the end of input: the step being worked on, if it did not pass.
+    func unfinishedStepReport() -> String? {
+        guard let place, let lab, place.tracker.commandsRun > 0, !place.completed else { return nil }
+        let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), settle: true)
+        let reason = verdict.failed.first.map { "\($0.description): \($0.message)" } ?? "not done"
+        return "Step \(place.index + 1) of \(place.lesson.id) ('\(place.step.title)') did not pass: \(reason) (\(place.lesson.file):\(verdict.failed.first?.line ?? place.step.line))"
+    }
+
+    // MARK: The prompt
+
+    /// `[uts 2/3] root@con01:/# `, with the last status when it was not 0. `readline` marks
+    /// escape sequences with \001 … \002 so it can measure the prompt.
+    func prompt(forReadline: Bool) -> String {
+        func invisible(_ text: String) -> String { forReadline ? "\u{01}" + text + "\u{02}" : text }
+        func paint(_ code: String, _ text: String) -> String {
+            style.colors ? invisible("\u{1b}[\(code)m") + text + invisible("\u{1b}[0m") : text
+        }
+        var where_ = "gantry"
+        if let place {
+            let done = progress[place.lesson.id, place.step.id].done
+            where_ = "\(place.lesson.id) \(place.index + 1)/\(place.lesson.steps.count)" + (done ? " ✓" : "")
+        }
+        var text = paint("36", "[\(where_)]") + " "
+        if lastStatus != 0 { text += paint("31", "✗\(lastStatus)") + " " }
+        text += shellPrompt.isEmpty ? "$ " : shellPrompt
+        if !text.hasSuffix(" ") { text += " " }
+        return text
+    }
+}

@@ -1,0 +1,65 @@
+internal import CReadline
+internal import Glibc
+
+/// How Gantry's own text is drawn: with colour and emphasis on a terminal, plain otherwise
+/// (a pipe, a file, `NO_COLOR`, `TERM=dumb`), wrapped to a width.
+public struct TextStyle: Sendable {
+    public var colors: Bool
+    public var width: Int
+
+    public init(colors: Bool, width: Int) {
+        self.colors = colors
+        self.width = width
+    }
+
+    /// For standard output as it is now.
+    public static func forStandardOutput(width: Int) -> TextStyle {
+        let terminal = isatty(STDOUT_FILENO) == 1
+        let noColor = getenv("NO_COLOR").map { $0.pointee != 0 } ?? false
+        let dumb = getenv("TERM").map { String(cString: $0) == "dumb" } ?? true
+        return TextStyle(colors: terminal && !noColor && !dumb, width: width)
+    }
+
+    func sgr(_ code: String, _ text: String) -> String {
+        colors ? "\u{1b}[\(code)m" + text + "\u{1b}[0m" : text
+    }
+
+    func bold(_ text: String) -> String { sgr("1", text) }
+    func dim(_ text: String) -> String { sgr("2", text) }
+    func underline(_ text: String) -> String { sgr("4", text) }
+    func code(_ text: String) -> String { sgr("36", text) }
+    func good(_ text: String) -> String { sgr("1;32", text) }
+    func bad(_ text: String) -> String { sgr("1;31", text) }
+    func note(_ text: String) -> String { sgr("33", text) }
+    func heading(_ text: String) -> String { sgr("1;4", text) }
+}
+
+/// Columns a string takes on a terminal: wide (Hangul, CJK) characters take two, combining
+/// marks none, escape sequences none. wcwidth(3) answers for the locale set at start-up.
+func displayWidth(_ text: String) -> Int {
+    var width = 0
+    var inEscape = false
+    for scalar in text.unicodeScalars {
+        if inEscape {
+            if (0x40...0x7e).contains(scalar.value) && scalar != "[" { inEscape = false }
+            continue
+        }
+        if scalar == "\u{1b}" { inEscape = true; continue }
+        if scalar.value < 0x20 { continue }
+        let columns = gantry_wcwidth(scalar.value)
+        width += columns >= 0 ? Int(columns) : (isWide(scalar) ? 2 : 1)
+    }
+    return width
+}
+
+/// East Asian wide ranges, for when the locale cannot say (wcwidth returns -1 in the C locale).
+func isWide(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+         0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+         0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+        return true
+    default:
+        return false
+    }
+}
