@@ -35,12 +35,15 @@ extension ShellSession {
     }
 
     /// Runs a command in the lab's shell, shows what it printed, then checks the step.
-    func run(_ line: String, io: CommandIO) {
+    func run(_ original: String, io: CommandIO) {
         guard let shell else {
             say(style.bad("There is no lab.") + " :open a lesson, or :reset.")
             return
         }
         account()
+        // Values the lesson captured can be typed by name: `kill {{loop}}`, as :solve shows.
+        let line = matcher.substitute(original)
+        if line != original { say(style.dim("→ " + line)) }
         var command = line
         do {
             io.willRun()

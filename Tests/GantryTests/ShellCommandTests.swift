@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import Lab
+import Lessons
 import TestSupport
 
 /// The REPL driven through a real PTY, as a learner would use it: the course's commands
@@ -216,5 +218,32 @@ import TestSupport
         #expect(result.error.contains("progress:2: expected step=N, found 'step=two'"))
         let kept = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("progress.unreadable-") }
         #expect(kept.count == 1)
+    }
+}
+
+/// Every shipped lesson can be completed in the REPL by typing its own commands: the rule
+/// that says a step is done agrees with the lesson, step by step, on this host.
+@Suite(.serialized) struct EveryLessonInTheShellTests {
+    static let runnable: [String] = {
+        let runner = LessonRunner(support: HostSupport.detect())
+        let (lessons, _) = LessonRunner.load(LessonRunner.lessonFiles([ShellCommandTests.lessons]))
+        return Lesson.courseOrder(lessons).filter { runner.missingRequirements($0) == nil }.map(\.id)
+    }()
+
+    @Test(requiresRootAndUserNamespaces, arguments: runnable)
+    func typingTheLessonsCommandsCompletesIt(id: String) throws {
+        let runner = LessonRunner(support: HostSupport.detect())
+        let (lessons, _) = LessonRunner.load(LessonRunner.lessonFiles([ShellCommandTests.lessons]))
+        let lesson = try #require(lessons.first { $0.id == id })
+        let typed = lesson.steps.flatMap { step in
+            step.console.filter { runner.applies($0.capability) }.flatMap(\.commands).map(\.command)
+        }
+        let learner = try ShellCommandTests.Learner()
+        try expectHostUnchanged {
+            let result = try learner.gantry(["shell", "--lessons", ShellCommandTests.lessons, id],
+                                            input: typed.joined(separator: "\n") + "\n")
+            #expect(result.status == 0, "\(result.output)\(result.error)")
+            #expect(result.output.contains("Lesson '\(lesson.title)' complete"), "\(result.output)")
+        }
     }
 }
