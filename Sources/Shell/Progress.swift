@@ -1,3 +1,5 @@
+public import Lessons
+
 /// One learner's place in the course: where they are, and for every step they worked on,
 /// whether it is done, how many commands it took, hints used, whether they asked for the
 /// solution, and the time spent.
@@ -30,6 +32,11 @@ public struct Progress: Sendable, Equatable {
     public var lessons: [String: LessonRecord] = [:]
 
     public init() {}
+
+    /// How many of the lesson's steps are done.
+    public func stepsDone(in lesson: Lesson) -> Int {
+        lesson.steps.filter { self[lesson.id, $0.id].done }.count
+    }
 
     subscript(lesson: String, step: String) -> StepRecord {
         get { lessons[lesson]?.steps[step] ?? StepRecord() }

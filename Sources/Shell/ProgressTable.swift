@@ -10,7 +10,7 @@ public struct ProgressTable {
     /// A line per lesson: steps done, and whether this host can run it.
     func lessons(_ lessons: [Lesson], progress: Progress, current: String?, runner: LessonRunner) -> [String] {
         let rows = lessons.map { lesson -> [String] in
-            let done = lesson.steps.filter { progress[lesson.id, $0.id].done }.count
+            let done = progress.stepsDone(in: lesson)
             let state = runner.missingRequirements(lesson) ?? (done == lesson.steps.count ? "complete" : done > 0 ? "started" : "")
             return [lesson.id == current ? "▶" : " ", lesson.id, lesson.title(in: progress.language), "\(done)/\(lesson.steps.count)", state]
         }

@@ -109,7 +109,7 @@ public final class ShellSession {
         lab = nil
         if let place {
             let record = progress.lessons[place.lesson.id]
-            let done = place.lesson.steps.filter { progress[place.lesson.id, $0.id].done }.count
+            let done = progress.stepsDone(in: place.lesson)
             say(style.dim("Lab removed. Progress saved: \(place.lesson.id) \(done)/\(place.lesson.steps.count) steps done" +
                           (record.map { $0.step <= place.lesson.steps.count ? ", next time at step \($0.step)" : "" } ?? "") + "."))
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Lab
 import Lessons
 import POSIXSupport
+import Shell
 internal import Glibc
 
 /// `gantry test`: every lesson's reference commands in a fresh lab, outputs and checks.
@@ -92,16 +93,19 @@ struct LessonsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "lessons", abstract: "List the lessons with their titles and steps.")
 
     @Argument(help: ArgumentHelp("Lesson files or directories.", valueName: "path"))
-    var paths: [String] = ["lessons"]
+    var paths: [String] = [LessonLocator.defaultDirectory()]
     @Option(help: ArgumentHelp("Language of the titles: en or ko.", valueName: "lang"))
     var lang = "en"
 
     func run() throws {
         let (lessons, errors) = LessonRunner.load(LessonRunner.lessonFiles(paths))
         for error in errors { printError("\(error)") }
-        for lesson in lessons {
-            let title = lang == "en" ? lesson.title : lesson.translatedTitles[lang] ?? lesson.title
-            print("\(lesson.id.padding(14)) \(title) — \(lesson.steps.count) steps")
+        // With the learner's progress, when there is any (the shell records it).
+        let progress = ProgressStore(file: ShellPaths.fromEnvironment().progressFile).load().progress
+        for lesson in Lesson.courseOrder(lessons) {
+            let title = lesson.title(in: lang)
+            let done = progress.stepsDone(in: lesson)
+            print("\(lesson.id.padding(14)) \(title) — \(lesson.steps.count) steps" + (done > 0 ? ", \(done) done" : ""))
         }
     }
 }
