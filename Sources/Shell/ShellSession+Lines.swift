@@ -79,13 +79,11 @@ extension ShellSession {
     func restartShell(after error: LabError) {
         shell = nil
         guard let lab else { return }
-        say(style.note("The lab's own shell ended (\(error)).") + " A new one is started; the lab is as you left it. :quit or Ctrl-D ends the session.")
+        var reason = ""
+        if case .gone = error {} else { reason = " (\(error))" }
+        say(style.note("The lab's own shell ended\(reason).") + " A new one is started; the lab is as you left it. :quit or Ctrl-D ends the session.")
         do {
-            let size = options.interactive ? REPL.terminalSize() : (rows: 24, columns: 80)
-            let shell = try LabShell(lab: lab, rows: size.rows, columns: size.columns)
-            _ = try shell.run(#"PS1='\u@\h:\w\$ '; PS2='"# + LabShell.continuationPrompt + "'")
-            shellPrompt = try shell.readPrompt()
-            self.shell = shell
+            try startShell(in: lab)
         } catch {
             say(style.bad("No new shell: \(error).") + " :reset builds a fresh lab.")
         }

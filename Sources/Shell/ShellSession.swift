@@ -170,13 +170,7 @@ public final class ShellSession {
         do {
             let lab = try Lab.create(lesson.labConfiguration)
             self.lab = lab
-            let size = options.interactive ? REPL.terminalSize() : (rows: 24, columns: 80)
-            let shell = try LabShell(lab: lab, rows: size.rows, columns: size.columns)
-            self.shell = shell
-            // A prompt like any machine's (the hostname matters in these lessons), and a
-            // continuation marker so `for …; do` can be finished at Gantry's prompt.
-            _ = try shell.run(#"PS1='\u@\h:\w\$ '; PS2='"# + LabShell.continuationPrompt + "'")
-            shellPrompt = try shell.readPrompt()
+            try startShell(in: lab)
         } catch {
             say(style.bad("Could not build the lab: ") + "\(error)")
             say("`gantry doctor` checks what labs need; `gantry cleanup` removes what a crashed session left.")
@@ -186,6 +180,18 @@ public final class ShellSession {
         say(style.dim("Lab ready in \(milliseconds) ms: hostname \(lesson.labConfiguration.hostname), its own namespaces, cgroup and /; nothing you do here touches this machine."))
         if index > 0 { prepare(step: index) }
         return true
+    }
+
+    /// The learner's shell in `lab`: the size of Gantry's terminal, a prompt like any
+    /// machine's (the hostname matters in these lessons), and a continuation marker so
+    /// `for …; do` can be finished at Gantry's prompt.
+    func startShell(in lab: Lab) throws(LabError) {
+        let size = options.interactive ? REPL.terminalSize() : (rows: 24, columns: 80)
+        let shell = try LabShell(lab: lab, rows: size.rows, columns: size.columns)
+        _ = try shell.run(#"PS1='\u@\h:\w\$ '; PS2='"# + LabShell.continuationPrompt + "'")
+        shellPrompt = try shell.readPrompt()
+        lastStatus = 0
+        self.shell = shell
     }
 
     /// Runs what brings a fresh lab to the start of step `index`, and says so.

@@ -156,6 +156,10 @@ import TestSupport
             try enter(terminal, "read -p 'name? ' answer; echo \"got $answer\"", expecting: "name? ")
             terminal.type("gantry\r")
             try terminal.waitFor("got gantry")
+            // A full-screen program reads keys in raw mode: `q` reaches top, not Gantry.
+            try enter(terminal, "top -d 1", expecting: "load average")
+            terminal.type("q")
+            try terminal.waitFor("[uts 1/3]")
             // Ctrl-C stops the command, not Gantry; the prompt shows its status.
             // (`started` comes from the foreground job itself, so Ctrl-C cannot reach the
             // shell between two commands of a list.)
@@ -244,6 +248,19 @@ import TestSupport
                                             input: typed.joined(separator: "\n") + "\n")
             #expect(result.status == 0, "\(result.output)\(result.error)")
             #expect(result.output.contains("Lesson '\(lesson.title)' complete"), "\(result.output)")
+        }
+    }
+}
+
+extension ShellCommandTests {
+    @Test(requiresRootAndUserNamespaces) func exitAtTheTopStartsANewShellInTheSameLab() throws {
+        let learner = try Learner()
+        try expectHostUnchanged {
+            let result = try learner.gantry(["shell", "--lessons", Self.lessons, "uts"],
+                                            input: "touch /tmp/kept\nexit\nls /tmp/kept\nhostname\n:quit\n")
+            #expect(result.status == 0, "\(result.output)\(result.error)")
+            #expect(result.output.contains("The lab's own shell ended"))
+            #expect(result.output.contains("ls /tmp/kept\n/tmp/kept\n"), "the lab is as it was")
         }
     }
 }

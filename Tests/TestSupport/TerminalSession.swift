@@ -1,5 +1,6 @@
 import CGantry
 import Glibc
+import POSIXSupport
 
 /// A program run on a real pseudo-terminal, driven like a person at a keyboard: keystrokes
 /// in, the screen's text out. The child gets a session of its own with the PTY as its
@@ -54,7 +55,7 @@ public final class TerminalSession {
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
 
-        var variables = environ.toStrings().filter { entry in !environment.keys.contains { entry.hasPrefix($0 + "=") } }
+        var variables = POSIX.currentEnvironment().filter { entry in !environment.keys.contains { entry.hasPrefix($0 + "=") } }
         variables += environment.map { "\($0.key)=\($0.value)" }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = variables.map { strdup($0) } + [nil]
@@ -180,17 +181,5 @@ public final class TerminalSession {
         let plain = plainBytes(bytes)
         guard count > 0, count <= plain.count else { return 0 }
         return plain[count - 1].index + 1
-    }
-}
-
-extension UnsafeMutablePointer where Pointee == UnsafeMutablePointer<CChar>? {
-    func toStrings() -> [String] {
-        var result: [String] = []
-        var cursor = self
-        while let entry = cursor.pointee {
-            result.append(String(cString: entry))
-            cursor += 1
-        }
-        return result
     }
 }
