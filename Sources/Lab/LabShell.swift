@@ -37,6 +37,8 @@ public final class LabShell {
     public private(set) var lastStatus: Int32 = 0
     /// The last wait ended at a continuation marker, not a prompt.
     private var continued = false
+    /// The last poll timed out: nothing came, nothing was typed.
+    private var quietWait = false
 
     static let markerPrefix: [UInt8] = Array("\u{1b}]133;D;".utf8)
     static let inputMarker: [UInt8] = Array("\u{1b}]133;B\u{07}".utf8)
@@ -89,14 +91,17 @@ public final class LabShell {
     /// Runs one command line (or several, joined by newlines) and returns when a shell is
     /// waiting for input again. On timeout the command gets Ctrl-C, as a person would type;
     /// a nil timeout waits as long as the command runs (a learner's `top`).
+    /// `onQuiet` is called each time the command has printed nothing for half a second (a
+    /// REPL checks the lab then, while a program the learner is typing into still runs).
     public func run(_ command: String, timeoutMilliseconds: Int? = 60_000, watching: [Watch] = [],
-                    stopAtContinuation: Bool = false, onOutput: ((String) -> Void)? = nil) throws(LabError) -> Result {
+                    stopAtContinuation: Bool = false, onQuiet: (() -> Void)? = nil,
+                    onOutput: ((String) -> Void)? = nil) throws(LabError) -> Result {
         let clock = ContinuousClock()
         let started = clock.now
         let nested = depth > 1
         try send(Array((command + "\n").utf8))
         var result = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, watching: watching,
-                                       stopAtContinuation: stopAtContinuation, onOutput: onOutput)
+                                       stopAtContinuation: stopAtContinuation, onQuiet: onQuiet, onOutput: onOutput)
         if let (raw, _, _) = result, continued {
             continued = false
             return Result(output: LabShell.normalizedNewlines(LabShell.withoutModeSwitches(raw)), screen: raw, status: 0, depth: depth,
@@ -211,7 +216,7 @@ public final class LabShell {
 
     /// Reads until a marker, returning the output before it; nil at the deadline.
     private func waitForMarker(timeoutMilliseconds: Int?, watching: [Watch] = [], stopAtContinuation: Bool = false,
-                               onOutput: ((String) -> Void)?) throws(LabError) -> (String, Int32, Int)? {
+                               onQuiet: (() -> Void)? = nil, onOutput: ((String) -> Void)?) throws(LabError) -> (String, Int32, Int)? {
         let deadline = timeoutMilliseconds.map { ContinuousClock.now.advanced(by: .milliseconds($0)) }
         var output: [UInt8] = []
         while true {
@@ -241,7 +246,9 @@ public final class LabShell {
             }
             let remaining = deadline.map { ContinuousClock.now.duration(to: $0).milliseconds } ?? 1000
             if remaining <= 0 { pending = output + pending; return nil }
-            _ = try readOnce(waitingMilliseconds: min(remaining, 1000), watching: watching)
+            let quiet = onQuiet == nil ? 1000 : 500
+            _ = try readOnce(waitingMilliseconds: min(remaining, quiet), watching: watching)
+            if quietWait { onQuiet?() }
         }
     }
 
@@ -252,6 +259,7 @@ public final class LabShell {
         var descriptors = [pollfd(fd: terminal, events: Int16(POLLIN), revents: 0)]
         descriptors += watching.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
         let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(waitingMilliseconds))
+        quietWait = ready == 0
         if ready <= 0 { return false }
         for (index, watch) in watching.enumerated() where descriptors[index + 1].revents != 0 {
             watch.handle()

@@ -66,6 +66,10 @@ public struct StepTracker {
         }
     }
 
+    /// Lines the learner entered in a program still running (its output is recorded when it
+    /// ends): they count as work done in the step.
+    public mutating func recordLinesInProgram(_ count: Int) { commandsRun += count }
+
     /// Whether the output (or typed commands) part holds; cheap, no probe runs.
     public func outputExpectation(matcher: OutputMatcher) -> Expectation? {
         if let target {

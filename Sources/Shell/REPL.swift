@@ -123,6 +123,7 @@ public enum REPL {
                     shell.setEcho(true)
                     state.echoing = true
                 }
+                state.linesEntered += buffer[0..<count].filter { $0 == 0x0d }.count
                 try? shell.send(Array(buffer[0..<count]))
             },
             LabShell.Watch(descriptor: signals.descriptor) {
@@ -161,6 +162,15 @@ public enum REPL {
             // Raw mode: the terminal no longer turns \n into \r\n.
             Terminal.write(shown.replacing("\n", with: "\r\n"))
         }
+        io.onQuiet = {
+            guard state.linesEntered > 0 else { return }
+            let lines = state.linesEntered
+            state.linesEntered = 0
+            // The terminal is raw: Gantry's lines need their carriage returns.
+            session.rawOutput = true
+            session.checkWhileRunning(lines: lines)
+            session.rawOutput = false
+        }
         io.continuation = {
             guard let line = readline("> ") else { return nil }
             defer { free(line) }
@@ -174,6 +184,8 @@ public enum REPL {
     final class RunState {
         var saved: termios?
         var echoing = false
+        /// Enter pressed in the running program since the lab was last checked.
+        var linesEntered = 0
         var atStart: Bool
         var held: [UInt8] = []
 

@@ -14,6 +14,8 @@ struct CommandIO {
     var stream: ((String) -> Void)?
     /// The next line of a command the shell says is not finished (`for …; do`); nil gives up.
     var continuation: () -> String? = { nil }
+    /// Called when the running command has been quiet for a moment.
+    var onQuiet: (() -> Void)?
 }
 
 extension ShellSession {
@@ -47,7 +49,7 @@ extension ShellSession {
         var command = line
         do {
             io.willRun()
-            var result = try shell.run(line, timeoutMilliseconds: nil, watching: io.watches, stopAtContinuation: true, onOutput: io.stream)
+            var result = try shell.run(line, timeoutMilliseconds: nil, watching: io.watches, stopAtContinuation: true, onQuiet: io.onQuiet, onOutput: io.stream)
             var output = result.output
             while result.needsMore {
                 io.didRun()
@@ -60,7 +62,8 @@ extension ShellSession {
                 }
                 command += "\n" + more
                 io.willRun()
-                result = try shell.run(more, timeoutMilliseconds: nil, watching: io.watches, stopAtContinuation: true, onOutput: io.stream)
+                result = try shell.run(more, timeoutMilliseconds: nil, watching: io.watches, stopAtContinuation: true,
+                                       onQuiet: io.onQuiet, onOutput: io.stream)
                 output += result.output
             }
             io.didRun()
@@ -110,6 +113,19 @@ extension ShellSession {
         say(style.bad("✗ Not yet: ") + failed.message + ".")
         say(style.dim("  " + (hintsLeft > 0 ? ":hint for a hint (\(hintsLeft) left), " : "") + ":check for the details"))
         noteFailure()
+    }
+
+    /// A line was entered in a program that is still running (a shell without Gantry's
+    /// markers, like busybox sh in a chroot): the step's checks are looked at once it is
+    /// quiet. Only checks: what the program printed is matched once it ends.
+    func checkWhileRunning(lines: Int) {
+        guard var place, let lab, !place.completed else { return }
+        place.tracker.recordLinesInProgram(lines)
+        progress[place.lesson.id, place.step.id].attempts += lines
+        self.place = place
+        guard place.tracker.outputExpectation(matcher: matcher) == nil || place.tracker.outputExpectation(matcher: matcher)?.passed == true else { return }
+        let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), settle: false, onMeasuring: announceMeasuring)
+        if verdict.done { completeStep(verdict) }
     }
 
     var hintsLeft: Int { place.map { $0.step.hints.count - $0.hintsShown } ?? 0 }

@@ -58,6 +58,8 @@ public final class ShellSession {
     /// Non-interactive runs exit non-zero when a step a learner worked on did not pass.
     public internal(set) var failedSteps: [String] = []
     var lastActivity = ContinuousClock.now
+    /// The terminal is in raw mode (a program runs): lines end in CR LF.
+    var rawOutput = false
     /// A signal (SIGTERM, SIGHUP, or SIGINT without a terminal) asked the session to end.
     public internal(set) var quitRequested: Int32 = 0
 
@@ -73,7 +75,7 @@ public final class ShellSession {
     // MARK: Output
 
     func say(_ text: String = "") {
-        Terminal.write(text + "\n")
+        Terminal.write(rawOutput ? (text + "\n").replacing("\n", with: "\r\n") : text + "\n")
     }
 
     func sayLines(_ lines: [String]) { for line in lines { say(line) } }
