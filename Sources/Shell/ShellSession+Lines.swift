@@ -107,7 +107,7 @@ extension ShellSession {
         // Something just sent to the background may still be starting: look again, briefly.
         let backgrounded = command.replacing("&&", with: "").contains("&")
         guard output?.passed == true || (output == nil && backgrounded) else { return }
-        verdict = place.tracker.verdict(matcher: matcher, evaluator: evaluator, settle: true, onMeasuring: announceMeasuring)
+        verdict = settledVerdict(place.tracker, in: lab)
         if verdict.done { return completeStep(verdict) }
         guard output?.passed == true, let failed = verdict.failed.first else { return }
         say(style.bad("✗ Not yet: ") + failed.message + ".")
@@ -126,6 +126,21 @@ extension ShellSession {
         guard place.tracker.outputExpectation(matcher: matcher) == nil || place.tracker.outputExpectation(matcher: matcher)?.passed == true else { return }
         let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), settle: false, onMeasuring: announceMeasuring)
         if verdict.done { completeStep(verdict) }
+    }
+
+    /// The step looked at again for up to half a second while it does not hold: something
+    /// just started with `&` may still be starting. (gantry test waits longer per check; a
+    /// learner who got it wrong should hear so at once.) A failing measurement is final: it
+    /// already took its window.
+    func settledVerdict(_ tracker: StepTracker, in lab: Lab) -> StepTracker.Verdict {
+        let evaluator = CheckEvaluator(lab: lab)
+        var verdict = tracker.verdict(matcher: matcher, evaluator: evaluator, settle: false, onMeasuring: announceMeasuring)
+        let measuring = Set(tracker.measuringChecks.map(\.text))
+        for _ in 0..<5 where !verdict.done && verdict.commandsRun > 0 && !verdict.failed.contains(where: { measuring.contains($0.description) }) {
+            usleep(100_000)
+            verdict = tracker.verdict(matcher: matcher, evaluator: evaluator, settle: false, onMeasuring: {})
+        }
+        return verdict
     }
 
     var hintsLeft: Int { place.map { $0.step.hints.count - $0.hintsShown } ?? 0 }

@@ -258,7 +258,7 @@ public final class ShellSession {
     /// Without a terminal, at the end of input: the step being worked on, if it did not pass.
     func unfinishedStepReport() -> String? {
         guard let place, let lab, place.tracker.commandsRun > 0, !place.completed else { return nil }
-        let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), settle: true)
+        let verdict = settledVerdict(place.tracker, in: lab)
         let reason = verdict.failed.first.map { "\($0.description): \($0.message)" } ?? "not done"
         return "Step \(place.index + 1) of \(place.lesson.id) ('\(place.step.title)') did not pass: \(reason) (\(place.lesson.file):\(verdict.failed.first?.line ?? place.step.line))"
     }

@@ -74,6 +74,13 @@ public final class TerminalSession {
         close(primary)
     }
 
+    /// Changes the window size, as a terminal emulator does: the kernel sends SIGWINCH to
+    /// the program in the foreground.
+    public func resize(rows: UInt16, columns: UInt16) {
+        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(primary, UInt(TIOCSWINSZ), &size)
+    }
+
     /// Types `text` (use "\r" for Enter, "\u{03}" for Ctrl-C, "\u{1b}[A" for ↑).
     public func type(_ text: String) {
         let bytes = Array(text.utf8)
