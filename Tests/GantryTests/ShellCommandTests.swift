@@ -294,3 +294,18 @@ extension ShellCommandTests {
         }
     }
 }
+
+extension ShellCommandTests {
+    @Test(requiresRootAndUserNamespaces) func terminatedWhileACommandRunsItTearsTheLabDownAndKeepsProgress() throws {
+        let learner = try Learner()
+        try expectHostUnchanged {
+            let terminal = try learner.shell(["uts"])
+            try enter(terminal, "hostname", expecting: "✓ Step 1 done")
+            try enter(terminal, "bash -c 'echo started; exec sleep 1000'", expecting: "\nstarted")
+            kill(terminal.pid, SIGTERM)
+            try terminal.waitFor("Progress saved")
+            #expect(terminal.waitForExit() == 128 + SIGTERM)
+        }
+        #expect(learner.progress.contains("lesson\tuts\tstep=2"))
+    }
+}
