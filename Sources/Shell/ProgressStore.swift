@@ -13,6 +13,8 @@ public struct ProgressStore: Sendable {
         public var progress: Progress
         /// Set when the file was unreadable: what was wrong and where the old file is now.
         public var notice: String?
+        /// False when an unreadable file could not be moved aside: it must not be written over.
+        public var canSave = true
     }
 
     public func load() -> Loaded {
@@ -24,7 +26,8 @@ public struct ProgressStore: Sendable {
             let moved = rename(file, aside) == 0
             return Loaded(progress: Progress(), notice: "\(error)\n" + (moved
                 ? "The file was kept as \(aside); progress starts afresh. Repair it and move it back to resume."
-                : "It could not be moved aside (\(String(cString: strerror(errno)))); progress will not be saved over it."))
+                : "It could not be moved aside (\(String(cString: strerror(errno)))); progress will not be saved over it."),
+                          canSave: moved)
         }
     }
 

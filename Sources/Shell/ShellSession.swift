@@ -88,18 +88,21 @@ public final class ShellSession {
         progress = loaded.progress
         if let notice = loaded.notice {
             say(style.bad("The progress file could not be read: ") + notice)
-            canSave = !notice.contains("could not be moved aside")
+            canSave = loaded.canSave
         }
         guard !lessons.isEmpty else {
             say(style.bad("No lessons in \(options.lessonsDirectory).") + " Give the directory with --lessons DIR.")
             return false
         }
         let id = options.lessonID ?? progress.currentLesson ?? lessons[0].id
-        guard let lesson = lessons.first(where: { $0.id == id }) else {
-            say(style.bad("No lesson '\(id)'.") + " Lessons: " + lessons.map(\.id).joined(separator: ", "))
-            return options.lessonID == nil ? open(lessons[0], step: nil) : false
-        }
-        return open(lesson, step: options.step)
+        let lesson = lessons.first { $0.id == id }
+        if lesson == nil { say(style.bad("No lesson '\(id)'.") + " Lessons: " + lessons.map(\.id).joined(separator: ", ")) }
+        if let lesson, open(lesson, step: options.step) { return true }
+        // Resuming (no lesson named): the first lesson this host can run, rather than nothing.
+        guard options.lessonID == nil, let fallback = lessons.first(where: { runner.missingRequirements($0) == nil }),
+              fallback.id != lesson?.id else { return false }
+        say("Opening '\(fallback.id)' instead.")
+        return open(fallback, step: nil)
     }
 
     /// Tears the lab down and saves progress.

@@ -309,3 +309,19 @@ extension ShellCommandTests {
         #expect(learner.progress.contains("lesson\tuts\tstep=2"))
     }
 }
+
+extension ShellCommandTests {
+    @Test(requiresRootAndUserNamespaces) func resumingALessonThatIsGoneOpensTheFirstOne() throws {
+        let learner = try Learner()
+        try FileManager.default.createDirectory(atPath: learner.home + "/data/gantry", withIntermediateDirectories: true)
+        try "gantry-progress\t1\ncurrent\tgone\nlanguage\ten\n"
+            .write(toFile: learner.home + "/data/gantry/progress", atomically: true, encoding: .utf8)
+        try expectHostUnchanged {
+            let result = try learner.gantry(["shell", "--lessons", Self.lessons], input: ":quit\n")
+            #expect(result.status == 0, "\(result.output)\(result.error)")
+            #expect(result.output.contains("No lesson 'gone'."))
+            #expect(result.output.contains("Opening 'chroot' instead."))
+            #expect(result.output.contains("[chroot 1/3]"))
+        }
+    }
+}
