@@ -40,7 +40,7 @@ let package = Package(
         // The REPL: line editing, meta-commands, prompt, step text, live checking, progress.
         // readline and terminfo are linked in statically: loading two more shared libraries
         // on every start would cost `gantry exec` ~0.3 ms for a REPL it does not use.
-        .target(name: "Shell", dependencies: ["Lessons", "Lab", "CReadline", "CGantry", "POSIXSupport"], swiftSettings: strictSettings,
+        .target(name: "Shell", dependencies: ["Lessons", "Lab", "Isolation", "CReadline", "POSIXSupport"], swiftSettings: strictSettings,
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libreadline.a", "-Xlinker", "-l:libtinfo.a"])]),
         // The command line: argument parsing only.
         .executableTarget(

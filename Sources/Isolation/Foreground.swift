@@ -9,31 +9,18 @@ internal import Glibc
 /// none is lost between the spawn and the wait (they queue on a signalfd instead).
 public final class Foreground {
     private static let handled: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH]
-    private var previousMask = sigset_t()
-    private let signals: Int32
+    private let signals: SignalQueue
 
     public init() throws(IsolationError) {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in Self.handled { sigaddset(&set, signal) }
-        pthread_sigmask(SIG_BLOCK, &set, &previousMask)
-        signals = signalfd(-1, &set, Int32(SFD_CLOEXEC))
-        guard signals >= 0 else {
-            let error = errno
-            pthread_sigmask(SIG_SETMASK, &previousMask, nil)
-            throw IsolationError(stage: .wait, errno: error, subject: "signalfd")
-        }
+        signals = try SignalQueue(Self.handled)
     }
 
-    deinit {
-        close(signals)
-        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
-    }
-
-    /// The window size of the caller's terminal, or 24×80 when it has none.
+    /// The window size of the caller's terminal (standard input's, else output's), or
+    /// 24×80 when it has none.
     public static func terminalSize() -> (rows: UInt16, columns: UInt16) {
         var size = winsize()
-        if ioctl(STDIN_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 {
+        for descriptor in [STDIN_FILENO, STDOUT_FILENO]
+        where ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0 && size.ws_row > 0 && size.ws_col > 0 {
             return (size.ws_row, size.ws_col)
         }
         return (24, 80)
@@ -44,7 +31,7 @@ public final class Foreground {
     public func wait(for process: SandboxProcess) throws(IsolationError) -> ExitStatus {
         let relay = process.terminal.map { TerminalRelay(primary: $0) }
         defer { relay?.restore() }
-        var descriptors = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+        var descriptors = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
         if let relay { descriptors += relay.pollDescriptors }
 
         while true {
@@ -71,9 +58,7 @@ public final class Foreground {
     }
 
     private func handleSignal(process: SandboxProcess, relay: TerminalRelay?) throws(IsolationError) {
-        var info = signalfd_siginfo()
-        guard read(signals, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size else { return }
-        let signal = Int32(info.ssi_signo)
+        guard let (signal, fromKernel) = signals.next() else { return }
         switch signal {
         case SIGCHLD:
             return  // the loop polls the process
@@ -84,7 +69,7 @@ public final class Foreground {
             break
         }
         // SI_KERNEL: the terminal sent it to our whole process group, the sandbox included.
-        let fromTerminal = info.ssi_code == SI_KERNEL && [SIGINT, SIGQUIT, SIGWINCH].contains(signal)
+        let fromTerminal = fromKernel && [SIGINT, SIGQUIT, SIGWINCH].contains(signal)
         if fromTerminal && relay == nil { return }
         try process.signal(signal)
     }
@@ -94,20 +79,12 @@ public final class Foreground {
 /// in raw mode so Ctrl-C, Ctrl-Z and line editing belong to the program in the sandbox.
 final class TerminalRelay {
     private let primary: Int32
-    private var savedMode: termios?
+    private let raw = RawTerminal()
     private var closed: Set<Int32> = []
 
     init(primary: Int32) {
         self.primary = primary
-        if isatty(STDIN_FILENO) == 1 {
-            var mode = termios()
-            if tcgetattr(STDIN_FILENO, &mode) == 0 {
-                savedMode = mode
-                cfmakeraw(&mode)
-                tcsetattr(STDIN_FILENO, TCSADRAIN, &mode)
-            }
-            copyWindowSize()
-        }
+        if isatty(STDIN_FILENO) == 1 { copyWindowSize() }
     }
 
     var pollDescriptors: [pollfd] {
@@ -141,10 +118,7 @@ final class TerminalRelay {
         }
     }
 
-    func restore() {
-        if var mode = savedMode { tcsetattr(STDIN_FILENO, TCSADRAIN, &mode) }
-        savedMode = nil
-    }
+    func restore() { raw.restore() }
 
     /// One read and a full write; false on EOF or error (EIO: every replica is closed).
     private func copy(from source: Int32, to destination: Int32) -> Bool {
@@ -162,5 +136,26 @@ final class TerminalRelay {
             offset += written
         }
         return true
+    }
+}
+
+/// The caller's terminal (standard input) in raw mode until `restore()`: no echo, no line
+/// editing, Ctrl-C and Ctrl-Z as bytes, so they reach the program on the other side of a
+/// relay. Nothing happens when standard input is not a terminal.
+public final class RawTerminal {
+    private var saved: termios?
+
+    public init() {
+        var mode = termios()
+        guard isatty(STDIN_FILENO) == 1, tcgetattr(STDIN_FILENO, &mode) == 0 else { return }
+        saved = mode
+        cfmakeraw(&mode)
+        tcsetattr(STDIN_FILENO, TCSADRAIN, &mode)
+    }
+
+    /// Puts back the mode the terminal had; once.
+    public func restore() {
+        if var mode = saved { tcsetattr(STDIN_FILENO, TCSADRAIN, &mode) }
+        saved = nil
     }
 }

@@ -54,7 +54,7 @@ public enum Cleanup {
             let manager = try CgroupManager.host()
             try manager.driver.removeTree(at: directory)
             // The shared parent (…/gantry) goes too once no session uses it.
-            let parent = String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)])
+            let parent = POSIX.parentDirectory(of: directory)
             if parent.hasSuffix("/gantry") { rmdir(parent) }
             return "killed and removed cgroup \(directory)"
         case .link(let name):

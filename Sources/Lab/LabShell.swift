@@ -35,8 +35,6 @@ public final class LabShell {
     public private(set) var depth = 1
     /// Exit status the last marker reported.
     public private(set) var lastStatus: Int32 = 0
-    /// The last wait ended at a continuation marker, not a prompt.
-    private var continued = false
     /// The last poll timed out: nothing came, nothing was typed.
     private var quietWait = false
 
@@ -100,21 +98,21 @@ public final class LabShell {
         let started = clock.now
         let nested = depth > 1
         try send(Array((command + "\n").utf8))
-        var result = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, watching: watching,
-                                       stopAtContinuation: stopAtContinuation, onQuiet: onQuiet, onOutput: onOutput)
-        if let (raw, _, _) = result, continued {
-            continued = false
-            return Result(output: LabShell.normalizedNewlines(LabShell.withoutModeSwitches(raw)), screen: raw, status: 0, depth: depth,
+        var stop = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, watching: watching,
+                                     stopAtContinuation: stopAtContinuation, onQuiet: onQuiet, onOutput: onOutput)
+        if case .continuation(let raw)? = stop {
+            return Result(output: Self.normalizedNewlines(Self.withoutModeSwitches(raw)), screen: raw, status: 0, depth: depth,
                           microseconds: started.duration(to: clock.now).microseconds, timedOut: false, needsMore: true)
         }
         var timedOut = false
-        if result == nil {
+        if stop == nil {
             timedOut = true
             try interrupt()
-            result = try waitForMarker(timeoutMilliseconds: 5_000, watching: watching, onOutput: onOutput)
+            stop = try waitForMarker(timeoutMilliseconds: 5_000, watching: watching, onOutput: onOutput)
         }
         let elapsed = started.duration(to: clock.now)
-        let (raw, status, depth) = result ?? ("", 130, self.depth)
+        var (raw, status, depth) = ("", Int32(130), self.depth)
+        if case .prompt(let output, let reported, let reportedDepth)? = stop { (raw, status, depth) = (output, reported, reportedDepth) }
         lastStatus = status
         let (prompt, output) = Self.split(raw, command: command, nested: nested)
         let screen = nested ? prompt + command + "\n" + output : output
@@ -132,7 +130,7 @@ public final class LabShell {
             if let marker = Self.firstIndex(of: Self.inputMarker, in: pending) {
                 let prompt = Array(pending[..<marker])
                 pending.removeFirst(marker + Self.inputMarker.count)
-                return Self.withoutEscapes(String(decoding: prompt, as: UTF8.self))
+                return String(decoding: prompt, as: UTF8.self).withoutTerminalEscapes
             }
             let remaining = ContinuousClock.now.duration(to: deadline).milliseconds
             if remaining <= 0 { return "" }
@@ -214,9 +212,16 @@ public final class LabShell {
         _ = ioctl(terminal, UInt(TIOCSWINSZ), &size)
     }
 
+    /// Where a wait for the shell ended: at a prompt (a status marker), or at the
+    /// continuation marker of an unfinished command; with the output before it.
+    private enum Stop: Equatable {
+        case prompt(output: String, status: Int32, depth: Int)
+        case continuation(output: String)
+    }
+
     /// Reads until a marker, returning the output before it; nil at the deadline.
     private func waitForMarker(timeoutMilliseconds: Int?, watching: [Watch] = [], stopAtContinuation: Bool = false,
-                               onQuiet: (() -> Void)? = nil, onOutput: ((String) -> Void)?) throws(LabError) -> (String, Int32, Int)? {
+                               onQuiet: (() -> Void)? = nil, onOutput: ((String) -> Void)?) throws(LabError) -> Stop? {
         let deadline = timeoutMilliseconds.map { ContinuousClock.now.advanced(by: .milliseconds($0)) }
         var output: [UInt8] = []
         while true {
@@ -226,15 +231,14 @@ public final class LabShell {
                 output += before
                 pending.removeFirst(index + Self.continuationMarker.count)
                 onOutput?(Self.text(before))
-                continued = true
-                return (String(decoding: output, as: UTF8.self), 0, depth)
+                return .continuation(output: String(decoding: output, as: UTF8.self))
             }
             if let (before, status, depth, rest) = Self.splitAtMarker(pending) {
                 output += before
                 pending = rest
                 self.depth = depth
                 onOutput?(Self.text(before))
-                return (String(decoding: output, as: UTF8.self), status, depth)
+                return .prompt(output: String(decoding: output, as: UTF8.self), status: status, depth: depth)
             }
             // Keep a possible partial marker in `pending`; hand the rest on as it comes.
             let safe = Self.safePrefixLength(pending)
@@ -349,28 +353,6 @@ public final class LabShell {
             index += 1
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Without escape sequences (CSI, OSC, two-byte ones) or control characters: a prompt
-    /// as text.
-    static func withoutEscapes(_ text: String) -> String {
-        var result = ""
-        var scalars = text.unicodeScalars.makeIterator()
-        while let scalar = scalars.next() {
-            if scalar == "\u{1b}" {
-                guard let kind = scalars.next() else { break }
-                if kind == "[" {
-                    while let next = scalars.next(), !(0x40...0x7e).contains(next.value) {}
-                } else if kind == "]" {
-                    var previous: Unicode.Scalar = " "
-                    while let next = scalars.next(), next != "\u{07}", !(previous == "\u{1b}" && next == "\\") { previous = next }
-                }
-                continue
-            }
-            if scalar.value < 0x20 || scalar.value == 0x7f { continue }
-            result.unicodeScalars.append(scalar)
-        }
-        return result
     }
 
     /// A terminal line ends in CR LF, readline's in CR CR LF: any CRs right before an LF go.

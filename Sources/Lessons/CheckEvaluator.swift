@@ -15,20 +15,6 @@ public struct CheckEvaluator {
 
     public init(lab: Lab) { self.lab = lab }
 
-    /// A command ended with `&` is still starting when its prompt returns, so a check can
-    /// see the lab a moment early: a failing check is looked at again, a bounded number of
-    /// times, and fails only if it stays false. Measuring checks take their own window and
-    /// get one more try at most.
-    public func evaluateSettled(_ check: Check) -> Outcome {
-        let attempts = check.argument("measured-cpu") != nil ? 2 : 20
-        var outcome = evaluate(check)
-        for _ in 1..<attempts where !outcome.passed {
-            usleep(100_000)
-            outcome = evaluate(check)
-        }
-        return outcome
-    }
-
     public func evaluate(_ check: Check) -> Outcome {
         do {
             switch check.probe {

@@ -105,9 +105,9 @@ public struct LessonRunner {
             }
             // Checks, through the same rule the REPL applies to a learner: a lesson that passes
             // here can be completed there. Output mismatches were reported above, per command.
-            let verdict = tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), settle: true)
-            for expectation in verdict.failed where !expectation.description.hasPrefix("output of") {
-                let what = expectation.description == "the step's commands" ? expectation.description : "check `\(expectation.description)`"
+            let verdict = tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), look: .test)
+            for expectation in verdict.failed where expectation.kind != .output {
+                let what = expectation.kind == .commands ? expectation.description : "check `\(expectation.description)`"
                 failures.append(Failure(line: expectation.line, message: "\(what) failed: \(expectation.message)", diff: []))
             }
             results.append(StepResult(id: step.id, title: step.title, failures: failures, observed: observed))

@@ -1,3 +1,5 @@
+internal import Glibc
+
 /// What makes a step done, in one place: the REPL asks it after every command a learner
 /// types, and `gantry test` asks it after the reference commands, so a lesson that passes
 /// its test can be completed in the shell.
@@ -22,6 +24,19 @@ public struct StepTracker {
         public var message: String
         /// For an output expectation: the diff against what the learner saw last.
         public var diff: [String] = []
+        public var kind: Kind = .check
+        /// For a measurement: whether it was taken (it waits for the rest of the step).
+        public var measured = false
+
+        public enum Kind: Sendable, Equatable {
+            /// What the learner saw matches the step's last output.
+            case output
+            /// A step with neither output nor checks: its commands were typed.
+            case commands
+            case check
+            /// A check over a time window (`measured-cpu`).
+            case measurement
+        }
     }
 
     public struct Verdict: Sendable {
@@ -74,7 +89,8 @@ public struct StepTracker {
     public func outputExpectation(matcher: OutputMatcher) -> Expectation? {
         if let target {
             let command = matcher.substitute(target.command)
-            var expectation = Expectation(line: target.line, description: "output of `\(command)`", passed: targetMatched, message: "")
+            var expectation = Expectation(line: target.line, description: "output of `\(command)`", passed: targetMatched,
+                                          message: "", kind: .output)
             if targetMatched {
                 expectation.message = "you saw what the notes show"
             } else if let lastOutput {
@@ -91,39 +107,73 @@ public struct StepTracker {
         guard checks.isEmpty, !commands.isEmpty else { return nil }
         let missing = commands.map { matcher.substitute($0.command) }.filter { !typed.contains(Self.normalized($0)) }
         return Expectation(line: commands[0].line, description: "the step's commands", passed: missing.isEmpty,
-                           message: missing.isEmpty ? "all typed" : "not typed yet: " + missing.map { "`\($0)`" }.joined(separator: ", "))
+                           message: missing.isEmpty ? "all typed" : "not typed yet: " + missing.map { "`\($0)`" }.joined(separator: ", "),
+                           kind: .commands)
     }
 
-    /// Evaluates the step. With `settle`, failing checks are looked at again for a moment
-    /// (something just started with `&` may still be starting); without it every check runs
-    /// once, and not at all while the output part does not hold — the REPL's after-every-
-    /// command path, which must stay fast. Checks that measure over a window (CPU use) run
-    /// last and only once everything else holds; `onMeasuring` is called just before.
-    public func verdict(matcher: OutputMatcher, evaluator: CheckEvaluator, settle: Bool,
+    /// How hard to look at the lab.
+    public struct Look: Sendable {
+        /// Run the checks even while the output part does not hold, to report them all.
+        public var everything: Bool
+        /// Tries, 100 ms apart, while a check fails: something just started with `&` may
+        /// still be starting. A failing measurement is measured once more at most (it
+        /// already took its window).
+        public var tries: Int
+
+        /// After every command in the REPL: the cheap part first, each probe once.
+        public static let quick = Look(everything: false, tries: 1)
+        /// When the learner's output looks right: half a second for the lab to catch up,
+        /// so a wrong attempt is told at once.
+        public static let settled = Look(everything: false, tries: 5)
+        /// `:check`: every expectation, reported.
+        public static let report = Look(everything: true, tries: 5)
+        /// `gantry test`: every expectation, and two seconds for a slow machine.
+        public static let test = Look(everything: true, tries: 20)
+    }
+
+    /// Evaluates the step. Checks that measure over a window (CPU use) run last and only
+    /// once everything else holds; `onMeasuring` is called just before each measurement.
+    public func verdict(matcher: OutputMatcher, evaluator: CheckEvaluator, look: Look,
                         onMeasuring: () -> Void = {}) -> Verdict {
+        var verdict = evaluateOnce(matcher: matcher, evaluator: evaluator, everything: look.everything, onMeasuring: onMeasuring)
+        var measuredAgain = false
+        for _ in 1..<max(look.tries, 1) {
+            let failed = verdict.failed
+            let checkFailed = failed.contains { $0.kind == .check }
+            let measurementFailed = failed.contains { $0.kind == .measurement && $0.measured }
+            guard checkFailed || (measurementFailed && !measuredAgain) else { break }
+            if !checkFailed { measuredAgain = true }
+            usleep(100_000)
+            verdict = evaluateOnce(matcher: matcher, evaluator: evaluator, everything: look.everything, onMeasuring: onMeasuring)
+        }
+        return verdict
+    }
+
+    private func evaluateOnce(matcher: OutputMatcher, evaluator: CheckEvaluator, everything: Bool,
+                              onMeasuring: () -> Void) -> Verdict {
         var expectations: [Expectation] = []
         let output = outputExpectation(matcher: matcher)
         if let output { expectations.append(output) }
-        if output?.passed == false && !settle {
+        if output?.passed == false && !everything {
             return Verdict(commandsRun: commandsRun, expectations: expectations)
         }
         let measuring = measuringChecks
         for check in checks where !measuring.contains(check) {
-            let outcome = settle ? evaluator.evaluateSettled(check) : evaluator.evaluate(check)
+            let outcome = evaluator.evaluate(check)
             expectations.append(Expectation(line: check.line, description: check.text, passed: outcome.passed, message: outcome.message))
         }
-        guard !measuring.isEmpty else { return Verdict(commandsRun: commandsRun, expectations: expectations) }
-        if expectations.allSatisfy(\.passed) {
-            onMeasuring()
-            for check in measuring {
-                let outcome = settle ? evaluator.evaluateSettled(check) : evaluator.evaluate(check)
-                expectations.append(Expectation(line: check.line, description: check.text, passed: outcome.passed, message: outcome.message))
+        let measure = expectations.allSatisfy(\.passed)
+        for check in measuring {
+            var expectation = Expectation(line: check.line, description: check.text, passed: false,
+                                          message: "not measured until the rest of the step holds", kind: .measurement)
+            if measure {
+                onMeasuring()
+                let outcome = evaluator.evaluate(check)
+                expectation.passed = outcome.passed
+                expectation.message = outcome.message
+                expectation.measured = true
             }
-        } else {
-            for check in measuring {
-                expectations.append(Expectation(line: check.line, description: check.text, passed: false,
-                                                message: "not measured until the rest of the step holds"))
-            }
+            expectations.append(expectation)
         }
         return Verdict(commandsRun: commandsRun, expectations: expectations)
     }

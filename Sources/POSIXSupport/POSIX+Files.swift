@@ -39,12 +39,17 @@ extension POSIX {
             unlink(temporary)
             throw WriteError(path: path, errno: failure)
         }
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let directoryFD = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directoryFD = open(parentDirectory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {
             fsync(directoryFD)
             close(directoryFD)
         }
+    }
+
+    /// The directory a path is in, as dirname(1) says it: `/a/b` → `/a`, `/a` → `/`, `a` → `.`.
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// `mkdir -p`: every missing directory on the way, with `mode`; false with errno set.

@@ -98,6 +98,31 @@ extension String {
     }
 }
 
+extension String {
+    /// The text a terminal would show: without escape sequences (CSI `ESC [ … final`, OSC
+    /// `ESC ] … BEL|ST`, two-byte ones) and control characters. For measuring and for
+    /// showing a program's prompt inside another.
+    public var withoutTerminalEscapes: String {
+        var result = ""
+        var scalars = unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            if scalar == "\u{1b}" {
+                guard let kind = scalars.next() else { break }
+                if kind == "[" {
+                    while let next = scalars.next(), !(0x40...0x7e).contains(next.value) {}
+                } else if kind == "]" {
+                    var previous: Unicode.Scalar = " "
+                    while let next = scalars.next(), next != "\u{07}", !(previous == "\u{1b}" && next == "\\") { previous = next }
+                }
+                continue
+            }
+            if scalar.value < 0x20 || scalar.value == 0x7f { continue }
+            result.unicodeScalars.append(scalar)
+        }
+        return result
+    }
+}
+
 extension Duration {
     /// Whole microseconds (negative for a deadline already passed).
     public var microseconds: Int {

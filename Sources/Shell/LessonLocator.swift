@@ -9,9 +9,8 @@ public enum LessonLocator {
         if let value = getenv("GANTRY_LESSONS"), value.pointee != 0 { return String(cString: value) }
         if hasLessons("lessons") { return "lessons" }
         guard var directory = POSIX.readLink("/proc/self/exe") else { return "lessons" }
-        for _ in 0..<5 {
-            directory = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
-            if directory.isEmpty { break }
+        for _ in 0..<5 where directory != "/" {
+            directory = POSIX.parentDirectory(of: directory)
             for candidate in [directory + "/share/gantry/lessons", directory + "/lessons"] where hasLessons(candidate) {
                 return candidate
             }

@@ -1,5 +1,6 @@
 internal import CReadline
 internal import Glibc
+internal import Isolation
 internal import POSIXSupport
 
 /// GNU readline in its callback ("alternate") interface, so the REPL's one loop can wait on
@@ -28,8 +29,7 @@ final class LineEditor {
         }
         using_history()
         stifle_history(Self.historyLimit)
-        let directory = String(historyFile[..<(historyFile.lastIndex(of: "/") ?? historyFile.startIndex)])
-        if !directory.isEmpty { _ = POSIX.makeDirectories(directory, mode: 0o700) }
+        _ = POSIX.makeDirectories(POSIX.parentDirectory(of: historyFile), mode: 0o700)
         // append_history needs the file to exist.
         let fd = open(historyFile, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd) }
@@ -133,7 +133,7 @@ final class PlainLineReader {
             var descriptors = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: signals?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
             if poll(&descriptors, 2, -1) < 0 { continue }
-            if descriptors[1].revents != 0, let signal = signals?.next(), [SIGINT, SIGTERM, SIGHUP].contains(signal) {
+            if descriptors[1].revents != 0, let (signal, _) = signals?.next(), [SIGINT, SIGTERM, SIGHUP].contains(signal) {
                 interrupted = signal
                 continue
             }

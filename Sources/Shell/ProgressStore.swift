@@ -9,6 +9,9 @@ public struct ProgressStore: Sendable {
 
     public init(file: String) { self.file = file }
 
+    /// The progress file of the learner running Gantry (XDG data directory).
+    public static func forLearner() -> ProgressStore { ProgressStore(file: ShellPaths.fromEnvironment().progressFile) }
+
     public struct Loaded: Sendable {
         public var progress: Progress
         /// Set when the file was unreadable: what was wrong and where the old file is now.
@@ -32,8 +35,8 @@ public struct ProgressStore: Sendable {
     }
 
     public func save(_ progress: Progress) throws(POSIX.WriteError) {
-        let directory = String(file[..<(file.lastIndex(of: "/") ?? file.startIndex)])
-        if !directory.isEmpty && !POSIX.makeDirectories(directory, mode: 0o700) {
+        let directory = POSIX.parentDirectory(of: file)
+        if !POSIX.makeDirectories(directory, mode: 0o700) {
             throw POSIX.WriteError(path: directory, errno: errno)
         }
         try POSIX.writeAtomically(file, ProgressFormat.encode(progress), mode: 0o600)

@@ -1,8 +1,8 @@
 internal import CReadline
 internal import Glibc
+internal import Isolation
 internal import Lab
 internal import Lessons
-internal import CGantry
 internal import POSIXSupport
 
 /// The loop around a `ShellSession`: with a person at a terminal, readline at Gantry's
@@ -12,21 +12,18 @@ public enum REPL {
     /// Runs the session to its end; the process exit status.
     public static func run(_ session: ShellSession) -> Int32 {
         useUTF8Locale()
-        let signals = SignalQueue([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGWINCH])
+        let signals: SignalQueue
+        do {
+            signals = try SignalQueue([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGWINCH])
+        } catch {
+            Terminal.write("gantry: \(error)\n")
+            return 1
+        }
         return session.options.interactive ? interactive(session, signals: signals) : plain(session, signals: signals)
     }
 
     /// Whether standard input and output are a terminal a person types at.
     public static var hasTerminal: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 }
-
-    /// The size of Gantry's terminal, or 24×80 without one.
-    public static func terminalSize() -> (rows: UInt16, columns: UInt16) {
-        var size = winsize()
-        for descriptor in [STDIN_FILENO, STDOUT_FILENO] where ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 && size.ws_row > 0 {
-            return (size.ws_row, size.ws_col)
-        }
-        return (24, 80)
-    }
 
     /// readline edits and wcwidth measures multi-byte text (Korean) only in a UTF-8 locale:
     /// the learner's if it is one, else C.UTF-8, which glibc always has.
@@ -54,7 +51,7 @@ public enum REPL {
                                    pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
                                    pollfd(fd: session.shell?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
                 if poll(&descriptors, 3, -1) < 0 { continue }
-                if descriptors[1].revents != 0, let signal = signals.next() {
+                if descriptors[1].revents != 0, let (signal, _) = signals.next() {
                     switch signal {
                     case SIGINT:
                         interrupts += 1
@@ -62,7 +59,7 @@ public enum REPL {
                         if interrupts == 2 { editor.printAbove(session.style.dim("(Ctrl-D or :quit ends the session; nothing is lost either way)")) }
                     case SIGWINCH:
                         editor.resize()
-                        let size = terminalSize()
+                        let size = Foreground.terminalSize()
                         session.shell?.resize(rows: size.rows, columns: size.columns)
                     case SIGTERM, SIGHUP:
                         editor.stop()
@@ -127,10 +124,10 @@ public enum REPL {
                 try? shell.send(Array(buffer[0..<count]))
             },
             LabShell.Watch(descriptor: signals.descriptor) {
-                guard let signal = signals.next() else { return }
+                guard let (signal, _) = signals.next() else { return }
                 switch signal {
                 case SIGWINCH:
-                    let size = terminalSize()
+                    let size = Foreground.terminalSize()
                     shell.resize(rows: size.rows, columns: size.columns)
                 case SIGTERM, SIGHUP:
                     session.quitRequested = signal
@@ -142,16 +139,10 @@ public enum REPL {
                 }
             },
         ]
-        io.willRun = {
-            var mode = termios()
-            guard tcgetattr(STDIN_FILENO, &mode) == 0 else { return }
-            state.saved = mode
-            cfmakeraw(&mode)
-            tcsetattr(STDIN_FILENO, TCSADRAIN, &mode)
-        }
+        io.willRun = { state.raw = RawTerminal() }
         io.didRun = {
-            if var mode = state.saved { tcsetattr(STDIN_FILENO, TCSADRAIN, &mode) }
-            state.saved = nil
+            state.raw?.restore()
+            state.raw = nil
             if state.echoing {
                 shell.setEcho(false)
                 state.echoing = false
@@ -182,7 +173,7 @@ public enum REPL {
     /// What one running command needs to remember: the saved terminal mode, whether echo
     /// was turned on for it, and whether the start of its output is still to be looked at.
     final class RunState {
-        var saved: termios?
+        var raw: RawTerminal?
         var echoing = false
         /// Enter pressed in the running program since the lab was last checked.
         var linesEntered = 0
@@ -216,7 +207,7 @@ public enum REPL {
         let reader = PlainLineReader(descriptor: STDIN_FILENO, signals: signals)
         var io = CommandIO()
         io.watches = [LabShell.Watch(descriptor: signals.descriptor) {
-            guard let signal = signals.next(), [SIGINT, SIGTERM, SIGHUP].contains(signal) else { return }
+            guard let (signal, _) = signals.next(), [SIGINT, SIGTERM, SIGHUP].contains(signal) else { return }
             session.quitRequested = signal
             try? session.shell?.interrupt()
         }]
@@ -238,30 +229,5 @@ public enum REPL {
             return 1
         }
         return session.failedSteps.isEmpty ? 0 : 1
-    }
-}
-
-/// Signals Gantry handles itself, taken from a signalfd instead of handlers: blocked from
-/// the start, so none is lost and none interrupts readline in the middle of a redraw.
-/// Processes in the lab start with an empty mask (the spawn code resets it).
-final class SignalQueue {
-    let descriptor: Int32
-
-    init(_ signals: [Int32]) {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in signals { sigaddset(&set, signal) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-        descriptor = signalfd(-1, &set, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
-    }
-
-    deinit { close(descriptor) }
-
-    /// The next pending signal, or nil.
-    func next() -> Int32? {
-        var info = signalfd_siginfo()
-        let size = MemoryLayout<signalfd_siginfo>.size
-        guard read(descriptor, &info, size) == size else { return nil }
-        return Int32(info.ssi_signo)
     }
 }

@@ -1,6 +1,7 @@
 internal import Lab
 internal import Lessons
 internal import Glibc
+internal import Isolation
 internal import POSIXSupport
 
 /// How a command gets the terminal while it runs; the REPL makes one per mode.
@@ -101,13 +102,13 @@ extension ShellSession {
         progress[place.lesson.id, place.step.id].attempts += 1
         self.place = place
         let evaluator = CheckEvaluator(lab: lab)
-        var verdict = place.tracker.verdict(matcher: matcher, evaluator: evaluator, settle: false, onMeasuring: announceMeasuring)
+        var verdict = place.tracker.verdict(matcher: matcher, evaluator: evaluator, look: .quick, onMeasuring: announceMeasuring)
         if verdict.done { return completeStep(verdict) }
         let output = place.tracker.outputExpectation(matcher: matcher)
         // Something just sent to the background may still be starting: look again, briefly.
         let backgrounded = command.replacing("&&", with: "").contains("&")
         guard output?.passed == true || (output == nil && backgrounded) else { return }
-        verdict = settledVerdict(place.tracker, in: lab)
+        verdict = place.tracker.verdict(matcher: matcher, evaluator: evaluator, look: .settled, onMeasuring: announceMeasuring)
         if verdict.done { return completeStep(verdict) }
         guard output?.passed == true, let failed = verdict.failed.first else { return }
         say(style.bad("✗ Not yet: ") + failed.message + ".")
@@ -123,24 +124,9 @@ extension ShellSession {
         place.tracker.recordLinesInProgram(lines)
         progress[place.lesson.id, place.step.id].attempts += lines
         self.place = place
-        guard place.tracker.outputExpectation(matcher: matcher) == nil || place.tracker.outputExpectation(matcher: matcher)?.passed == true else { return }
-        let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), settle: false, onMeasuring: announceMeasuring)
+        guard place.tracker.outputExpectation(matcher: matcher)?.passed != false else { return }
+        let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), look: .quick, onMeasuring: announceMeasuring)
         if verdict.done { completeStep(verdict) }
-    }
-
-    /// The step looked at again for up to half a second while it does not hold: something
-    /// just started with `&` may still be starting. (gantry test waits longer per check; a
-    /// learner who got it wrong should hear so at once.) A failing measurement is final: it
-    /// already took its window.
-    func settledVerdict(_ tracker: StepTracker, in lab: Lab) -> StepTracker.Verdict {
-        let evaluator = CheckEvaluator(lab: lab)
-        var verdict = tracker.verdict(matcher: matcher, evaluator: evaluator, settle: false, onMeasuring: announceMeasuring)
-        let measuring = Set(tracker.measuringChecks.map(\.text))
-        for _ in 0..<5 where !verdict.done && verdict.commandsRun > 0 && !verdict.failed.contains(where: { measuring.contains($0.description) }) {
-            usleep(100_000)
-            verdict = tracker.verdict(matcher: matcher, evaluator: evaluator, settle: false, onMeasuring: {})
-        }
-        return verdict
     }
 
     var hintsLeft: Int { place.map { $0.step.hints.count - $0.hintsShown } ?? 0 }
@@ -162,7 +148,7 @@ extension ShellSession {
         self.place?.completed = true
         progress[place.lesson.id, place.step.id].done = true
         failedSteps.removeAll { $0 == place.step.id }
-        let why = verdict.expectations.first { $0.passed && !$0.description.hasPrefix("output of") }?.message
+        let why = verdict.expectations.first { $0.passed && $0.kind != .output }?.message
             ?? verdict.expectations.first?.message ?? "done"
         say(style.good("✓ Step \(place.index + 1) done: ") + why + ".")
         let next = place.index + 1

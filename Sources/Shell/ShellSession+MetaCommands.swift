@@ -103,7 +103,7 @@ extension ShellSession {
     /// step holds it is done.
     func check() {
         guard let place, let lab else { return }
-        let verdict = settledVerdict(place.tracker, in: lab)
+        let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), look: .report, onMeasuring: announceMeasuring)
         for expectation in verdict.expectations {
             let mark = expectation.passed ? style.good("✓") : style.bad("✗")
             say("\(mark) \(expectation.description): \(expectation.message)")

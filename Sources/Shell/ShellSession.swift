@@ -1,6 +1,7 @@
 public import Lab
 public import Lessons
 internal import Glibc
+internal import Isolation
 internal import POSIXSupport
 
 /// One learner's session: a lesson open at a step, the lab it runs in, the shell in that
@@ -191,7 +192,7 @@ public final class ShellSession {
     /// machine's (the hostname matters in these lessons), and a continuation marker so
     /// `for …; do` can be finished at Gantry's prompt.
     func startShell(in lab: Lab) throws(LabError) {
-        let size = options.interactive ? REPL.terminalSize() : (rows: 24, columns: 80)
+        let size = options.interactive ? Foreground.terminalSize() : (rows: 24, columns: 80)
         let shell = try LabShell(lab: lab, rows: size.rows, columns: size.columns)
         _ = try shell.run(#"PS1='\u@\h:\w\$ '; PS2='"# + LabShell.continuationPrompt + "'")
         shellPrompt = try shell.readPrompt()
@@ -261,7 +262,7 @@ public final class ShellSession {
     /// Without a terminal, at the end of input: the step being worked on, if it did not pass.
     func unfinishedStepReport() -> String? {
         guard let place, let lab, place.tracker.commandsRun > 0, !place.completed else { return nil }
-        let verdict = settledVerdict(place.tracker, in: lab)
+        let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), look: .report)
         let reason = verdict.failed.first.map { "\($0.description): \($0.message)" } ?? "not done"
         return "Step \(place.index + 1) of \(place.lesson.id) ('\(place.step.title)') did not pass: \(reason) (\(place.lesson.file):\(verdict.failed.first?.line ?? place.step.line))"
     }
@@ -271,10 +272,7 @@ public final class ShellSession {
     /// `[uts 2/3] root@con01:/# `, with the last status when it was not 0. `readline` marks
     /// escape sequences with \001 … \002 so it can measure the prompt.
     func prompt(forReadline: Bool) -> String {
-        func invisible(_ text: String) -> String { forReadline ? "\u{01}" + text + "\u{02}" : text }
-        func paint(_ code: String, _ text: String) -> String {
-            style.colors ? invisible("\u{1b}[\(code)m") + text + invisible("\u{1b}[0m") : text
-        }
+        func paint(_ code: String, _ text: String) -> String { style.sgr(code, text, forReadline: forReadline) }
         var where_ = "gantry"
         if let place {
             let done = progress[place.lesson.id, place.step.id].done

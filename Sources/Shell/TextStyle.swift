@@ -1,5 +1,6 @@
 internal import CReadline
 internal import Glibc
+internal import POSIXSupport
 
 /// How Gantry's own text is drawn: with colour and emphasis on a terminal, plain otherwise
 /// (a pipe, a file, `NO_COLOR`, `TERM=dumb`), wrapped to a width.
@@ -20,8 +21,12 @@ public struct TextStyle: Sendable {
         return TextStyle(colors: terminal && !noColor && !dumb, width: width)
     }
 
-    func sgr(_ code: String, _ text: String) -> String {
-        colors ? "\u{1b}[\(code)m" + text + "\u{1b}[0m" : text
+    /// `text` in SGR `code`. For a readline prompt the escape sequences are bracketed in
+    /// \001 … \002, so readline knows they take no columns.
+    func sgr(_ code: String, _ text: String, forReadline: Bool = false) -> String {
+        guard colors else { return text }
+        let (open, close) = forReadline ? ("\u{01}", "\u{02}") : ("", "")
+        return open + "\u{1b}[\(code)m" + close + text + open + "\u{1b}[0m" + close
     }
 
     func bold(_ text: String) -> String { sgr("1", text) }
@@ -37,19 +42,10 @@ public struct TextStyle: Sendable {
 /// Columns a string takes on a terminal: wide (Hangul, CJK) characters take two, combining
 /// marks none, escape sequences none. wcwidth(3) answers for the locale set at start-up.
 func displayWidth(_ text: String) -> Int {
-    var width = 0
-    var inEscape = false
-    for scalar in text.unicodeScalars {
-        if inEscape {
-            if (0x40...0x7e).contains(scalar.value) && scalar != "[" { inEscape = false }
-            continue
-        }
-        if scalar == "\u{1b}" { inEscape = true; continue }
-        if scalar.value < 0x20 { continue }
+    text.withoutTerminalEscapes.unicodeScalars.reduce(0) { width, scalar in
         let columns = gantry_wcwidth(scalar.value)
-        width += columns >= 0 ? Int(columns) : (isWide(scalar) ? 2 : 1)
+        return width + (columns >= 0 ? Int(columns) : (isWide(scalar) ? 2 : 1))
     }
-    return width
 }
 
 /// East Asian wide ranges, for when the locale cannot say (wcwidth returns -1 in the C locale).

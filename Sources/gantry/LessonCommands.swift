@@ -101,7 +101,7 @@ struct LessonsCommand: ParsableCommand {
         let (lessons, errors) = LessonRunner.load(LessonRunner.lessonFiles(paths))
         for error in errors { printError("\(error)") }
         // With the learner's progress, when there is any (the shell records it).
-        let progress = ProgressStore(file: ShellPaths.fromEnvironment().progressFile).load().progress
+        let progress = ProgressStore.forLearner().load().progress
         for lesson in Lesson.courseOrder(lessons) {
             let title = lesson.title(in: lang)
             let done = progress.stepsDone(in: lesson)

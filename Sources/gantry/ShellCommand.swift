@@ -1,4 +1,5 @@
 import ArgumentParser
+import Isolation
 import Lab
 import Lessons
 import Shell
@@ -50,7 +51,7 @@ struct ShellCommand: ParsableCommand {
         let options = ShellSession.Options(lessonsDirectory: directory, lessonID: lesson, step: step,
                                            paths: ShellPaths.fromEnvironment(), interactive: interactive)
         let session = ShellSession(options: options, lessons: found, support: support,
-                                   width: min(Int(REPL.terminalSize().columns), 100))
+                                   width: min(Int(Foreground.terminalSize().columns), 100))
         let status = REPL.run(session)
         if status != 0 { throw ExitCode(status) }
     }
@@ -67,7 +68,7 @@ struct ProgressCommand: ParsableCommand {
 
     func run() throws {
         let (found, _) = LessonRunner.load(LessonRunner.lessonFiles([lessons ?? LessonLocator.defaultDirectory()]))
-        let loaded = ProgressStore(file: ShellPaths.fromEnvironment().progressFile).load()
+        let loaded = ProgressStore.forLearner().load()
         if let notice = loaded.notice { printError(notice) }
         for line in ProgressTable(colors: false).steps(Lesson.courseOrder(found), progress: loaded.progress) { print(line) }
     }
@@ -85,7 +86,7 @@ struct ResetCommand: ParsableCommand {
     var yes = false
 
     func run() throws {
-        let store = ProgressStore(file: ShellPaths.fromEnvironment().progressFile)
+        let store = ProgressStore.forLearner()
         let loaded = store.load()
         if let notice = loaded.notice { printError(notice); throw ExitCode(1) }
         var progress = loaded.progress
