@@ -24,7 +24,7 @@ let package = Package(
         // Small POSIX chores written once: read a descriptor or file whole, list a directory.
         .target(name: "POSIXSupport", swiftSettings: strictSettings),
         // Namespaces, mounts, pivot_root/chroot, PTYs, spawn and enter.
-        .target(name: "Isolation", dependencies: ["CGantry"], swiftSettings: strictSettings),
+        .target(name: "Isolation", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // rtnetlink in Swift: links, veth pairs, bridges, addresses, routes, netns, ICMP echo.
         .target(name: "Netlink", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // cgroup v1 and v2 behind one resource model: layout, limits, groups, stats, removal.

@@ -16,7 +16,9 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -141,7 +143,129 @@ static int early_source_for(int index) {
     return -1;
 }
 
-static void run_op(const gantry_op *op, int index) {
+/// The new root, opened once (O_PATH) for targets resolved inside it.
+static int root_fd = -1;
+
+static int open_in_root(const char *path, int flags) {
+    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT};
+    return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+}
+
+/// "/proc/self/fd/N" for an O_PATH descriptor: mount(2) and friends follow it to the very
+/// object the descriptor holds, as runc mounts onto descriptors it resolved itself.
+static const char *fd_path(int fd, char buffer[32]) {
+    static const char prefix[] = "/proc/self/fd/";
+    memcpy(buffer, prefix, sizeof prefix - 1);
+    char digits[12];
+    int count = 0;
+    do { digits[count++] = (char)('0' + fd % 10); fd /= 10; } while (fd > 0);
+    size_t at = sizeof prefix - 1;
+    while (count > 0) buffer[at++] = digits[--count];
+    buffer[at] = '\0';
+    return buffer;
+}
+
+/// Resolves `target` (which starts with the root's path) inside the new root, creating what
+/// is missing of it as `ensure_mountpoint` would — each component created with mkdirat in
+/// a directory that was itself resolved inside the root, so nothing is ever made outside.
+/// Returns an O_PATH descriptor of the target, or -1 with errno.
+static int resolve_in_root(const gantry_recipe *recipe, const char *target, int directory, int create) {
+    if (root_fd < 0) {
+        root_fd = open(recipe->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0) return -1;
+    }
+    size_t root_length = strlen(recipe->root);
+    while (root_length > 1 && recipe->root[root_length - 1] == '/') root_length--;
+    const char *relative = target + root_length;
+    while (*relative == '/') relative++;
+    if (*relative == '\0') return open_in_root(".", O_PATH);
+
+    char path[PATH_MAX];
+    size_t length = strlen(relative);
+    if (length >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, relative, length + 1);
+    int fd = open_in_root(path, O_PATH);
+    if (fd >= 0 || errno != ENOENT || !create) return fd;
+    // Walk down, making each missing component.
+    for (char *cursor = path;; cursor++) {
+        if (*cursor != '/' && *cursor != '\0') continue;
+        int last = *cursor == '\0';
+        *cursor = '\0';
+        int existing = open_in_root(path, O_PATH);
+        if (existing >= 0) {
+            close(existing);
+        } else {
+            if (errno != ENOENT) return -1;
+            char *slash = strrchr(path, '/');
+            const char *name = slash ? slash + 1 : path;
+            int parent;
+            if (slash) {
+                *slash = '\0';
+                parent = open_in_root(path, O_PATH | O_DIRECTORY);
+                *slash = '/';
+            } else {
+                parent = open_in_root(".", O_PATH | O_DIRECTORY);
+            }
+            if (parent < 0) return -1;
+            int made;
+            if (!last || directory) {
+                made = mkdirat(parent, name, 0755);
+            } else {
+                made = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+                if (made >= 0) made = close(made);
+            }
+            int error = errno;
+            close(parent);
+            if (made < 0 && error != EEXIST) {
+                errno = error;
+                return -1;
+            }
+        }
+        if (last) break;
+        *cursor = '/';
+    }
+    return open_in_root(path, O_PATH);
+}
+
+static void run_op(const gantry_recipe *recipe, const gantry_op *op, int index) {
+    // A target inside a root the caller supplied is resolved there first; the op then works
+    // on the descriptor, and `target` names it.
+    char resolved[32];
+    const char *target = op->target;
+    int target_fd = -1;
+    if (op->in_root) {
+        int directory = 1;
+        if (op->kind == GANTRY_OP_BIND) {
+            struct stat source;
+            int early = early_source_for(index);
+            if ((early >= 0 ? fstat(early, &source) : stat(op->source, &source)) < 0) fail(GANTRY_STAGE_BIND, index);
+            directory = S_ISDIR(source.st_mode);
+        }
+        if (op->kind == GANTRY_OP_SYMLINK) {
+            // The link itself is made with symlinkat in its parent, resolved inside the root.
+            char parent[PATH_MAX];
+            size_t length = strlen(op->target);
+            const char *slash = strrchr(op->target, '/');
+            if (!slash || length >= sizeof parent) fail_at(GANTRY_STAGE_SYMLINK, index, EINVAL, EXIT_SETUP_FAILED);
+            memcpy(parent, op->target, (size_t)(slash - op->target));
+            parent[slash - op->target] = '\0';
+            int directory_fd = resolve_in_root(recipe, parent, 1, 1);
+            if (directory_fd < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
+            if (symlinkat(op->source, directory_fd, slash + 1) < 0 && errno != EEXIST) fail(GANTRY_STAGE_SYMLINK, index);
+            close(directory_fd);
+            return;
+        }
+        int create = op->kind != GANTRY_OP_SET_READ_ONLY && op->kind != GANTRY_OP_DETACH;
+        target_fd = resolve_in_root(recipe, op->target, directory, create);
+        if (target_fd < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
+        target = fd_path(target_fd, resolved);
+    }
+    gantry_op copy = *op;
+    copy.target = target;
+    op = &copy;
     switch (op->kind) {
     case GANTRY_OP_MOUNT:
         if (ensure_mountpoint(op->target, 1) < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
@@ -156,20 +280,44 @@ static void run_op(const gantry_op *op, int index) {
         if (ensure_mountpoint(op->target, S_ISDIR(source.st_mode)) < 0)
             fail(GANTRY_STAGE_MOUNTPOINT, index);
         if (early >= 0) {
-            if (syscall(SYS_move_mount, early, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-                fail(GANTRY_STAGE_BIND, index);
+            // move_mount does not follow a final symlink, so a resolved target goes by its fd.
+            long moved = target_fd >= 0
+                ? syscall(SYS_move_mount, early, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                : syscall(SYS_move_mount, early, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH);
+            if (moved < 0) fail(GANTRY_STAGE_BIND, index);
             close(early);
         } else {
             unsigned long flags = MS_BIND | (op->recursive ? MS_REC : 0);
             if (mount(op->source, op->target, NULL, flags, NULL) < 0) fail(GANTRY_STAGE_BIND, index);
         }
-        if (op->read_only && make_read_only(op->target, op->recursive) < 0)
-            fail(GANTRY_STAGE_BIND_READ_ONLY, index);
+        if (op->read_only) {
+            // A descriptor taken before the mount still names the covered directory; the
+            // new mount is found by resolving the path again.
+            if (target_fd >= 0) {
+                close(target_fd);
+                target_fd = resolve_in_root(recipe, recipe->ops[index].target, 1, 0);
+                if (target_fd < 0) fail(GANTRY_STAGE_BIND_READ_ONLY, index);
+                copy.target = fd_path(target_fd, resolved);
+            }
+            if (make_read_only(op->target, op->recursive) < 0) fail(GANTRY_STAGE_BIND_READ_ONLY, index);
+        }
         break;
     }
     case GANTRY_OP_MKDIR:
         if (make_directories(op->target, op->mode) < 0 || chmod(op->target, op->mode) < 0)
             fail(GANTRY_STAGE_MKDIR, index);
+        if ((op->owner_uid >= 0 || op->owner_gid >= 0) && chown(op->target, op->owner_uid, op->owner_gid) < 0)
+            fail(GANTRY_STAGE_MKDIR, index);
+        break;
+    case GANTRY_OP_ATTACH:
+        if (ensure_mountpoint(op->target, 1) < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
+        if ((target_fd >= 0
+                 ? syscall(SYS_move_mount, op->fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                 : syscall(SYS_move_mount, op->fd, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH)) < 0)
+            fail(GANTRY_STAGE_ATTACH, index);
+        break;
+    case GANTRY_OP_DETACH:
+        if (umount2(op->target, MNT_DETACH) < 0) fail(GANTRY_STAGE_DETACH, index);
         break;
     case GANTRY_OP_SET_READ_ONLY: {
         struct mount_attr attributes = {0};
@@ -186,6 +334,7 @@ static void run_op(const gantry_op *op, int index) {
     default:
         fail_at(GANTRY_STAGE_MOUNT, index, EINVAL, EXIT_SETUP_FAILED);
     }
+    if (target_fd >= 0) close(target_fd);
 }
 
 /// pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
@@ -316,6 +465,112 @@ __attribute__((noreturn)) static void become_command(const gantry_recipe *recipe
     exec_command(recipe);
 }
 
+/// Root of the user namespace the process is now in: after setns into a user namespace the
+/// ids are still the caller's (the host's root shows as the overflow id there), so they are
+/// set to that namespace's 0. Raw syscalls: glibc's wrappers would try to signal the
+/// parent's other threads, which do not exist in this copy.
+///
+/// Changing ids also makes the process non-dumpable (the kernel's suid_dumpable rule), so
+/// until it execs, the lab cannot read this copy of Gantry's memory through /proc or ptrace.
+static void become_root(void) {
+    if (syscall(SYS_setgroups, 0, NULL) < 0) fail(GANTRY_STAGE_CREDENTIALS, 0);
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(GANTRY_STAGE_CREDENTIALS, 1);
+    if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(GANTRY_STAGE_CREDENTIALS, 2);
+}
+
+/// Sends a message with one descriptor attached (SCM_RIGHTS).
+static int send_with_fd(int type, int fd) {
+    gantry_message message = {.type = type, .failure = {0, 0, -1}};
+    struct iovec data = {.iov_base = &message, .iov_len = sizeof message};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr header = {.msg_iov = &data, .msg_iovlen = 1};
+    if (fd >= 0) {
+        header.msg_control = control.buffer;
+        header.msg_controllen = sizeof control.buffer;
+        struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
+        rights->cmsg_level = SOL_SOCKET;
+        rights->cmsg_type = SCM_RIGHTS;
+        rights->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(rights), &fd, sizeof(int));
+    }
+    return sendmsg(sync_fd, &header, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/// A keeper built before its filesystem: asks the parent for the mount namespace the builder
+/// made (see lock_mounts) and moves into it, root and working directory included.
+static void join_awaited_mount_namespace(void) {
+    if (send_with_fd(GANTRY_MSG_AWAITING, -1) < 0) fail(GANTRY_STAGE_JOIN_MOUNT_NS, -1);
+    char byte;
+    struct iovec data = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr header = {
+        .msg_iov = &data, .msg_iovlen = 1,
+        .msg_control = control.buffer, .msg_controllen = sizeof control.buffer,
+    };
+    ssize_t got;
+    do got = recvmsg(sync_fd, &header, MSG_CMSG_CLOEXEC);
+    while (got < 0 && errno == EINTR);
+    if (got <= 0) _exit(EXIT_SETUP_FAILED);  // the parent gave up
+    struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
+    if (!rights || rights->cmsg_type != SCM_RIGHTS) fail_at(GANTRY_STAGE_JOIN_MOUNT_NS, -1, EBADMSG, EXIT_SETUP_FAILED);
+    int fd;
+    memcpy(&fd, CMSG_DATA(rights), sizeof(int));
+    if (setns(fd, CLONE_NEWNS) < 0) fail(GANTRY_STAGE_JOIN_MOUNT_NS, -1);
+    close(fd);
+    if (chdir("/") < 0) fail(GANTRY_STAGE_JOIN_MOUNT_NS, -1);
+}
+
+/// The builder's last step. Its mounts were made by the host's root; a mount namespace made
+/// now, from inside the lab's user namespace, is a copy the kernel marks locked
+/// (MNT_LOCKED, MNT_LOCK_READONLY and the other flags): nothing in the lab can remount them
+/// writable or unmount them to see what they cover. The copy goes to the parent; this
+/// process holds it until the parent hangs up (by then the keeper has joined it).
+__attribute__((noreturn)) static void lock_mounts(const gantry_recipe *recipe) {
+    if (setns(recipe->lock_userns_fd, CLONE_NEWUSER) < 0) fail(GANTRY_STAGE_LOCK, 0);
+    become_root();
+    if (unshare(CLONE_NEWNS) < 0) fail(GANTRY_STAGE_LOCK, 1);
+    int namespace_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (namespace_fd < 0) fail(GANTRY_STAGE_LOCK, 2);
+    if (send_with_fd(GANTRY_MSG_MOUNT_NAMESPACE, namespace_fd) < 0) fail(GANTRY_STAGE_LOCK, 3);
+    close(namespace_fd);
+    for (;;) {
+        char byte;
+        ssize_t got = recv(sync_fd, &byte, 1, 0);
+        if (got > 0 || (got < 0 && errno == EINTR)) continue;
+        _exit(0);
+    }
+}
+
+/// Forks so that a pid namespace joined with setns (which applies to children only) holds
+/// the rest of the recipe. The first process waits and passes the status on.
+static void fork_into_joined_pid_namespace(void) {
+    pid_t inner = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (inner < 0) fail(GANTRY_STAGE_INIT_FORK, -1);
+    if (inner == 0) return;
+    int status;
+    while (waitpid(inner, &status, 0) < 0 && errno == EINTR) {}
+    _exit(gantry_shell_status(status));
+}
+
+/// Zeroes the memory /proc/PID/cmdline and environ show: a keeper never execs, so they would
+/// show the parent's arguments and environment (a token in it) to the lab.
+static void scrub_inherited_image(const gantry_recipe *recipe) {
+    static const char name[] = "gantry-keeper";
+    for (int i = 0; i < 2; i++) {
+        char *start = (char *)recipe->scrub_start[i], *end = (char *)recipe->scrub_end[i];
+        if (!start || end <= start) continue;
+        memset(start, 0, (size_t)(end - start));
+        if (i == 0 && (size_t)(end - start) > sizeof name) memcpy(start, name, sizeof name);
+    }
+}
+
 /// setns into each namespace, in the order Swift chose (user first, mount last: nsenter's).
 static void join_namespaces(const gantry_recipe *recipe) {
     for (size_t i = 0; i < recipe->join_count; i++) {
@@ -344,7 +599,9 @@ void gantry_child_main(const gantry_recipe *recipe, int fd) {
     }
 
     join_namespaces(recipe);
+    if (recipe->fork_after_joins) fork_into_joined_pid_namespace();
     if (recipe->late_namespaces && unshare(recipe->late_namespaces) < 0) fail(GANTRY_STAGE_UNSHARE_LATE, -1);
+    if (recipe->become_root) become_root();
 
     int sources[3] = {recipe->stdin_fd, recipe->stdout_fd, recipe->stderr_fd};
     install_stdio(sources);
@@ -354,16 +611,18 @@ void gantry_child_main(const gantry_recipe *recipe, int fd) {
         for (int other = 3; other < 4096; other++) (void)fcntl(other, F_SETFD, FD_CLOEXEC);
     }
 
+    if (recipe->await_mount_namespace) join_awaited_mount_namespace();
     if (recipe->make_rslave && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
         fail(GANTRY_STAGE_MAKE_RSLAVE, -1);
     take_early_sources(recipe);
-    for (size_t i = 0; i < recipe->op_count; i++) run_op(&recipe->ops[i], (int)i);
+    for (size_t i = 0; i < recipe->op_count; i++) run_op(recipe, &recipe->ops[i], (int)i);
 
     if (recipe->root_mode == GANTRY_ROOT_PIVOT) {
         pivot_into(recipe->root);
     } else if (recipe->root_mode == GANTRY_ROOT_CHROOT) {
         if (chroot(recipe->root) < 0 || chdir("/") < 0) fail(GANTRY_STAGE_CHROOT, -1);
     }
+    if (recipe->lock_userns_fd >= 0) lock_mounts(recipe);
 
     if (recipe->hostname && sethostname(recipe->hostname, strlen(recipe->hostname)) < 0)
         fail(GANTRY_STAGE_HOSTNAME, -1);
@@ -379,8 +638,13 @@ void gantry_child_main(const gantry_recipe *recipe, int fd) {
 
     if (!recipe->use_init) become_command(recipe, terminal);
     if (recipe->use_init == GANTRY_INIT_KEEP) {
-        (void)syscall(SYS_close_range, 0U, ~0U, 0U);
-        gantry_init_main(-1);
+        // The sync socket stays: it is the line to the owner, whose end closing ends the
+        // keeper. Everything else goes.
+        scrub_inherited_image(recipe);
+        if (send_with_fd(GANTRY_MSG_READY, -1) < 0) _exit(EXIT_SETUP_FAILED);
+        if (sync_fd > 0) (void)syscall(SYS_close_range, 0U, (unsigned)sync_fd - 1, 0U);
+        (void)syscall(SYS_close_range, (unsigned)sync_fd + 1, ~0U, 0U);
+        gantry_init_main(-1, sync_fd);
     }
 
     // A raw clone, not fork(): fork runs atfork handlers, which are not async-signal-safe.
@@ -391,5 +655,5 @@ void gantry_child_main(const gantry_recipe *recipe, int fd) {
     // The init holds nothing open: not the terminal (its EOF must come when the command
     // closes it), not the sync socket (its EOF tells the parent the command exec'd).
     (void)syscall(SYS_close_range, 0U, ~0U, 0U);
-    gantry_init_main(command);
+    gantry_init_main(command, -1);
 }

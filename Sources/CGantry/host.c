@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -36,4 +38,36 @@ int gantry_setns(int fd, int nstype) {
 
 int gantry_unshare(int flags) {
     return unshare(flags);
+}
+
+int gantry_detached_tree(const char *path, int recursive, int userns_fd, int read_only, int *stage) {
+    unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, flags);
+    if (fd < 0) {
+        *stage = 1;
+        return -1;
+    }
+    struct mount_attr attributes = {0};
+    if (userns_fd >= 0) {
+        attributes.attr_set |= MOUNT_ATTR_IDMAP;
+        attributes.userns_fd = (uint64_t)userns_fd;
+    }
+    if (read_only) attributes.attr_set |= MOUNT_ATTR_RDONLY;
+    if (attributes.attr_set &&
+        syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attributes, sizeof attributes) < 0) {
+        int error = errno;
+        close(fd);
+        errno = error;
+        *stage = 2;
+        return -1;
+    }
+    return fd;
+}
+
+int gantry_open_in_root(int dirfd, const char *path, int flags) {
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }

@@ -1,6 +1,7 @@
 // The parent side of a spawn: clone the child, later release it and hear how it went.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <sched.h>
@@ -18,6 +19,35 @@
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
+
+/// The calling thread's effective ids become `uid`/`gid` for the clone that makes a user
+/// namespace: the kernel makes the effective uid its owner and charges that uid's per-user
+/// counts (inotify instances, user namespaces) up the tree, so a lab cannot use up root's.
+/// Raw syscalls change only this thread's credentials; real and saved ids stay 0, so the
+/// capabilities the uid change drops from the effective set are raised again from the
+/// permitted one (the clone may still have to enter a cgroup only root may write).
+static int switch_effective_ids(int uid, int gid) {
+    if (syscall(SYS_setresgid, -1, gid, -1) < 0) return -1;
+    if (syscall(SYS_setresuid, -1, uid, -1) < 0) {
+        int error = errno;
+        (void)syscall(SYS_setresgid, -1, 0, -1);
+        errno = error;
+        return -1;
+    }
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &header, data) == 0) {
+        for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) data[i].effective = data[i].permitted;
+        (void)syscall(SYS_capset, &header, data);
+    }
+    return 0;
+}
+
+/// Back to root: an effective uid of 0 gets the permitted capabilities again by itself.
+static void restore_effective_ids(void) {
+    (void)syscall(SYS_setresuid, -1, 0, -1);
+    (void)syscall(SYS_setresgid, -1, 0, -1);
+}
 
 /// clone3 with fork semantics (no new stack: the child continues on a copy of ours), falling
 /// back to clone for kernels or seccomp profiles without clone3, and then to no pidfd.
@@ -57,12 +87,22 @@ int gantry_clone(const gantry_recipe *recipe, gantry_child *child, gantry_failur
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     int pidfd = -1;
+    int switched = recipe->creator_uid >= 0;
+    if (switched && switch_effective_ids(recipe->creator_uid, recipe->creator_gid) < 0) {
+        int error = errno;
+        pthread_sigmask(SIG_SETMASK, &previous, NULL);
+        close(pair[0]);
+        close(pair[1]);
+        *failure = (gantry_failure){GANTRY_STAGE_CREATOR, error, -1};
+        return -1;
+    }
     pid_t pid = clone_child(recipe, &pidfd);
     if (pid == 0) {
         close(pair[0]);
         gantry_child_main(recipe, pair[1]);
     }
     int error = errno;
+    if (switched) restore_effective_ids();
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     close(pair[1]);
 
@@ -77,18 +117,8 @@ int gantry_clone(const gantry_recipe *recipe, gantry_child *child, gantry_failur
     return 0;
 }
 
-int gantry_release(gantry_child *child, int *tty_master, gantry_failure *failure) {
-    *tty_master = -1;
-    int result = 0;
-    char go = 'g';
-    if (send(child->sync_fd, &go, 1, MSG_NOSIGNAL) != 1) {
-        // The child is gone before being released; its own report (if any) is still queued.
-        if (errno != EPIPE && errno != ECONNRESET) {
-            *failure = (gantry_failure){GANTRY_STAGE_RELEASE, errno, -1};
-            result = -1;
-            goto done;
-        }
-    }
+/// Reads the child's messages until it stops at a report, fails, or exec's (EOF).
+static int wait_for_report(gantry_child *child, gantry_report *report, gantry_failure *failure) {
     for (;;) {
         gantry_message message;
         union {
@@ -102,33 +132,100 @@ int gantry_release(gantry_child *child, int *tty_master, gantry_failure *failure
         };
         ssize_t got = recvmsg(child->sync_fd, &header, MSG_CMSG_CLOEXEC);
         if (got < 0 && errno == EINTR) continue;
-        if (got == 0) break;  // every copy of the child's end closed: the command exec'd
+        if (got == 0) {  // every copy of the child's end closed: the command exec'd
+            report->kind = GANTRY_REPORT_EXECUTED;
+            gantry_abandon(child);
+            return 0;
+        }
         if (got < 0) {
             *failure = (gantry_failure){GANTRY_STAGE_RELEASE, errno, -1};
-            result = -1;
-            break;
+            return -1;
         }
-        if ((size_t)got < sizeof message) continue;
-        if (message.type == GANTRY_MSG_TTY_MASTER) {
-            struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
-            if (rights && rights->cmsg_type == SCM_RIGHTS)
-                memcpy(tty_master, CMSG_DATA(rights), sizeof(int));
+        int passed = -1;
+        struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
+        if (rights && rights->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(rights), sizeof(int));
+        if ((size_t)got < sizeof message) {
+            if (passed >= 0) close(passed);
             continue;
         }
-        if (message.type == GANTRY_MSG_FAILURE) {
+        switch (message.type) {
+        case GANTRY_MSG_TTY_MASTER:
+            if (report->tty_master >= 0) close(report->tty_master);
+            report->tty_master = passed;
+            continue;
+        case GANTRY_MSG_FAILURE:
+            if (passed >= 0) close(passed);
             *failure = message.failure;
-            result = -1;
-            break;
+            return -1;
+        case GANTRY_MSG_READY:
+            report->kind = GANTRY_REPORT_READY;
+            return 0;
+        case GANTRY_MSG_AWAITING:
+            report->kind = GANTRY_REPORT_AWAITING;
+            return 0;
+        case GANTRY_MSG_MOUNT_NAMESPACE:
+            report->kind = GANTRY_REPORT_MOUNT_NAMESPACE;
+            report->fd = passed;
+            return 0;
+        default:
+            if (passed >= 0) close(passed);
+            continue;
         }
     }
-done:
-    close(child->sync_fd);
-    child->sync_fd = -1;
-    if (result < 0 && *tty_master >= 0) {
-        close(*tty_master);
-        *tty_master = -1;
+}
+
+static void fail_report(gantry_child *child, gantry_report *report) {
+    gantry_abandon(child);
+    if (report->tty_master >= 0) close(report->tty_master);
+    report->tty_master = -1;
+}
+
+int gantry_release(gantry_child *child, gantry_report *report, gantry_failure *failure) {
+    *report = (gantry_report){.kind = GANTRY_REPORT_EXECUTED, .fd = -1, .tty_master = -1};
+    char go = 'g';
+    if (send(child->sync_fd, &go, 1, MSG_NOSIGNAL) != 1) {
+        // The child is gone before being released; its own report (if any) is still queued.
+        if (errno != EPIPE && errno != ECONNRESET) {
+            *failure = (gantry_failure){GANTRY_STAGE_RELEASE, errno, -1};
+            fail_report(child, report);
+            return -1;
+        }
     }
-    return result;
+    if (wait_for_report(child, report, failure) < 0) {
+        fail_report(child, report);
+        return -1;
+    }
+    return 0;
+}
+
+int gantry_continue(gantry_child *child, int fd, gantry_report *report, gantry_failure *failure) {
+    *report = (gantry_report){.kind = GANTRY_REPORT_EXECUTED, .fd = -1, .tty_master = -1};
+    char byte = 'm';
+    struct iovec data = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr header = {
+        .msg_iov = &data, .msg_iovlen = 1,
+        .msg_control = control.buffer, .msg_controllen = sizeof control.buffer,
+    };
+    struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
+    rights->cmsg_level = SOL_SOCKET;
+    rights->cmsg_type = SCM_RIGHTS;
+    rights->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(rights), &fd, sizeof(int));
+    if (sendmsg(child->sync_fd, &header, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET) {
+        *failure = (gantry_failure){GANTRY_STAGE_RELEASE, errno, -1};
+        fail_report(child, report);
+        return -1;
+    }
+    if (wait_for_report(child, report, failure) < 0) {
+        fail_report(child, report);
+        return -1;
+    }
+    return 0;
 }
 
 void gantry_abandon(gantry_child *child) {

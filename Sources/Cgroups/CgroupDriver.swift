@@ -15,13 +15,46 @@ public protocol CgroupDriver: Sendable {
     /// Makes controllers available to the group's children (v2 `cgroup.subtree_control`;
     /// nothing to do on v1, where every group has every controller of its hierarchy).
     func delegate(_ path: String, controllers: Set<String>) throws(CgroupError)
+    /// The directories of the group that may be handed to an unprivileged owner (those whose
+    /// controllers Gantry manages; on v1 the group exists in other hierarchies too, so that
+    /// a cgroup namespace made in it is rooted there, but stays root's).
+    func delegableDirectories(of path: String) -> [String]
+    /// Where a group's limits are frozen or thawed: v2 `cgroup.freeze`, v1 `freezer.state`.
+    func freezeFiles(of path: String) -> [String]
 }
 
+/// The files of a group its owner may write when the group is delegated, as the kernel's
+/// cgroup-v2 documentation lists them (and their v1 counterparts): membership and what the
+/// group offers its children, never its own limits.
+let delegatedFiles = ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks"]
+
 extension CgroupDriver {
+    /// Hands the group to `uid`/`gid` as delegation is documented: the directories (so the
+    /// owner can make child groups, whose files it then owns) and `delegatedFiles`; the
+    /// group's own limits stay root's, so nothing inside can raise them.
+    public func delegateOwnership(_ path: String, uid: UInt32, gid: UInt32) throws(CgroupError) {
+        for directory in delegableDirectories(of: path) where fileSystem.exists(directory) {
+            try fileSystem.changeOwner(directory, uid: uid, gid: gid)
+            for file in delegatedFiles where fileSystem.exists(directory + "/" + file) {
+                try fileSystem.changeOwner(directory + "/" + file, uid: uid, gid: gid)
+            }
+        }
+    }
+
+    /// Thaws the group and every group below it (v1 and v2): a frozen task cannot die, and a
+    /// child frozen by its own state stays frozen when only its parent is thawed.
+    func thawTree(_ directory: String) {
+        for member in subtree(directory) {
+            if fileSystem.exists(member + "/cgroup.freeze") { try? fileSystem.write(member + "/cgroup.freeze", "0") }
+            if fileSystem.exists(member + "/freezer.state") { try? fileSystem.write(member + "/freezer.state", "THAWED") }
+        }
+    }
+
     /// Kills everything in an absolute group directory and its descendants and removes them,
     /// deepest first: what `gantry cleanup` does with a ledger's cgroup entry.
     public func removeTree(at directory: String) throws(CgroupError) {
         guard fileSystem.exists(directory) else { return }
+        thawTree(directory)
         if fileSystem.exists(directory + "/cgroup.kill") { try? fileSystem.write(directory + "/cgroup.kill", "1") }
         try killUntilEmpty([directory])
         try removeDirectories(subtree(directory))

@@ -16,6 +16,8 @@ public protocol CgroupFileSystem: Sendable {
     func kill(_ pid: Int32)
     /// Pause between retries of a removal that is still busy.
     func backoff(attempt: Int)
+    /// chown: delegating a group to an unprivileged owner (a lab's root).
+    func changeOwner(_ path: String, uid: UInt32, gid: UInt32) throws(CgroupError)
 }
 
 /// cgroupfs as the kernel provides it.
@@ -51,6 +53,10 @@ public struct KernelCgroupFileSystem: CgroupFileSystem {
     public func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     public func kill(_ pid: Int32) { _ = Glibc.kill(pid, SIGKILL) }
+
+    public func changeOwner(_ path: String, uid: UInt32, gid: UInt32) throws(CgroupError) {
+        if chown(path, uid, gid) < 0 { throw .io(operation: "chown", path: path, errno: errno) }
+    }
 
     /// 1, 2, 4 … ms, up to 100 ms: a cgroup is removable shortly after its last task is reaped.
     public func backoff(attempt: Int) { usleep(useconds_t(min(1000 << min(attempt, 7), 100_000))) }

@@ -4,13 +4,18 @@ internal import POSIXSupport
 /// group. Processes join every hierarchy; removal freezes the group first (freezer) so a
 /// fork bomb cannot outrun the kill loop.
 ///
-/// In hybrid mode the group is mirrored in the controller-less cgroup2 tree too, so that a
-/// cgroup namespace made inside it is rooted there as well, not at the host's root.
+/// The group exists in every hierarchy the host has mounted, not only in those of the
+/// controllers Gantry manages (blkio, devices, cpuset, named ones too), and in hybrid mode
+/// in the controller-less cgroup2 tree: a cgroup namespace made inside it is then rooted
+/// there everywhere, so mounting any hierarchy from inside shows the group, never the
+/// host's root groups.
 public struct CgroupV1Driver: CgroupDriver {
     public let layout: CgroupLayout
     public let fileSystem: any CgroupFileSystem
     /// Distinct hierarchy mount points for the managed controllers, plus the unified mirror.
     let hierarchies: [String]
+    /// The other hierarchies, where the group only places its processes.
+    let placementHierarchies: [String]
 
     public init(layout: CgroupLayout, fileSystem: any CgroupFileSystem) {
         self.layout = layout
@@ -21,23 +26,37 @@ public struct CgroupV1Driver: CgroupDriver {
         }
         if layout.mode == .hybrid, let unified = layout.unifiedPath { paths.append(unified) }
         hierarchies = paths
+        placementHierarchies = layout.v1Options.keys.sorted().filter { !paths.contains($0) }
     }
 
     func directory(_ controller: String, _ path: String) -> String? {
         layout.v1Paths[controller].map { $0 + "/" + path }
     }
 
-    public func directories(of path: String) -> [String] { hierarchies.map { $0 + "/" + path } }
+    public func directories(of path: String) -> [String] { (hierarchies + placementHierarchies).map { $0 + "/" + path } }
+    public func delegableDirectories(of path: String) -> [String] { hierarchies.map { $0 + "/" + path } }
+    public func freezeFiles(of path: String) -> [String] {
+        directory("freezer", path).map { [$0 + "/freezer.state"] } ?? []
+    }
 
     public func create(_ path: String, controllers: Set<String>) throws(CgroupError) {
         for controller in controllers.sorted() where layout.v1Paths[controller] == nil {
             throw .unavailable(controller: controller, layout: layout.description)
         }
-        for hierarchy in hierarchies {
+        for hierarchy in hierarchies + placementHierarchies {
+            let cpuset = layout.v1Options[hierarchy]?.split(separator: ",").contains("cpuset") ?? false
             var directory = hierarchy
             for component in path.split(separator: "/") {
+                let parent = directory
                 directory += "/" + component
                 try fileSystem.makeDirectory(directory)
+                // A new cpuset group has no CPUs or memory nodes, and takes no task until it
+                // has some: give it its parent's.
+                if cpuset {
+                    for file in ["cpuset.cpus", "cpuset.mems"] where ((try? fileSystem.read(directory + "/" + file)) ?? "x").trimmed.isEmpty {
+                        try fileSystem.write(directory + "/" + file, try fileSystem.read(parent + "/" + file).trimmed)
+                    }
+                }
             }
         }
     }
@@ -86,6 +105,10 @@ public struct CgroupV1Driver: CgroupDriver {
         let present = directories(of: path).filter { fileSystem.exists($0) }
         guard !present.isEmpty else { return }
         let freezer = directory("freezer", path).flatMap { fileSystem.exists($0) ? $0 : nil }
+        // No group below may stay frozen by its own state (a learner's freezer group): its
+        // tasks could not die. Then the whole group is frozen so nothing forks during the
+        // kill, and thawed so the kill lands.
+        if let freezer { thawTree(freezer) }
         if let freezer { try? fileSystem.write(freezer + "/freezer.state", "FROZEN") }
         // SIGKILL is delivered to frozen tasks once they thaw; thaw right after queueing it.
         for directory in present {

@@ -15,6 +15,8 @@ public struct CgroupV2Driver: CgroupDriver {
     }
 
     public func directories(of path: String) -> [String] { [root + "/" + path] }
+    public func delegableDirectories(of path: String) -> [String] { directories(of: path) }
+    public func freezeFiles(of path: String) -> [String] { [root + "/" + path + "/cgroup.freeze"] }
 
     public func create(_ path: String, controllers: Set<String>) throws(CgroupError) {
         var directory = root
@@ -85,6 +87,8 @@ public struct CgroupV2Driver: CgroupDriver {
     public func remove(_ path: String) throws(CgroupError) {
         let directory = root + "/" + path
         guard fileSystem.exists(directory) else { return }
+        // Frozen tasks die only once thawed (a learner's `echo 1 > cgroup.freeze` below).
+        thawTree(directory)
         // cgroup.kill (5.14) kills the whole subtree at once, racing forks included; the loop
         // after it only waits (and covers older kernels, where it does the killing).
         if fileSystem.exists(directory + "/cgroup.kill") {

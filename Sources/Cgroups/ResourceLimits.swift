@@ -146,3 +146,20 @@ extension ResourceLimits {
         return Int64(lower).flatMap { $0 >= 0 ? $0 : nil }
     }
 }
+
+extension ResourceLimits {
+    /// A size the way people read it: `1 GiB`, `512 MiB`, `64 KiB`, `100 bytes`.
+    public static func formatBytes(_ value: Int64) -> String {
+        if value < 0 { return "no limit" }
+        for (unit, scale) in [("TiB", Int64(1) << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] where value >= scale {
+            let amount = Double(value) / Double(scale)
+            return (amount == amount.rounded() ? String(Int64(amount)) : String(format1(amount))) + " " + unit
+        }
+        return "\(value) bytes"
+    }
+
+    private static func format1(_ value: Double) -> String {
+        let tenths = Int64((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}

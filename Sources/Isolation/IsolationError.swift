@@ -14,6 +14,12 @@ public struct IsolationError: Error, Sendable, CustomStringConvertible {
         case loopback = "bring up lo", terminal = "open terminal", chdir
         case noNewPrivileges = "no_new_privs", initFork = "fork init", setsid, exec
         case openNamespace = "open namespace", wait
+        case credentials = "become root in the user namespace"
+        case joinMountNamespace = "join the built mount namespace"
+        case lockMounts = "lock the mounts"
+        case attach = "move_mount", detach = "umount2(MNT_DETACH)"
+        case creator = "switch ids to create the user namespace"
+        case openTree = "open_tree", idmap = "mount_setattr(MOUNT_ATTR_IDMAP)"
         /// The caller's `prepare` step (a veth, a cgroup) failed; `detail` says how.
         case prepare
 
@@ -111,6 +117,10 @@ public struct IsolationError: Error, Sendable, CustomStringConvertible {
             "a terminal inside needs the sandbox's own /dev (--dev)"
         case (.setns, EPERM):
             "joining another process's namespaces needs root or its user namespace"
+        case (.idmap, EINVAL):
+            "this filesystem cannot be idmapped (the kernel supports it on ext4, xfs, btrfs, tmpfs and a few others)"
+        case (.idmap, EPERM):
+            "idmapped mounts need the host's root (CAP_SYS_ADMIN in the initial user namespace)"
         default:
             nil
         }

@@ -4,7 +4,7 @@ public struct Recipe: Sendable, Equatable {
     /// One filesystem step; mirrors `gantry_op`.
     public struct Step: Sendable, Equatable, CustomStringConvertible {
         public enum Kind: Int32, Sendable {
-            case mount = 1, bind = 2, mkdir = 3, symlink = 4, setReadOnly = 5
+            case mount = 1, bind = 2, mkdir = 3, symlink = 4, setReadOnly = 5, attach = 6, detach = 7
         }
 
         public var kind: Kind
@@ -20,6 +20,13 @@ public struct Recipe: Sendable, Equatable {
         /// Bind a copy of the source taken before the first step, so a later mount over the
         /// source's directory (a new /dev over the host's) cannot hide it.
         public var earlySource = false
+        /// `.attach`: the detached tree's descriptor.
+        public var descriptor: Int32 = -1
+        /// `.mkdir`: the host ids to give the directory.
+        public var owner: Ownership?
+        /// The target is inside the new root and resolved there (RESOLVE_IN_ROOT), so the
+        /// root's own symlinks cannot lead a mount outside it.
+        public var insideRoot = false
 
         public var description: String {
             switch kind {
@@ -28,6 +35,8 @@ public struct Recipe: Sendable, Equatable {
             case .mkdir: "mkdir \(target)"
             case .symlink: "symlink \(target) -> \(source ?? "?")"
             case .setReadOnly: "make \(target) " + (readOnly ? "read-only" : "writable")
+            case .attach: "attach a prepared tree on \(target)"
+            case .detach: "detach \(target)"
             }
         }
     }
@@ -49,6 +58,9 @@ public struct Recipe: Sendable, Equatable {
     public var argv: [String]
     public var environment: [String]
     public var searchPath: String?
+    public var userNamespaceCreator: Ownership?
+    public var becomeRoot: Bool
+    public var awaitsFilesystem: Bool
 }
 
 /// `mount(2)` flags; spelled out because Glibc's are an anonymous enum Swift imports poorly.
@@ -82,7 +94,11 @@ extension Recipe {
             steps.append(Step(kind: .bind, source: path, target: path, recursive: true))
         }
         for mount in spec.mounts {
-            steps += Self.steps(for: mount, at: host(mount.target))
+            steps += Self.steps(for: mount, at: host(mount.target)).map { step in
+                var step = step
+                step.insideRoot = spec.root != nil
+                return step
+            }
         }
 
         self.namespaces = spec.namespaces.subtracting(.cgroup)
@@ -100,6 +116,26 @@ extension Recipe {
         self.argv = spec.keepAlive ? ["(init)"] : spec.command
         self.environment = spec.environment
         self.searchPath = argv[0].contains("/") || spec.keepAlive ? nil : spec.searchPath
+        self.userNamespaceCreator = spec.userNamespaceCreator
+        self.becomeRoot = spec.becomeRoot
+        self.awaitsFilesystem = spec.awaitsFilesystem
+    }
+
+    /// Only a filesystem: the mounts (staging first, then those inside `root`) and the root
+    /// change of a mount namespace that `Sandbox.buildMountNamespace` builds and hands over.
+    public init(filesystemOf spec: SandboxSpec) throws(SpecError) {
+        var full = spec
+        full.command = ["(builder)"]
+        full.namespaces = [.mount]
+        full.userMapping = nil
+        full.hostname = nil
+        full.keepAlive = false
+        full.useInit = false
+        full.loopbackUp = false
+        full.userNamespaceCreator = nil
+        full.becomeRoot = false
+        full.awaitsFilesystem = false
+        try self.init(full)
     }
 
     static func steps(for mount: Mount, at target: String) -> [Step] {
@@ -110,9 +146,10 @@ extension Recipe {
         case .sysfs(_, let readOnly):
             return [Step(kind: .mount, source: "sysfs", target: target, fstype: "sysfs",
                          flags: readOnly ? hardened.union(.readOnly) : hardened)]
-        case .tmpfs(_, let size, let mode):
+        case .tmpfs(_, let size, let mode, let owner):
             var options = "mode=0" + String(mode, radix: 8)
             if let size { options += ",size=\(size)" }
+            if let owner { options += owner.tmpfsOptions }
             return [Step(kind: .mount, source: "tmpfs", target: target, fstype: "tmpfs",
                          data: options, flags: [.noSUID, .noDev])]
         case .bind(let source, _, let readOnly, let recursive):
@@ -123,8 +160,12 @@ extension Recipe {
         case .devpts:
             return [Step(kind: .mount, source: "devpts", target: target, fstype: "devpts",
                          data: "newinstance,ptmxmode=0666,mode=620", flags: [.noSUID, .noExec])]
-        case .directory(_, let mode):
-            return [Step(kind: .mkdir, target: target, mode: mode)]
+        case .directory(_, let mode, let owner):
+            return [Step(kind: .mkdir, target: target, mode: mode, owner: owner)]
+        case .tree(let descriptor, _):
+            return [Step(kind: .attach, target: target, descriptor: descriptor)]
+        case .detach:
+            return [Step(kind: .detach, target: target)]
         case .symlink(let destination, _):
             return [Step(kind: .symlink, source: destination, target: target)]
         case .setReadOnly(_, let readOnly):
@@ -132,9 +173,10 @@ extension Recipe {
         case .filesystem(let type, let source, _, let options):
             return [Step(kind: .mount, source: source, target: target, fstype: type, data: options,
                          flags: [.noSUID, .noDev, .noExec])]
-        case .minimalDev:
+        case .minimalDev(_, let owner):
+            let ownerOptions = owner?.tmpfsOptions ?? ""
             var steps = [Step(kind: .mount, source: "tmpfs", target: target, fstype: "tmpfs",
-                              data: "mode=0755", flags: [.noSUID, .strictATime])]
+                              data: "mode=0755" + ownerOptions, flags: [.noSUID, .strictATime])]
             for device in minimalDevices {
                 steps.append(Step(kind: .bind, source: "/dev/" + device, target: target + "/" + device,
                                   earlySource: true))
@@ -148,7 +190,7 @@ extension Recipe {
             steps += Self.steps(for: .devpts(at: ""), at: target + "/pts")
             steps.append(Step(kind: .mkdir, target: target + "/shm", mode: 0o1777))
             steps.append(Step(kind: .mount, source: "tmpfs", target: target + "/shm", fstype: "tmpfs",
-                              data: "mode=01777", flags: [.noSUID, .noDev]))
+                              data: "mode=01777" + ownerOptions, flags: [.noSUID, .noDev]))
             return steps
         }
     }

@@ -1,5 +1,6 @@
 internal import CGantry
 internal import Glibc
+internal import POSIXSupport
 
 /// Starts processes in fresh namespaces (`spawn`) or in the namespaces of an existing one
 /// (`enter`). The child side is C (CGantry): the recipe is built here, before clone.
@@ -13,15 +14,65 @@ public enum Sandbox {
     /// `cgroup` is a cgroup v2 directory descriptor to be born in (clone3 CLONE_INTO_CGROUP).
     public static func spawn(_ spec: SandboxSpec, io: StandardIO = .inherit, cgroup: Int32? = nil,
                              prepare: ((_ pid: Int32) throws -> Void)? = nil) throws(IsolationError) -> SandboxProcess {
-        let recipe: Recipe
-        do { recipe = try Recipe(spec) } catch { throw IsolationError(error) }
-        var terminalMode = TerminalMode.none
-        if case .terminal(let rows, let columns) = io {
-            terminalMode = spec.hasPrivateDevpts ? .inside(rows: rows, columns: columns)
-                : .given(try PseudoTerminal(rows: rows, columns: columns))
+        let (recipe, terminal) = try prepared(spec, io: io)
+        let (child, report) = try launch(recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminal,
+                                         cgroup: cgroup, prepare: prepare)
+        return try process(child, report, recipe: recipe, terminal: terminal)
+    }
+
+    /// Like `spawn`, for a spec that `awaitsFilesystem`: the child's namespaces exist and it
+    /// waits for the mount namespace to move into (`PendingSandbox.complete`). Meanwhile its
+    /// namespaces can be joined by the builder of that filesystem.
+    public static func spawnAwaitingFilesystem(_ spec: SandboxSpec, cgroup: Int32? = nil,
+                                               prepare: ((_ pid: Int32) throws -> Void)? = nil) throws(IsolationError) -> PendingSandbox {
+        guard spec.awaitsFilesystem else {
+            throw IsolationError(SpecError("spawnAwaitingFilesystem needs a spec that awaits its filesystem"))
         }
-        return try launch(recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminalMode,
-                          cgroup: cgroup, prepare: prepare)
+        let io = StandardIO.descriptors(input: nil, output: nil, error: nil)
+        let (recipe, terminal) = try prepared(spec, io: io)
+        var (child, report) = try launch(recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminal,
+                                         cgroup: cgroup, prepare: prepare)
+        guard report.kind == Int32(GANTRY_REPORT_AWAITING.rawValue) else {
+            gantry_abandon(&child)
+            reap(child)
+            throw IsolationError(stage: .joinMountNamespace, errno: EPROTO, subject: "the sandbox did not wait for its filesystem")
+        }
+        return PendingSandbox(child: child, recipe: recipe)
+    }
+
+    /// Builds a mount namespace with the host's privileges and hands it over locked.
+    ///
+    /// A child that is root on the host, in a new mount namespace and in `joining`'s other
+    /// namespaces (a pid namespace is entered by forking), makes `spec`'s staging mounts and
+    /// mounts and changes root; only the host's root may make some of them (idmapped trees,
+    /// `MountTree`), and /proc and /sys must be mounted from inside the pid and network
+    /// namespaces they show. Then it joins the user namespace at `userNamespace` and makes a
+    /// new mount namespace there: the kernel copies every mount into it locked (flags and all),
+    /// so a root that user namespace has cannot remount them writable or unmount them to see
+    /// what they cover. That namespace is returned, as a descriptor for `setns`.
+    ///
+    /// runc and bubblewrap get the same effect by making mounts before the sandbox's user
+    /// namespace owns its mount namespace.
+    public static func buildMountNamespace(_ spec: SandboxSpec, joining target: EnterTarget,
+                                           lockingInto userNamespace: String) throws(IsolationError) -> Int32 {
+        var recipe: Recipe
+        do { recipe = try Recipe(filesystemOf: spec) } catch { throw IsolationError(error) }
+        let joins = try target.open()
+        defer { for join in joins { close(join.fd) } }
+        let lock = Glibc.open(userNamespace, O_RDONLY | O_CLOEXEC)
+        guard lock >= 0 else { throw IsolationError(stage: .openNamespace, errno: errno, subject: userNamespace) }
+        defer { close(lock) }
+        var (child, report) = try launch(recipe, joins: joins, mapping: nil, io: .descriptors(input: nil, output: nil, error: nil),
+                                         terminal: .none, cgroup: nil, prepare: nil, lockInto: lock,
+                                         forkAfterJoins: joins.contains { $0.namespace == .pid })
+        // Hanging up lets the builder go; it holds nothing the namespace needs.
+        gantry_abandon(&child)
+        reap(child, kill: false)
+        guard report.kind == Int32(GANTRY_REPORT_MOUNT_NAMESPACE.rawValue), report.fd >= 0 else {
+            if report.fd >= 0 { close(report.fd) }
+            throw IsolationError(stage: .lockMounts, errno: EPROTO, subject: "the builder sent no mount namespace")
+        }
+        return report.fd
     }
 
     /// Runs a command inside the namespaces of `target` (nsenter's job): the given namespaces
@@ -29,13 +80,15 @@ public enum Sandbox {
     /// command runs under a small relay that forwards signals and passes its status back.
     /// `cgroup` and `prepare` work as for `spawn` (the relay is placed before it forks the
     /// command, which inherits the group). `terminalFromTarget` opens a `.terminal` in the
-    /// target's own /dev/pts (it must have a private devpts).
+    /// target's own /dev/pts (it must have a private devpts). `becomeRoot` sets the ids to the
+    /// joined user namespace's 0, for a target whose root is not the host's.
     public static func enter(_ target: EnterTarget, command: [String], environment: [String],
                              workingDirectory: String? = "/", io: StandardIO = .inherit, cgroup: Int32? = nil,
-                             terminalFromTarget: Bool = false,
+                             terminalFromTarget: Bool = false, becomeRoot: Bool = false,
                              prepare: ((_ pid: Int32) throws -> Void)? = nil) throws(IsolationError) -> SandboxProcess {
         var spec = SandboxSpec(command: command, environment: environment, workingDirectory: workingDirectory)
         spec.useInit = false
+        spec.becomeRoot = becomeRoot
         var recipe: Recipe
         do { recipe = try Recipe(spec) } catch { throw IsolationError(error) }
         let joins = try target.open()
@@ -48,7 +101,9 @@ public enum Sandbox {
             terminalMode = terminalFromTarget ? .inside(rows: rows, columns: columns)
                 : .given(try PseudoTerminal(rows: rows, columns: columns))
         }
-        return try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode, cgroup: cgroup, prepare: prepare)
+        let (child, report) = try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode,
+                                         cgroup: cgroup, prepare: prepare)
+        return try process(child, report, recipe: recipe, terminal: terminalMode)
     }
 
     /// Makes this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER),
@@ -65,12 +120,49 @@ public enum Sandbox {
         case inside(rows: UInt16, columns: UInt16)
     }
 
-    private static func launch(_ recipe: Recipe, joins: [EnterTarget.Join], mapping: UserMapping?,
-                               io: StandardIO, terminal: TerminalMode, cgroup: Int32?,
-                               prepare: ((Int32) throws -> Void)?) throws(IsolationError) -> SandboxProcess {
+    /// The recipe for `spec` and how its terminal is made.
+    private static func prepared(_ spec: SandboxSpec, io: StandardIO) throws(IsolationError) -> (Recipe, TerminalMode) {
+        let recipe: Recipe
+        do { recipe = try Recipe(spec) } catch { throw IsolationError(error) }
+        var terminalMode = TerminalMode.none
+        if case .terminal(let rows, let columns) = io {
+            terminalMode = spec.hasPrivateDevpts ? .inside(rows: rows, columns: columns)
+                : .given(try PseudoTerminal(rows: rows, columns: columns))
+        }
+        return (recipe, terminalMode)
+    }
+
+    /// The running process a report stands for: one that exec'd its command, or a keeper
+    /// (which keeps the sync socket as its line to us).
+    fileprivate static func process(_ child: gantry_child, _ report: gantry_report, recipe: Recipe,
+                                    terminal: TerminalMode) throws(IsolationError) -> SandboxProcess {
+        var child = child
+        let kind = report.kind
+        guard kind == Int32(GANTRY_REPORT_EXECUTED.rawValue) || kind == Int32(GANTRY_REPORT_READY.rawValue) else {
+            gantry_abandon(&child)
+            reap(child)
+            throw IsolationError(stage: .release, errno: EPROTO, subject: "unexpected report \(kind) from the child")
+        }
+        if recipe.useInit || recipe.keepAlive { protectInitFromOOMKiller(child.pid) }
+        var terminalMaster: Int32? = report.tty_master >= 0 ? report.tty_master : nil
+        if case .given(let pty) = terminal {
+            terminalMaster = pty.takePrimary()
+        }
+        let ownerLine: Int32? = kind == Int32(GANTRY_REPORT_READY.rawValue) ? child.sync_fd : nil
+        return SandboxProcess(pid: child.pid, pidfd: child.pidfd, terminal: terminalMaster, ownerLine: ownerLine)
+    }
+
+    /// Clones the child, writes its id maps, runs `prepare`, releases it and waits for its
+    /// first report. On any failure the child is killed and reaped.
+    fileprivate static func launch(_ recipe: Recipe, joins: [EnterTarget.Join], mapping: UserMapping?,
+                                   io: StandardIO, terminal: TerminalMode, cgroup: Int32?,
+                                   prepare: ((Int32) throws -> Void)?, lockInto: Int32 = -1,
+                                   forkAfterJoins: Bool = false) throws(IsolationError) -> (gantry_child, gantry_report) {
         let arena = CArena()
         var raw = recipe.cRecipe(in: arena)
         raw.cgroup_fd = cgroup ?? -1
+        raw.lock_userns_fd = lockInto
+        raw.fork_after_joins = forkAfterJoins ? 1 : 0
         let cJoins = arena.array(of: gantry_join.self, count: joins.count)
         for (index, join) in joins.enumerated() {
             cJoins[index] = gantry_join(fd: join.fd, nstype: join.namespace.rawValue)
@@ -92,6 +184,10 @@ public enum Sandbox {
             raw.tty_rows = rows
             raw.tty_cols = columns
         }
+        if recipe.keepAlive, let image = InheritedImage.ranges {
+            raw.scrub_start = (image.arguments.lowerBound, image.environment.lowerBound)
+            raw.scrub_end = (image.arguments.upperBound, image.environment.upperBound)
+        }
 
         var child = gantry_child()
         var failure = gantry_failure()
@@ -110,18 +206,17 @@ public enum Sandbox {
             reap(child)
             throw error
         }
-        var master: Int32 = -1
-        guard gantry_release(&child, &master, &failure) == 0 else {
-            reap(child)
+        var report = gantry_report()
+        guard gantry_release(&child, &report, &failure) == 0 else {
+            // A child that forked into a pid namespace waits for that fork before it exits;
+            // killed first, it would leave the fork to us as an orphan nobody reaps, and a
+            // dying pid-namespace init waits for exactly that. It exits by itself after a
+            // failure report.
+            reap(child, kill: !forkAfterJoins)
             throw error(from: failure, recipe: recipe, joins: joins)
         }
         withExtendedLifetime(arena) {}
-        if recipe.useInit || recipe.keepAlive { protectInitFromOOMKiller(child.pid) }
-        var terminalMaster: Int32? = master >= 0 ? master : nil
-        if case .given(let pty) = terminal {
-            terminalMaster = pty.takePrimary()
-        }
-        return SandboxProcess(pid: child.pid, pidfd: child.pidfd, terminal: terminalMaster)
+        return (child, report)
     }
 
     /// Writes uid_map, then "deny" to setgroups (required before gid_map without root, and
@@ -153,14 +248,14 @@ public enum Sandbox {
         try? writeProcFile("/proc/\(pid)/oom_score_adj", "-1000")
     }
 
-    private static func reap(_ child: gantry_child) {
+    fileprivate static func reap(_ child: gantry_child, kill killFirst: Bool = true) {
         var status: Int32 = 0
-        kill(child.pid, SIGKILL)
+        if killFirst { kill(child.pid, SIGKILL) }
         while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
         if child.pidfd >= 0 { close(child.pidfd) }
     }
 
-    private static func error(from failure: gantry_failure, recipe: Recipe, joins: [EnterTarget.Join],
+    fileprivate static func error(from failure: gantry_failure, recipe: Recipe, joins: [EnterTarget.Join],
                               cgroupGiven: Bool = false) -> IsolationError {
         let stage: IsolationError.Stage
         var subject: String?
@@ -195,6 +290,17 @@ public enum Sandbox {
         case GANTRY_STAGE_NO_NEW_PRIVS: stage = .noNewPrivileges
         case GANTRY_STAGE_INIT_FORK: stage = .initFork
         case GANTRY_STAGE_SETSID: stage = .setsid
+        case GANTRY_STAGE_CREDENTIALS:
+            stage = .credentials
+            subject = ["setgroups", "setresgid", "setresuid"].indices.contains(index) ? ["setgroups", "setresgid", "setresuid"][index] : nil
+        case GANTRY_STAGE_JOIN_MOUNT_NS: stage = .joinMountNamespace
+        case GANTRY_STAGE_LOCK:
+            stage = .lockMounts
+            subject = ["setns user", "unshare mount", "open /proc/self/ns/mnt", "send"].indices.contains(index)
+                ? ["setns user", "unshare mount", "open /proc/self/ns/mnt", "send"][index] : nil
+        case GANTRY_STAGE_ATTACH: stage = .attach; subject = step?.target
+        case GANTRY_STAGE_DETACH: stage = .detach; subject = step?.target
+        case GANTRY_STAGE_CREATOR: stage = .creator; subject = recipe.userNamespaceCreator.map { "uid \($0.uid)" }
         default: stage = .exec; subject = recipe.argv.first
         }
         return IsolationError(stage: stage, errno: failure.error, subject: subject)
@@ -206,7 +312,7 @@ extension SandboxSpec {
     var hasPrivateDevpts: Bool {
         mounts.contains { mount in
             switch mount {
-            case .minimalDev(let at): at == "/dev"
+            case .minimalDev(let at, _): at == "/dev"
             case .devpts(let at): at == "/dev/pts"
             default: false
             }
@@ -234,7 +340,9 @@ extension Recipe {
                 kind: step.kind.rawValue, source: arena.string(step.source), target: arena.string(step.target),
                 fstype: arena.string(step.fstype), data: arena.string(step.data), flags: step.flags.rawValue,
                 mode: step.mode, recursive: step.recursive ? 1 : 0, read_only: step.readOnly ? 1 : 0,
-                early_source: step.earlySource ? 1 : 0)
+                early_source: step.earlySource ? 1 : 0, fd: step.descriptor,
+                owner_uid: step.owner.map { Int32(bitPattern: $0.uid) } ?? -1,
+                owner_gid: step.owner.map { Int32(bitPattern: $0.gid) } ?? -1, in_root: step.insideRoot ? 1 : 0)
         }
         raw.ops = UnsafePointer(ops)
         raw.op_count = steps.count
@@ -254,6 +362,98 @@ extension Recipe {
         raw.no_new_privs = noNewPrivileges ? 1 : 0
         raw.use_init = keepAlive ? GANTRY_INIT_KEEP : (useInit ? 1 : 0)
         raw.cgroup_fd = -1
+        raw.creator_uid = userNamespaceCreator.map { Int32(bitPattern: $0.uid) } ?? -1
+        raw.creator_gid = userNamespaceCreator.map { Int32(bitPattern: $0.gid) } ?? -1
+        raw.become_root = becomeRoot ? 1 : 0
+        raw.await_mount_namespace = awaitsFilesystem ? 1 : 0
+        raw.lock_userns_fd = -1
         return raw
     }
+}
+
+/// A sandbox whose namespaces exist and which waits for its filesystem: the mount namespace
+/// `Sandbox.buildMountNamespace` makes for it. Dropping it unfinished kills it.
+public final class PendingSandbox {
+    /// The host pid; its `/proc/PID/ns/*` are what the builder joins.
+    public let pid: Int32
+    private var child: gantry_child
+    private let recipe: Recipe
+    private var finished = false
+
+    fileprivate init(child: gantry_child, recipe: Recipe) {
+        self.child = child
+        self.recipe = recipe
+        pid = child.pid
+    }
+
+    deinit {
+        guard !finished else { return }
+        gantry_abandon(&child)
+        Sandbox.reap(child)
+    }
+
+    /// Moves the sandbox into `mountNamespace` and lets it run; the descriptor stays the
+    /// caller's.
+    public func complete(mountNamespace: Int32) throws(IsolationError) -> SandboxProcess {
+        finished = true
+        var report = gantry_report()
+        var failure = gantry_failure()
+        guard gantry_continue(&child, mountNamespace, &report, &failure) == 0 else {
+            Sandbox.reap(child)
+            throw Sandbox.error(from: failure, recipe: recipe, joins: [])
+        }
+        return try Sandbox.process(child, report, recipe: recipe, terminal: .none)
+    }
+}
+
+/// Detached mount trees (open_tree), made by the host's root, to attach in a sandbox
+/// (`Mount.tree`).
+public enum MountTree {
+    /// A read-only copy of the mount at `path`, idmapped through the user namespace at
+    /// `userNamespace` when given: the host's files then look owned, inside, by the ids their
+    /// owners map to (root's by the sandbox's root), so that sandbox's root can use them as its
+    /// own while every write lands elsewhere (an overlay above it). Only the host's root may
+    /// make one, and only on filesystems that support idmapping; the error says which.
+    public static func readOnly(_ path: String, idmappedThrough userNamespace: String?) throws(IsolationError) -> Int32 {
+        var namespaceFD: Int32 = -1
+        if let userNamespace {
+            namespaceFD = Glibc.open(userNamespace, O_RDONLY | O_CLOEXEC)
+            guard namespaceFD >= 0 else { throw IsolationError(stage: .openNamespace, errno: errno, subject: userNamespace) }
+        }
+        defer { if namespaceFD >= 0 { close(namespaceFD) } }
+        var failedCall: Int32 = 0
+        let fd = gantry_detached_tree(path, 0, namespaceFD, 1, &failedCall)
+        guard fd >= 0 else {
+            let error = errno
+            throw IsolationError(stage: failedCall == 1 ? .openTree : .idmap, errno: error, subject: path)
+        }
+        return fd
+    }
+}
+
+/// Where this process's argument and environment strings are (/proc/self/stat's arg_start,
+/// arg_end, env_start, env_end): a keeper, which never execs, would show them as its own.
+enum InheritedImage {
+    static let ranges: (arguments: Range<UInt>, environment: Range<UInt>)? =
+        ProcFS.stat("self").map { ($0.arguments, $0.environment) }
+}
+
+/// Files as a process sees them, opened from outside.
+public enum ProcessRoot {
+    /// Opens `path` (absolute, or relative to the root) as process `pid` would resolve it:
+    /// from `/proc/PID/root` with RESOLVE_IN_ROOT, so `..` and absolute symlinks stay inside
+    /// that root, never reaching the caller's own files (which a plain open of
+    /// `/proc/PID/root/path` would, for an absolute symlink). -1 with errno on failure.
+    public static func open(_ path: String, of pid: Int32, only: Purpose = .reading) -> Int32 {
+        let root = Glibc.open("/proc/\(pid)/root", pathOnly | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { return -1 }
+        defer { close(root) }
+        let relative = String(path.drop { $0 == "/" })
+        return gantry_open_in_root(root, relative.isEmpty ? "." : relative, only == .reading ? O_RDONLY : pathOnly)
+    }
+
+    public enum Purpose: Sendable { case reading, locating }
+
+    /// O_PATH, which Swift's Glibc module leaves out (it is _GNU_SOURCE).
+    static let pathOnly: Int32 = 0o10000000
 }

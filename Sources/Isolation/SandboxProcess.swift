@@ -11,17 +11,22 @@ public final class SandboxProcess: Sendable {
     public let pidfd: Int32
     /// The PTY master, for `StandardIO.terminal`. Owned by this object.
     public let terminal: Int32?
+    /// A keeper's line to its owner (the sync socket): when it closes — this object goes, or
+    /// the owning process dies however it dies — the keeper ends and its sandbox with it.
+    private let ownerLine: Int32?
     private let reaped = Mutex<ExitStatus?>(nil)
 
-    init(pid: Int32, pidfd: Int32, terminal: Int32?) {
+    init(pid: Int32, pidfd: Int32, terminal: Int32?, ownerLine: Int32? = nil) {
         self.pid = pid
         self.pidfd = pidfd
         self.terminal = terminal
+        self.ownerLine = ownerLine
     }
 
     deinit {
         if pidfd >= 0 { close(pidfd) }
         if let terminal { close(terminal) }
+        if let ownerLine { close(ownerLine) }
     }
 
     /// Blocks until the process ends and returns how; later calls return the same answer.

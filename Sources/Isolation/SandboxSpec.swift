@@ -26,6 +26,15 @@ public struct SandboxSpec: Codable, Sendable, Hashable {
     /// signals sent from inside, so `kill -9 -1` in the sandbox cannot end it. `command` is
     /// then unused.
     public var keepAlive: Bool = false
+    /// With `.user`, as root: the host ids that create (own) the new user namespace instead of
+    /// root, so the kernel's per-user limits charge them: a lab whose root is not the host's.
+    public var userNamespaceCreator: Ownership?
+    /// After joining or making a user namespace, become its root (setresuid 0): needed when
+    /// that namespace's 0 is not the caller's own id (a lab's unprivileged range).
+    public var becomeRoot = false
+    /// Without `.mount`: the sandbox waits, after its namespaces exist, for a mount namespace
+    /// built for it (`Sandbox.buildMountNamespace`) and moves into it (`PendingSandbox`).
+    public var awaitsFilesystem = false
 
     public init(
         command: [String],
@@ -89,6 +98,12 @@ extension SandboxSpec {
         }
         if userMapping != nil && !namespaces.contains(.user) {
             throw SpecError("a uid/gid mapping (--map-root) needs a new user namespace (--user)")
+        }
+        if awaitsFilesystem && (namespaces.contains(.mount) || !mounts.isEmpty || root != nil) {
+            throw SpecError("a sandbox that awaits its filesystem gets its mount namespace built for it: no --mount, mounts or root of its own")
+        }
+        if userNamespaceCreator != nil && !namespaces.contains(.user) {
+            throw SpecError("a user namespace creator needs a new user namespace (--user)")
         }
         if !mounts.isEmpty && !namespaces.contains(.mount) {
             throw SpecError("mounts (\(mounts[0].target)) need a new mount namespace (--mount), or they would land on the host")

@@ -43,6 +43,7 @@ public enum Cleanup {
                 report.actions.append("removed ledger \(name)")
             }
         }
+        releaseIDBlocks(in: directory, into: &report)
         return report
     }
 
@@ -66,6 +67,38 @@ public enum Cleanup {
             guard access(path, F_OK) == 0 else { return nil }
             if unlink(path) != 0 && rmdir(path) != 0 { throw LedgerError.io("remove", path, errno) }
             return "removed \(path)"
+        case .process(let pid, let start):
+            return try endProcess(pid, startTicks: start)
+        }
+    }
+
+    /// Kills a lab's keeper if it still runs and waits until it is gone: as pid 1 of the
+    /// lab, it leaves only once every process of the lab has been reaped, so after this the
+    /// lab has no process left anywhere. Bounded; a keeper that does not go is reported.
+    static func endProcess(_ pid: Int32, startTicks: UInt64) throws -> String? {
+        func same() -> ProcFS.Stat? { ProcFS.stat(String(pid)).flatMap { $0.startTicks == startTicks ? $0 : nil } }
+        guard let first = same() else { return nil }
+        if first.state != "Z" { kill(pid, SIGKILL) }
+        for attempt in 0..<200 {
+            // A dying pid-namespace init turns zombie only once every process of its
+            // namespace is reaped: then the lab is gone (its parent reaps the zombie).
+            guard let now = same(), now.state != "Z" else { return "the lab's keeper (pid \(pid)) has ended, and every process of the lab with it" }
+            usleep(useconds_t(min(1000 << min(attempt, 6), 50_000)))
+        }
+        throw LedgerError.invalid("the lab's keeper (pid \(pid)) did not end within 10 s; its processes may still be exiting")
+    }
+
+    /// Id blocks whose lab is gone (their lock is free) lose their lock file.
+    static func releaseIDBlocks(in directory: String, into report: inout Report) {
+        let locks = directory + "/ids"
+        for name in POSIX.list(locks) where name.hasSuffix(".lock") {
+            let path = locks + "/" + name
+            let fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+            unlink(path)
+            report.actions.append("released host id block \(name.dropLast(5))")
         }
     }
 }

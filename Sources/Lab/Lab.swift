@@ -4,20 +4,29 @@ public import Ledger
 internal import Netlink
 internal import Glibc
 internal import POSIXSupport
+import Synchronization
 
 /// A disposable Linux machine: its own user (root inside), mount, pid, uts, ipc, net and
 /// cgroup namespaces, the host's files under copy-on-write overlays, fresh /proc, /dev, /sys,
 /// /tmp, /run, /root, /home, a hostname, lo up, and a cgroup with lab-wide limits that it
 /// sees as its whole /sys/fs/cgroup.
 ///
+/// The lab's root is never the host's root. As root, the lab's ids 0–65535 are a block of
+/// unprivileged host ids (`LabIDRange`), its user namespace is created by the first of them,
+/// the host's directories are seen through idmapped views (so the lab's root owns what the
+/// host's root owns, inside, and every write lands in the overlay), and its mounts are made
+/// by the host's root and handed over locked (`Sandbox.buildMountNamespace`): nothing in the
+/// lab can remount /proc/sys or /sys writable, and the host's sysctls, sysfs knobs and files
+/// check against ids the lab does not have. Without root, the lab's root is the user.
+///
 /// Its pid 1 is Gantry's init in keeper mode: it runs no command, reaps whatever is entered
-/// into the lab, and ignores every signal sent from inside, so `exit` or `kill -9 -1` in a
-/// learner's shell cannot end the lab. Shells and probe commands are entered with setns.
-/// Destroying the lab kills its cgroup (everything in it, nested groups included) and so its
-/// pid namespace; the kernel frees the namespaces, overlays and links with them. The one
-/// side effect the kernel would not undo, the cgroup, is in the ledger before it exists.
-public final class Lab: @unchecked Sendable {
-    // @unchecked: every stored property is immutable except `destroyed`, which `lock` guards.
+/// into the lab, ignores every signal sent from inside (so `exit` or `kill -9 -1` in a
+/// learner's shell cannot end the lab), and ends when its owner does — the Gantry that made
+/// it, however that one ends. Shells and probe commands are entered with setns. Destroying
+/// the lab kills its cgroup (everything in it, nested groups included) and so its pid
+/// namespace; the kernel frees the namespaces, overlays and links with them. The one side
+/// effect the kernel would not undo, the cgroup, is in the ledger before it exists.
+public final class Lab: Sendable {
     public let id: String
     public let configuration: LabConfiguration
     /// The keeper init, in the host's pid namespace.
@@ -29,12 +38,18 @@ public final class Lab: @unchecked Sendable {
     /// and the learner's `echo +cpu > /sys/fs/cgroup/cgroup.subtree_control` must work.
     public var processGroup: Cgroup { Cgroup(path: cgroup.path + "/init", driver: cgroup.driver) }
     let ledger: Ledger
-    /// The overlay was refused and the lab got read-only binds instead.
+    /// The overlay was refused and the lab got read-only views instead.
     public let usesOverlay: Bool
+    /// The host ids the lab's root and the rest of its ids are (nil: the unprivileged lab,
+    /// whose root is the user running Gantry).
+    public let ids: UInt32?
+    /// Host directories the kernel could not idmap: the lab sees their files owned by nobody
+    /// and cannot change them (writes are refused, not lost).
+    public let unmappedDirectories: [String]
     /// The lab's pid namespace (`pid:[inode]`), to recognise its zombies at teardown.
     let pidNamespace: String?
-    private let lock = Mutex()
-    private var destroyed = false
+    private let range: LabIDRange?
+    private let destroyed = Mutex(false)
 
     /// Builds a lab; throws with what failed, leaving nothing behind.
     public static func create(_ configuration: LabConfiguration = LabConfiguration(),
@@ -42,7 +57,11 @@ public final class Lab: @unchecked Sendable {
         // Orphans of this lab's entered commands must come back to us, whose teardown reaps
         // them (see waitForInit), not to an ancestor that may never do so.
         Sandbox.adoptOrphans()
+        // What a Gantry that was killed left (empty cgroups of a lab that ended with it, a
+        // lock file) goes now, not only when someone thinks of `gantry cleanup`.
+        _ = Cleanup.run(directory: ledgerDirectory)
         let id = "lab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let range = geteuid() == 0 ? try LabIDRange.allocate(directory: ledgerDirectory) : nil
         let ledger: Ledger
         do { ledger = try Ledger(session: id, directory: ledgerDirectory) } catch { throw .ledger(error) }
         let group: Cgroup
@@ -57,13 +76,25 @@ public final class Lab: @unchecked Sendable {
         }
         do {
             // The keeper is born in the lab's group, so its cgroup namespace is rooted there,
-            // then moves to the leaf; the group then offers its controllers to children.
-            let (process, overlay) = try spawnKeeper(configuration, group: group)
-            let lab = Lab(id: id, configuration: configuration, initProcess: process, cgroup: group, ledger: ledger, usesOverlay: overlay)
+            // then moves to the leaf; the group then offers its controllers to children, and
+            // is handed to the lab's root as delegation is documented.
+            let built = try range.map { try buildLocked(configuration, group: group, ids: $0.base) }
+                ?? spawnUnprivileged(configuration, group: group)
+            let lab = Lab(id: id, configuration: configuration, initProcess: built.process, cgroup: group, ledger: ledger,
+                          usesOverlay: built.overlay, range: range, unmappedDirectories: built.unmapped)
             do {
+                // A cleanup after a crash waits for the keeper, so no process of the lab is
+                // left when it reports done.
+                if let start = ProcFS.stat(String(built.process.pid))?.startTicks {
+                    try? ledger.record(.process(pid: built.process.pid, startTicks: start))
+                }
                 try group.driver.create(lab.processGroup.path, controllers: [])
-                try lab.processGroup.add(process.pid)
+                try lab.processGroup.add(built.process.pid)
                 try group.driver.delegate(group.path, controllers: Lab.delegatedControllers)
+                if let base = range?.base {
+                    try group.driver.delegateOwnership(group.path, uid: base, gid: base)
+                    try group.driver.delegateOwnership(lab.processGroup.path, uid: base, gid: base)
+                }
             } catch {
                 lab.destroy()
                 throw LabError.cgroup(error)
@@ -81,13 +112,16 @@ public final class Lab: @unchecked Sendable {
     }
 
     private init(id: String, configuration: LabConfiguration, initProcess: SandboxProcess, cgroup: Cgroup,
-                 ledger: Ledger, usesOverlay: Bool) {
+                 ledger: Ledger, usesOverlay: Bool, range: LabIDRange?, unmappedDirectories: [String]) {
         self.id = id
         self.configuration = configuration
         self.initProcess = initProcess
         self.cgroup = cgroup
         self.ledger = ledger
         self.usesOverlay = usesOverlay
+        self.range = range
+        self.ids = range?.base
+        self.unmappedDirectories = unmappedDirectories
         self.pidNamespace = Self.pidNamespace(of: initProcess.pid)
     }
 
@@ -98,14 +132,88 @@ public final class Lab: @unchecked Sendable {
 
     deinit { destroy() }
 
-    /// Tries the overlay plan first; a kernel that refuses overlayfs in a user namespace gets
-    /// read-only binds.
-    private static func spawnKeeper(_ configuration: LabConfiguration, group: Cgroup) throws(LabError) -> (SandboxProcess, Bool) {
+    struct Built {
+        var process: SandboxProcess
+        var overlay: Bool
+        var unmapped: [String] = []
+    }
+
+    /// As root: the keeper first (its namespaces, owned by the lab's root), then its
+    /// filesystem, built by the host's root and locked, then the keeper moves in.
+    private static func buildLocked(_ configuration: LabConfiguration, group: Cgroup, ids base: UInt32) throws(LabError) -> Built {
+        let owner = Ownership(uid: base, gid: base)
+        let block = [IDRange(inside: 0, outside: base, count: LabIDRange.count)]
+        var spec = SandboxSpec(command: [], namespaces: [.user, .pid, .net, .uts, .ipc, .cgroup],
+                               userMapping: UserMapping(uids: block, gids: block),
+                               hostname: configuration.hostname, loopbackUp: true)
+        spec.keepAlive = true
+        spec.awaitsFilesystem = true
+        spec.becomeRoot = true
+        spec.userNamespaceCreator = owner
+        let directory = group.directoryDescriptor()
+        defer { if let directory { close(directory) } }
+        let pending: PendingSandbox
+        do {
+            pending = try Sandbox.spawnAwaitingFilesystem(spec, cgroup: directory) { pid in
+                if directory == nil { try group.add(pid) }
+            }
+        } catch {
+            throw .sandbox(error)
+        }
+        let userNamespace = "/proc/\(pending.pid)/ns/user"
+        let entries = hostRootEntries(), mountPoints = hostMountPoints()
+        let masks = LabFilesystem.Masks.present { access($0, F_OK) == 0 }
+        var lastError: IsolationError?
+        // Overlays first; a kernel that refuses them gets the read-only views alone.
+        for overlay in configuration.overlay.map({ [$0] }) ?? [true, false] {
+            // Trees are made anew for each attempt: an attached tree cannot be attached again.
+            var trees: [String: Int32] = [:]
+            var unmapped: [String] = []
+            defer { for fd in trees.values { close(fd) } }
+            for case .directory(let name, _, _, _) in entries where !LabFilesystem.freshOrder.contains(name) {
+                let path = "/" + name
+                if mountPoints.contains(where: { $0.hasPrefix(path + "/") }) { continue }
+                do {
+                    trees[name] = try MountTree.readOnly(path, idmappedThrough: userNamespace)
+                } catch where error.stage == .idmap {
+                    // This filesystem cannot be idmapped: its files look owned by nobody
+                    // inside, and the lab's root cannot change them. Honest, not hidden.
+                    guard let fd = try? MountTree.readOnly(path, idmappedThrough: nil) else { continue }
+                    trees[name] = fd
+                    unmapped.append(path)
+                } catch {
+                    continue
+                }
+            }
+            let plan = LabFilesystem.plan(LabFilesystem.Locked(
+                entries: entries, mountPoints: mountPoints, trees: trees, overlay: overlay, owner: owner,
+                tmpfsSize: configuration.limits.memoryMax.map(UInt64.init), cgroupView: group.viewMounts(), masks: masks))
+            var filesystem = SandboxSpec(command: [], namespaces: [.mount], root: .pivot(LabFilesystem.root), mounts: plan.mounts)
+            filesystem.stagingMounts = plan.staging
+            do {
+                let mountNamespace = try Sandbox.buildMountNamespace(
+                    filesystem, joining: .process(pending.pid, [.net, .cgroup, .pid]), lockingInto: userNamespace)
+                defer { close(mountNamespace) }
+                let process = try pending.complete(mountNamespace: mountNamespace)
+                return Built(process: process, overlay: overlay, unmapped: unmapped)
+            } catch {
+                lastError = error
+                let overlayRefused = overlay && error.stage == .mount && (error.subject?.hasPrefix("mount overlay") ?? false)
+                if !overlayRefused { break }
+            }
+        }
+        throw .sandbox(lastError!)
+    }
+
+    /// Without root: the lab's root is the user, and the lab makes its own mounts inside its
+    /// user namespace. Tries the overlay plan first; a kernel that refuses overlayfs in a
+    /// user namespace gets read-only binds.
+    private static func spawnUnprivileged(_ configuration: LabConfiguration, group: Cgroup) throws(LabError) -> Built {
         let attempts: [Bool] = configuration.overlay.map { [$0] } ?? [true, false]
         var lastError: IsolationError?
         for overlay in attempts {
             do {
-                return (try spawnKeeper(configuration, group: group, overlay: overlay), overlay)
+                return Built(process: try spawnUnprivileged(configuration, group: group, overlay: overlay), overlay: overlay)
             } catch {
                 lastError = error
                 let overlayRefused = overlay && (error.stage == .mount && (error.subject?.hasPrefix("mount overlay") ?? false))
@@ -115,12 +223,11 @@ public final class Lab: @unchecked Sendable {
         throw .sandbox(lastError!)
     }
 
-    private static func spawnKeeper(_ configuration: LabConfiguration, group: Cgroup, overlay: Bool) throws(IsolationError) -> SandboxProcess {
+    private static func spawnUnprivileged(_ configuration: LabConfiguration, group: Cgroup, overlay: Bool) throws(IsolationError) -> SandboxProcess {
         let plan = LabFilesystem.plan(entries: hostRootEntries(), mountPoints: hostMountPoints(), overlay: overlay,
                                       cgroupView: group.viewMounts())
         var spec = SandboxSpec(
-            command: [], environment: configuration.processEnvironment(terminal: nil), namespaces: .all,
-            userMapping: geteuid() == 0 ? .identity : .root(uid: getuid(), gid: getgid()),
+            command: [], namespaces: .all, userMapping: .root(uid: getuid(), gid: getgid()),
             hostname: configuration.hostname, root: .pivot(LabFilesystem.root), mounts: plan.mounts,
             loopbackUp: true)
         spec.stagingMounts = plan.staging
@@ -143,7 +250,8 @@ public final class Lab: @unchecked Sendable {
             return try Sandbox.enter(
                 .process(initProcess.pid, .all), command: command,
                 environment: environment ?? configuration.processEnvironment(terminal: terminal),
-                workingDirectory: workingDirectory, io: io, cgroup: directory, terminalFromTarget: true
+                workingDirectory: workingDirectory, io: io, cgroup: directory, terminalFromTarget: true,
+                becomeRoot: ids != nil
             ) { pid in
                 if directory == nil { try leaf.add(pid) }
             }
@@ -156,16 +264,20 @@ public final class Lab: @unchecked Sendable {
     /// printed (stdout and stderr together). Not the learner's shell: probes use this.
     public func run(_ script: String, timeoutMilliseconds: Int = 30_000) throws(LabError) -> LabCommandResult {
         guard let (readEnd, writeEnd) = POSIX.makePipe() else { throw .system("pipe", errno) }
+        // Its input is nothing: never Gantry's own (a terminal, or a file the learner could
+        // not otherwise read).
+        let nothing = open("/dev/null", O_RDONLY | O_CLOEXEC)
         let clock = ContinuousClock()
         let started = clock.now
         let process: SandboxProcess
         do {
-            process = try enter(["/bin/bash", "-c", script], io: .descriptors(input: nil, output: writeEnd, error: writeEnd))
+            process = try enter(["/bin/bash", "-c", script], io: .descriptors(input: nothing, output: writeEnd, error: writeEnd))
         } catch {
-            close(readEnd); close(writeEnd)
+            close(readEnd); close(writeEnd); close(nothing)
             throw error
         }
         close(writeEnd)
+        close(nothing)
         let (output, timedOut) = readAll(readEnd, process: process, deadline: started.advanced(by: .milliseconds(timeoutMilliseconds)))
         close(readEnd)
         let status: ExitStatus
@@ -200,9 +312,9 @@ public final class Lab: @unchecked Sendable {
 
     /// Kills everything in the lab and frees what it held. Safe to call twice.
     public func destroy() {
-        let first = lock.withLock { () -> Bool in
-            defer { destroyed = true }
-            return !destroyed
+        let first = destroyed.withLock { done -> Bool in
+            defer { done = true }
+            return !done
         }
         guard first else { return }
         // Killing the cgroup kills the keeper too, and with it the pid namespace.
@@ -233,9 +345,7 @@ public final class Lab: @unchecked Sendable {
         for task in list("/proc/self/task") where task.allSatisfy(\.isNumber) {
             let children = readText("/proc/self/task/\(task)/children") ?? ""
             for child in children.split(separator: " ").compactMap({ Int32($0) }) where child != initPid {
-                let stat = readText("/proc/\(child)/stat") ?? ""
-                let state = stat.split(separator: ")").last?.split(separator: " ").first
-                guard state == "Z", Self.pidNamespace(of: child) == pidNamespace else { continue }
+                guard ProcFS.stat(String(child))?.state == "Z", Self.pidNamespace(of: child) == pidNamespace else { continue }
                 var status: Int32 = 0
                 _ = waitpid(child, &status, WNOHANG)
             }
@@ -243,9 +353,19 @@ public final class Lab: @unchecked Sendable {
     }
 
     func checkAlive() throws(LabError) {
-        if lock.withLock({ destroyed }) || initProcess.poll() != nil {
-            throw .gone("the lab \(id) is not running any more")
+        if destroyed.withLock({ $0 }) { throw .gone("the lab \(id) was removed") }
+        if let status = initProcess.poll() { throw .gone(endReason(status)) }
+    }
+
+    /// Why a lab ended on its own, for the learner: on this machine's kernel the keeper may
+    /// not be protected from the OOM killer (that takes CAP_SYS_RESOURCE), and a lab whose
+    /// memory is all in files (tmpfs) leaves it nothing else to kill.
+    func endReason(_ status: ExitStatus) -> String {
+        if let kills = (try? cgroup.stats())?.oomKills, kills > 0 {
+            let limit = configuration.limits.memoryMax.map { ResourceLimits.formatBytes($0) } ?? "its limit"
+            return "the lab ran out of memory (\(limit)): the kernel's OOM killer ended its processes, its init among them; a fresh lab starts clean"
         }
+        return "the lab's init ended (\(status)); a fresh lab starts clean"
     }
 
     /// Path of a file inside the lab, as seen from the host (through the keeper's root).
@@ -263,7 +383,7 @@ public final class Lab: @unchecked Sendable {
             if info.st_mode & S_IFMT == S_IFLNK, let destination = POSIX.readLink("/" + name) {
                 entries.append(.symlink(name, to: destination))
             } else if info.st_mode & S_IFMT == S_IFDIR {
-                entries.append(.directory(name))
+                entries.append(.directory(name, uid: info.st_uid, gid: info.st_gid, mode: info.st_mode & 0o7777))
             }
         }
         return entries.sorted { "\($0)" < "\($1)" }
@@ -305,19 +425,6 @@ public enum LabError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A small lock for class state (the Synchronization Mutex needs a stored generic value).
-final class Mutex: @unchecked Sendable {
-    // @unchecked: the pthread mutex serialises every access.
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-}
-
 extension Cgroup {
     /// The group's view (`Cgroup.view()`) as mounts a sandbox spec takes: what a lab and a
     /// `gantry exec --all` with limits both mount over /sys/fs/cgroup.
@@ -325,7 +432,7 @@ extension Cgroup {
         view(at: target).map { mount in
             switch mount.type {
             case "symlink": .symlink(to: mount.options ?? "", at: mount.target)
-            case "tmpfs": .tmpfs(at: mount.target)
+            case "tmpfs": .tmpfs(at: mount.target, mode: 0o755)
             default: .filesystem(type: mount.type, source: mount.type, at: mount.target, options: mount.options)
             }
         }

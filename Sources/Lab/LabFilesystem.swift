@@ -5,32 +5,166 @@ internal import Isolation
 /// and fresh filesystems where a machine has its own (/proc, /dev, /sys, /tmp, /run, /root,
 /// /home).
 ///
-/// Why one overlay per directory and not one over `/`: inside a user namespace the kernel
-/// refuses an overlay whose lower layer has mounts below it ("failed to clone lowerpath"),
-/// and `/` always has (/proc, /sys, /dev…). A top-level directory with mounts below it is
-/// given an empty tmpfs instead.
+/// Two plans. As root (`locked`), the host's root builds it (`Sandbox.buildMountNamespace`):
+/// each lower layer is an idmapped view of the host directory, so the lab's root — an
+/// unprivileged host id — owns what the host's root owns, and every mount reaches the lab
+/// locked. Without root (`unprivileged`), the lab builds it inside its own user namespace.
+///
+/// Why one overlay per directory and not one over `/`: an overlay's lower layer does not see
+/// the mounts below it, and `/` always has some (/proc, /sys, /dev…). A top-level directory
+/// with mounts below it is given an empty tmpfs instead.
 struct LabFilesystem {
     enum Entry: Equatable {
-        case directory(String)
+        /// A directory, with its owner and mode on the host.
+        case directory(String, uid: UInt32 = 0, gid: UInt32 = 0, mode: UInt32 = 0o755)
         case symlink(String, to: String)
     }
 
-    /// Where the pieces are put together before pivot_root, inside the lab's own mount
+    /// Where the pieces are put together before pivot_root, inside the builder's own mount
     /// namespace (a tmpfs mounted over /tmp there, invisible to the host).
     static let staging = "/tmp"
     static let root = staging + "/.gantry-lab/root"
 
-    /// Where the lab keeps a second sysfs (see `fresh`).
+    /// Where the lab keeps a second sysfs in the unprivileged plan (see `fresh`).
     static let sysfsKeeper = "/run/gantry/sysfs"
 
-    /// Directories every lab gets fresh, and what with, in the order they are made. (Bind
-    /// sources are paths before the root change, hence `root +` for ones inside the lab.)
+    /// Directories every lab gets fresh, in the order they are made (/run before /sys, whose
+    /// keepers live in /run).
     static let freshOrder = ["proc", "dev", "run", "sys", "tmp", "root", "home"]
+
+    /// What of /proc and /sys a lab must not see or change, as runc's defaults have it:
+    /// files hidden under /dev/null, directories under an empty read-only tmpfs, and
+    /// read-only views. Only paths this kernel has are listed (a missing one cannot be
+    /// mounted over).
+    struct Masks: Equatable {
+        var files: [String] = []
+        var directories: [String] = []
+        var readOnly: [String] = []
+
+        static let candidates = Masks(
+            files: ["/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                    "/proc/sched_debug", "/proc/sysrq-trigger"],
+            directories: ["/proc/acpi", "/proc/asound", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"],
+            readOnly: ["/proc/bus", "/proc/fs", "/proc/irq"])
+
+        /// The candidates that exist, by `exists` (the host's /proc and /sys are the same kernel's).
+        static func present(_ exists: (String) -> Bool) -> Masks {
+            Masks(files: candidates.files.filter(exists), directories: candidates.directories.filter(exists),
+                  readOnly: candidates.readOnly.filter(exists))
+        }
+    }
+
+    // MARK: The locked plan (as root)
+
+    /// What the host's root builds for a lab whose ids start at `owner`.
+    struct Locked {
+        var entries: [Entry]
+        var mountPoints: Set<String>
+        /// Detached read-only views of host directories, by top-level name (`MountTree`):
+        /// idmapped where the filesystem allows it.
+        var trees: [String: Int32]
+        /// Overlays above the trees (false: the trees alone, read-only).
+        var overlay = true
+        var owner: Ownership
+        /// Each tmpfs the lab gets is at most this big (its memory limit); nil: the kernel's.
+        var tmpfsSize: UInt64?
+        var cgroupView: [Mount]
+        var masks = Masks()
+    }
+
+    static func plan(_ input: Locked) -> (staging: [Mount], mounts: [Mount]) {
+        let owner = input.owner
+        var stagingMounts: [Mount] = [.tmpfs(at: staging, size: input.tmpfsSize, mode: 0o755),
+                                .directory(at: root, owner: owner)]
+        var mounts: [Mount] = []
+        for entry in input.entries {
+            switch entry {
+            case .symlink(let name, let destination):
+                stagingMounts.append(.symlink(to: destination, at: root + "/" + name))
+            case .directory(let name, let uid, let gid, let mode):
+                if freshOrder.contains(name) { continue }
+                let hostPath = "/" + name
+                guard let tree = input.trees[name], !input.mountPoints.contains(where: { $0.hasPrefix(hostPath + "/") }) else {
+                    mounts.append(.tmpfs(at: hostPath, size: input.tmpfsSize, mode: 0o755, owner: owner))
+                    continue
+                }
+                guard input.overlay else {
+                    stagingMounts.append(.tree(descriptor: tree, at: root + hostPath))
+                    continue
+                }
+                let lower = staging + "/.gantry-lab/lower/" + name
+                let upper = staging + "/.gantry-lab/upper/" + name, work = staging + "/.gantry-lab/work/" + name
+                // The merged directory takes its owner and mode from the upper one: the same
+                // as the host's, as the lab sees it.
+                let upperOwner = Ownership(uid: mapped(uid, into: owner.uid), gid: mapped(gid, into: owner.gid))
+                stagingMounts += [.directory(at: upper, mode: mode & 0o7777, owner: upperOwner), .directory(at: work, mode: 0o700),
+                            .tree(descriptor: tree, at: lower),
+                            .overlay(lower: [lower], upper: upper, work: work, at: root + hostPath),
+                            .detach(at: lower)]
+            }
+        }
+        for name in freshOrder { mounts += lockedFresh(name, input) }
+        return (stagingMounts, mounts)
+    }
+
+    /// A host id as the lab's range shows it: ids 0–65535 move up by `base`, others are
+    /// the lab's nobody (65534).
+    static func mapped(_ id: UInt32, into base: UInt32) -> UInt32 {
+        base + (id < LabIDRange.count ? id : 65_534)
+    }
+
+    /// Where the full, unmasked proc and sysfs are kept, hidden under a tmpfs. A user
+    /// namespace may mount a new proc or sysfs (`unshare --mount-proc`, `ip netns exec`) only
+    /// while one it could see whole is mounted (the kernel's mnt_too_revealing rule); the
+    /// masked /proc and the cgroup views on /sys do not count. Covered by a locked mount,
+    /// these cannot be reached, and they would show nothing the lab's ids may change anyway.
+    static let hiddenProc = "/run/gantry/proc", hiddenSysfs = "/run/gantry/sys", hiddenCover = "/run/gantry"
+
+    static func lockedFresh(_ name: String, _ input: Locked) -> [Mount] {
+        let owner = input.owner, size = input.tmpfsSize
+        switch name {
+        case "proc":
+            // Global sysctls are checked against the host's root, which the lab's root is not;
+            // read-only besides, and the network ones (the lab's own namespaces) writable.
+            var mounts: [Mount] = [.proc(at: "/proc"),
+                                   .bind(source: root + "/proc/sys", at: "/proc/sys", readOnly: true, recursive: false),
+                                   .bind(source: root + "/proc/sys/net", at: "/proc/sys/net", readOnly: false, recursive: false),
+                                   .setReadOnly(at: "/proc/sys/net", readOnly: false)]
+            for path in input.masks.readOnly where path.hasPrefix("/proc/") {
+                mounts.append(.bind(source: root + path, at: path, readOnly: true, recursive: false))
+            }
+            return mounts + masked(input.masks, under: "/proc/")
+        case "dev": return [.minimalDev(at: "/dev", owner: owner)]
+        case "run":
+            return [.tmpfs(at: "/run", size: size, mode: 0o755, owner: owner), .directory(at: "/run/lock", mode: 0o1777, owner: owner),
+                    .proc(at: hiddenProc), .sysfs(at: hiddenSysfs, readOnly: false),
+                    .tmpfs(at: hiddenCover, size: 4096, mode: 0o755)]
+        case "sys":
+            return [.sysfs(at: "/sys", readOnly: true)] + input.cgroupView + masked(input.masks, under: "/sys/")
+        case "tmp": return [.tmpfs(at: "/tmp", size: size, mode: 0o1777, owner: owner)]
+        case "root": return [.tmpfs(at: "/root", size: size, mode: 0o700, owner: owner)]
+        case "home": return [.tmpfs(at: "/home", size: size, mode: 0o755, owner: owner)]
+        default: return []
+        }
+    }
+
+    static func masked(_ masks: Masks, under prefix: String) -> [Mount] {
+        var mounts: [Mount] = []
+        for path in masks.files where path.hasPrefix(prefix) {
+            mounts.append(.bind(source: "/dev/null", at: path, readOnly: true, recursive: false))
+        }
+        for path in masks.directories where path.hasPrefix(prefix) {
+            mounts += [.tmpfs(at: path, size: 4096, mode: 0o555), .setReadOnly(at: path, readOnly: true)]
+        }
+        return mounts
+    }
+
+    // MARK: The unprivileged plan (without root)
 
     static func fresh(_ name: String, cgroupView: [Mount]) -> [Mount]? {
         switch name {
-        // Identity-mapped root passes the DAC checks of global sysctls, so the lab's /proc/sys
-        // is read-only, except the network ones, which belong to the lab's own namespaces.
+        // Global sysctls need the host's root, which an unprivileged lab never is; the
+        // read-only view is for clarity, and the network ones belong to the lab.
         case "proc": [.proc(at: "/proc"), .bind(source: root + "/proc/sys", at: "/proc/sys", readOnly: true, recursive: false),
                       .bind(source: root + "/proc/sys/net", at: "/proc/sys/net", readOnly: false, recursive: false),
                       .setReadOnly(at: "/proc/sys/net", readOnly: false)]
@@ -39,8 +173,7 @@ struct LabFilesystem {
         // `ip netns exec` unmounts /sys and mounts a new sysfs read-write. Inside a user
         // namespace the kernel allows that only while another sysfs stays mounted whose
         // superblock is not read-only ("mnt_too_revealing"). So the lab's sysfs superblock is
-        // read-write, kept at /run/gantry/sysfs, and both it and /sys are read-only mounts
-        // of it: host-global attributes stay out of reach of identity-mapped root here.
+        // read-write, kept at /run/gantry/sysfs, and both it and /sys are read-only mounts of it.
         case "sys": [.sysfs(at: sysfsKeeper, readOnly: false),
                      .bind(source: root + sysfsKeeper, at: sysfsKeeper, readOnly: true, recursive: false),
                      .bind(source: root + sysfsKeeper, at: "/sys", readOnly: true, recursive: false)] + cgroupView
@@ -62,7 +195,7 @@ struct LabFilesystem {
             switch entry {
             case .symlink(let name, let destination):
                 stagingMounts.append(.symlink(to: destination, at: root + "/" + name))
-            case .directory(let name):
+            case .directory(let name, _, _, _):
                 if fresh(name, cgroupView: cgroupView) != nil { continue }
                 let hostPath = "/" + name
                 let hasMountsBelow = mountPoints.contains { $0.hasPrefix(hostPath + "/") }
@@ -71,14 +204,12 @@ struct LabFilesystem {
                 } else if overlay {
                     let upper = staging + "/.gantry-lab/upper/" + name, work = staging + "/.gantry-lab/work/" + name
                     stagingMounts += [.directory(at: upper), .directory(at: work),
-                                .overlay(lower: [hostPath], upper: upper, work: work, at: root + hostPath)]
+                                      .overlay(lower: [hostPath], upper: upper, work: work, at: root + hostPath)]
                 } else {
                     mounts.append(.bind(source: hostPath, at: hostPath, readOnly: true, recursive: true))
                 }
             }
         }
-        // A machine has these even where the host lacks one; /run before /sys, whose keeper
-        // lives in /run.
         for name in freshOrder { mounts += fresh(name, cgroupView: cgroupView) ?? [] }
         return (stagingMounts, mounts)
     }

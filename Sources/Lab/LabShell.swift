@@ -37,6 +37,12 @@ public final class LabShell {
     public private(set) var lastStatus: Int32 = 0
     /// The last poll timed out: nothing came, nothing was typed.
     private var quietWait = false
+    /// Keystrokes the lab's terminal has not taken yet. The terminal is non-blocking, so a
+    /// program that does not read (40 KB typed ahead into `sleep`) never blocks Gantry: the
+    /// rest waits here, bounded, and goes out whenever the terminal has room.
+    private var outgoing: [UInt8] = []
+    /// At most this much is held for the lab's terminal; beyond it, input is refused.
+    public static let outgoingLimit = 1 << 20
 
     static let markerPrefix: [UInt8] = Array("\u{1b}]133;D;".utf8)
     static let inputMarker: [UInt8] = Array("\u{1b}]133;B\u{07}".utf8)
@@ -62,6 +68,7 @@ public final class LabShell {
                                 io: .terminal(rows: rows, columns: columns), environment: environment)
         guard let terminal = process.terminal else { throw .gone("the lab's shell has no terminal") }
         self.terminal = terminal
+        _ = fcntl(terminal, F_SETFL, fcntl(terminal, F_GETFL) | O_NONBLOCK)
         setEcho(false)
         let ready = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, onOutput: nil)
         guard ready != nil else { throw .gone("the lab's shell did not start") }
@@ -165,22 +172,50 @@ public final class LabShell {
         return group > 0 ? group : nil
     }
 
-    /// Keystrokes for whatever reads the terminal now (an interactive program).
+    /// Keystrokes for whatever reads the terminal now (an interactive program). They go out
+    /// as far as the terminal takes them; the rest is held (`outgoing`) and sent while Gantry
+    /// waits. An interrupt character (Ctrl-C) jumps the queue, as the terminal's own line
+    /// discipline would treat it: what was typed ahead is dropped and the interrupt lands.
     public func send(_ bytes: [UInt8]) throws(LabError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(terminal, $0.baseAddress! + offset, bytes.count - offset) }
+        if let interrupt = bytes.lastIndex(of: Self.interruptCharacter), !outgoing.isEmpty || Self.pendingInput(terminal) > 0 {
+            outgoing.removeAll()
+            // Discards what the program has not read yet, so the interrupt finds room.
+            tcflush(terminal, TCOFLUSH)
+            outgoing = Array(bytes[interrupt...])
+        } else {
+            guard outgoing.count + bytes.count <= Self.outgoingLimit else {
+                throw .gone("the program in the lab is not reading its input (\(outgoing.count) bytes are waiting); Ctrl-C stops it")
+            }
+            outgoing += bytes
+        }
+        try flush()
+    }
+
+    /// VINTR as the lab's shell leaves it (Ctrl-C).
+    static let interruptCharacter: UInt8 = 0x03
+
+    /// Bytes written to the terminal that the program has not read (TIOCOUTQ on the primary).
+    static func pendingInput(_ terminal: Int32) -> Int32 {
+        var count: Int32 = 0
+        return ioctl(terminal, UInt(TIOCOUTQ), &count) == 0 ? count : 0
+    }
+
+    /// Writes what the terminal takes now.
+    private func flush() throws(LabError) {
+        while !outgoing.isEmpty {
+            let written = outgoing.withUnsafeBytes { write(terminal, $0.baseAddress!, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN { return }
                 throw .system("write to the lab's terminal", errno)
             }
-            offset += written
+            outgoing.removeFirst(written)
         }
     }
 
     /// Ctrl-C: the terminal sends SIGINT to its foreground process group only, so the
     /// command stops and the shell (and Gantry) stay.
-    public func interrupt() throws(LabError) { try send([0x03]) }
+    public func interrupt() throws(LabError) { try send([Self.interruptCharacter]) }
 
     /// Abandons a command that was not finished (the shell showed its continuation prompt):
     /// Ctrl-C, then the prompt that follows. What was typed so far is dropped.
@@ -260,7 +295,8 @@ public final class LabShell {
     /// their descriptors become readable) and appends what it has to `pending`; true if
     /// anything came.
     private func readOnce(waitingMilliseconds: Int, watching: [Watch] = []) throws(LabError) -> Bool {
-        var descriptors = [pollfd(fd: terminal, events: Int16(POLLIN), revents: 0)]
+        let writing = !outgoing.isEmpty
+        var descriptors = [pollfd(fd: terminal, events: Int16(POLLIN) | (writing ? Int16(POLLOUT) : 0), revents: 0)]
         descriptors += watching.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
         let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(waitingMilliseconds))
         quietWait = ready == 0
@@ -268,7 +304,8 @@ public final class LabShell {
         for (index, watch) in watching.enumerated() where descriptors[index + 1].revents != 0 {
             watch.handle()
         }
-        guard descriptors[0].revents != 0 else { return false }
+        if descriptors[0].revents & Int16(POLLOUT) != 0 { try flush() }
+        guard descriptors[0].revents & ~Int16(POLLOUT) != 0 else { return false }
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         let count = read(terminal, &buffer, buffer.count)
         if count < 0 && (errno == EINTR || errno == EAGAIN) { return false }

@@ -87,14 +87,23 @@ extension Lab {
 
     // MARK: Files and mounts
 
+    /// Files are looked up as the lab resolves them (`ProcessRoot.open`): a symlink the
+    /// learner made to a host path finds what the lab has there, or nothing.
     public func fileExists(_ path: String, inMountNamespaceOf hostPid: Int32? = nil) -> Observation<Bool> {
-        let exists = access(hostPath(path, inMountNamespaceOf: hostPid), F_OK) == 0
+        let fd = ProcessRoot.open(path, of: hostPid ?? initProcess.pid, only: .locating)
+        if fd >= 0 { close(fd) }
+        let exists = fd >= 0
         return Observation(value: exists, description: "\(path) \(exists ? "exists" : "does not exist")"
             + (hostPid.map { " for process \($0)" } ?? " in the lab"))
     }
 
     public func fileContents(_ path: String, inMountNamespaceOf hostPid: Int32? = nil) -> Observation<String?> {
-        let text = Self.readText(hostPath(path, inMountNamespaceOf: hostPid))
+        let fd = ProcessRoot.open(path, of: hostPid ?? initProcess.pid)
+        var text: String?
+        if fd >= 0 {
+            text = String(decoding: POSIX.readToEnd(fd), as: UTF8.self)
+            close(fd)
+        }
         return Observation(value: text, description: text == nil ? "\(path) cannot be read" : "\(path) holds \(text!.count) bytes")
     }
 

@@ -9,7 +9,7 @@ internal import POSIXSupport
 /// the whole session, so a ledger whose lock can be taken belongs to a dead session, and
 /// `gantry cleanup` may replay it. One line per entry, `kind<TAB>value`, appended and
 /// fsync'd: a crash loses at most the entry being written, and never one already acted on.
-public final class Ledger {
+public final class Ledger: Sendable {
     public enum Entry: Sendable, Hashable, CustomStringConvertible {
         /// A cgroup directory (absolute), removed with everything in it.
         case cgroupDirectory(String)
@@ -17,12 +17,16 @@ public final class Ledger {
         case link(String)
         /// A file or directory to delete.
         case path(String)
+        /// A process that must be gone before the rest is undone (a lab's keeper), named by
+        /// its pid and start time so a reused pid is never mistaken for it.
+        case process(pid: Int32, startTicks: UInt64)
 
         var line: String {
             switch self {
             case .cgroupDirectory(let path): "cgroup\t" + path
             case .link(let name): "link\t" + name
             case .path(let path): "path\t" + path
+            case .process(let pid, let start): "process\t\(pid):\(start)"
             }
         }
 
@@ -33,6 +37,10 @@ public final class Ledger {
             case "cgroup": self = .cgroupDirectory(parts[1])
             case "link": self = .link(parts[1])
             case "path": self = .path(parts[1])
+            case "process":
+                let fields = parts[1].split(separator: ":")
+                guard fields.count == 2, let pid = Int32(fields[0]), let start = UInt64(fields[1]) else { return nil }
+                self = .process(pid: pid, startTicks: start)
             default: return nil
             }
         }

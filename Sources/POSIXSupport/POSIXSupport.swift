@@ -44,14 +44,17 @@ public enum POSIX {
     }
 
     /// `KEY=VALUE` entries with `overrides` replacing same-key entries of `base` or added.
+    /// Linear in the number of entries: a key's last value wins, in the place its first
+    /// override takes at the end (as repeated `env K=V` would leave it).
     public static func environment(_ base: [String], overriding overrides: [String]) -> [String] {
-        var entries = base
+        func key(_ entry: String) -> Substring { entry.utf8.firstIndex(of: UInt8(ascii: "=")).map { entry[..<$0] } ?? Substring(entry) }
+        var last: [Substring: String] = [:]
+        var order: [Substring] = []
         for override in overrides {
-            let key = override.prefix { $0 != "=" }
-            entries.removeAll { $0.prefix { $0 != "=" } == key }
-            entries.append(override)
+            let name = key(override)
+            if last.updateValue(override, forKey: name) == nil { order.append(name) }
         }
-        return entries
+        return base.filter { last[key($0)] == nil } + order.map { last[$0]! }
     }
 
     /// This process's environment, as `KEY=VALUE` entries.

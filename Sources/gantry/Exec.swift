@@ -116,6 +116,7 @@ struct Exec: ParsableCommand {
         var resources: ExecResources?
         let foreground: Foreground
         let process: SandboxProcess
+        let pairs = try vethPairs()
         do {
             if !limits.isEmpty {
                 resources = try ExecResources(limits: limits)
@@ -124,7 +125,6 @@ struct Exec: ParsableCommand {
             }
             foreground = try Foreground()
             let size = Foreground.terminalSize()
-            let pairs = try vethPairs()
             let cgroupDirectory = resources?.group.directoryDescriptor()
             defer { if let cgroupDirectory { close(cgroupDirectory) } }
             process = try Sandbox.spawn(
@@ -135,12 +135,21 @@ struct Exec: ParsableCommand {
                 })
         } catch {
             resources?.release()
+            VethPair.removeHostEnds(pairs)
             printError("gantry exec: " + message(for: error))
             throw ExitCode(exitCode(for: error))
         }
         defer { resources?.release() }
         do {
             let status = try foreground.wait(for: process)
+            // The kernel frees the sandbox's network namespace, and the host ends with it,
+            // a little after the last process: delete them now, so the names are free when
+            // this returns (a second run with the same --veth must not find them taken).
+            VethPair.removeHostEnds(pairs)
+            // (Under its init the command's SIGKILL arrives as status 137.)
+            if status.shellCode == 128 + SIGKILL, let memory, let kills = try? resources?.group.stats().oomKills, kills > 0 {
+                printError("gantry exec: the kernel's OOM killer ended the command: it needed more memory than --memory \(memory) allows")
+            }
             throw ExitCode(status.shellCode)
         } catch let error as IsolationError {
             printError("gantry exec: \(error)")
@@ -175,9 +184,16 @@ struct Exec: ParsableCommand {
             guard let bytes = ResourceLimits.parseBytes(memory), bytes != 0 else {
                 throw ValidationError("--memory '\(memory)': expected a size like 64M, 512k, 1G or max")
             }
+            // A number without a unit is bytes; too few for any program to start.
+            if bytes > 0 && bytes < 1 << 20 {
+                throw ValidationError("--memory '\(memory)' is \(bytes) bytes, too little for any program to start: give at least 1M (a unit: k, M, G)")
+            }
             limits.memoryMax = bytes
         }
-        if let pids { limits.pidsMax = pids }
+        if let pids {
+            guard pids >= 1 else { throw ValidationError("--pids \(pids): give at least 1 (the command itself is one task)") }
+            limits.pidsMax = pids
+        }
         return limits
     }
 

@@ -28,6 +28,14 @@ struct VethPair: Equatable {
     /// Runs between clone and exec: the peer is born inside the sandbox's namespace (so it
     /// never shows up on this side), both ends get their addresses and come up. When the
     /// sandbox's namespace dies, its end goes and takes this one with it.
+    /// Deletes the host ends that are still there (deleting one end of a veth deletes both).
+    static func removeHostEnds(_ pairs: [VethPair]) {
+        guard !pairs.isEmpty, let here = try? RouteSocket() else { return }
+        for pair in pairs where (try? here.link(named: pair.hostName)) != nil {
+            try? here.deleteLink(pair.hostName)
+        }
+    }
+
     static func connect(_ pairs: [VethPair], toSandbox pid: Int32) throws {
         let here = try RouteSocket()
         let inside = try RouteSocket(namespaceAt: "/proc/\(pid)/ns/net")

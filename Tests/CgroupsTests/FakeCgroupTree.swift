@@ -139,6 +139,14 @@ final class FakeCgroupTree: CgroupFileSystem, @unchecked Sendable {
 
     func backoff(attempt: Int) {}
 
+    private let ownerState = Mutex<[String: (UInt32, UInt32)]>([:])
+    /// Who each path was given to (`changeOwner`).
+    var owners: [String: (UInt32, UInt32)] { ownerState.withLock { $0 } }
+    func changeOwner(_ path: String, uid: UInt32, gid: UInt32) throws(CgroupError) {
+        guard FileManager.default.fileExists(atPath: path) else { throw errno(2, "chown", path) }
+        ownerState.withLock { $0[path] = (uid, gid) }
+    }
+
     // MARK: Helpers for tests
 
     /// Puts a made-up process in a group, as the kernel would show it.

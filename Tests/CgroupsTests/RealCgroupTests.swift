@@ -65,9 +65,11 @@ import TestSupport
         try expectHostUnchanged {
             let (group, process) = try spawnInGroup("nested", ResourceLimits(pidsMax: 100), ["/bin/sleep", "300"])
             // What `cgcreate -g cpu:limit_cpu_50/inner` plus a classified process look like.
-            for directory in group.directories { mkdir(directory + "/limit_cpu_50", 0o755); mkdir(directory + "/limit_cpu_50/inner", 0o755) }
+            // (In the hierarchies a workload may write; on v1 the group also sits in others.)
+            let writable = group.driver.delegableDirectories(of: group.path)
+            for directory in writable { mkdir(directory + "/limit_cpu_50", 0o755); mkdir(directory + "/limit_cpu_50/inner", 0o755) }
             let helper = try Sandbox.spawn(SandboxSpec(command: ["/bin/sleep", "300"]))
-            for directory in group.directories {
+            for directory in writable {
                 try KernelCgroupFileSystem().write(directory + "/limit_cpu_50/inner/cgroup.procs", String(helper.pid))
             }
             try group.remove()

@@ -325,3 +325,111 @@ import TestSupport
         #expect(xml.contains("<testsuite name=\"uts\" tests=\"3\" failures=\"0\""))
     }
 }
+
+/// `gantry exec` where a hostile or careless root directory, or repeated use, could reach the
+/// host: mount targets resolved inside the new root, host ends of --veth gone on return,
+/// many --env entries, memory limits with a word when they kill.
+@Suite(.serialized, requiresRoot) struct ExecBoundaryTests {
+    /// A root whose `etc` is a symlink to the host's /etc.
+    func hostileRoot() throws -> String {
+        let root = NSTemporaryDirectory() + "gantry-hostile-root-\(getpid())"
+        try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
+        symlink("busybox", root + "/bin/sh")
+        symlink("/etc", root + "/etc")
+        symlink("../../../../../../tmp", root + "/up")
+        return root
+    }
+
+    @Test func mountTargetsThroughSymlinksStayInsideTheRoot() throws {
+        let root = try hostileRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        symlink("/bin", root + "/inside")
+        try expectHostUnchanged {
+            // `etc -> /etc` is, inside the root, a link to itself; `up` climbs no higher than
+            // the root, where there is no /tmp. Both are refused with the reason; nothing is
+            // made on the host.
+            for (flag, value, reason) in [("--bind", "/usr/share:/etc/gantry-escape-bind", "ELOOP"), ("--tmpfs", "/etc/gantry-escape-tmpfs", "ELOOP"),
+                                          ("--tmpfs", "/up/gantry-escape-up", "ENOENT")] {
+                let result = try CommandRunner.gantry(["exec", "--user", "--mount", "--root", root, flag, value, "--", "/bin/sh", "-c", "true"])
+                #expect(result.status == 125, "\(flag) \(value): \(result.error)")
+                #expect(result.error.contains("create mount point") && result.error.contains(reason), "\(result.error)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: "/etc/gantry-escape-bind"))
+            #expect(!FileManager.default.fileExists(atPath: "/etc/gantry-escape-tmpfs"))
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/gantry-escape-up"))
+            // A symlink that stays inside the root is followed there: /inside -> /bin.
+            let inside = try CommandRunner.gantry(["exec", "--user", "--mount", "--root", root, "--tmpfs", "/inside/scratch", "--",
+                                                   "/bin/sh", "-c", "[ -d /bin/scratch ] && echo made"])
+            #expect(inside.status == 0 && inside.output == "made\n", "\(inside.error)")
+            #expect(!FileManager.default.fileExists(atPath: "/bin/scratch"))
+            #expect(FileManager.default.fileExists(atPath: root + "/bin/scratch"), "the mount point was made in the root")
+        }
+    }
+
+    @Test func backToBackRunsCanUseTheSameVethNames() throws {
+        try expectHostUnchanged {
+            for run in 0..<10 {
+                let result = try CommandRunner.gantry(["exec", "--all", "--veth", "gveth0=172.16.9.1/24:eth0=172.16.9.2/24", "--",
+                                                       "/bin/sh", "-c", "ip -o -4 addr show eth0 | grep -o '172.16.9.2/24'"])
+                #expect(result.status == 0 && result.output == "172.16.9.2/24\n", "run \(run): \(result.error)")
+            }
+        }
+    }
+
+    @Test func tenThousandEnvironmentEntriesAllArrive() throws {
+        try expectHostUnchanged {
+            let entries = (0..<10_000).flatMap { ["--env", "GANTRY_E\($0)=\($0)"] }
+            let result = try CommandRunner.gantry(["exec", "--user"] + entries + ["--env", "GANTRY_E5=last", "--", "/bin/sh", "-c", "env | grep -c '^GANTRY_E'; echo $GANTRY_E5"])
+            #expect(result.status == 0, "\(result.error)")
+            #expect(result.output == "10000\nlast\n")
+        }
+    }
+
+    @Test func aTinyMemoryLimitIsRefusedAndAnOOMKillIsSaid() throws {
+        let tiny = try CommandRunner.gantry(["exec", "--memory", "64", "--", "true"])
+        #expect(tiny.status == 64)
+        #expect(tiny.error.contains("is 64 bytes") && tiny.error.contains("at least 1M"), "\(tiny.error)")
+        try expectHostUnchanged {
+            let hog = try CommandRunner.gantry(["exec", "--all", "--memory", "16M", "--", "/usr/bin/python3", "-c", "b = bytearray(200 << 20)"])
+            #expect(hog.status == 137, "\(hog.error)")
+            #expect(hog.error.contains("OOM killer") && hog.error.contains("--memory 16M"), "\(hog.error)")
+        }
+    }
+}
+
+/// Labs through the binary: what the keeper shows, and a killed owner.
+@Suite(.serialized, requiresRoot) struct LabBoundaryCommandTests {
+    @Test func theKeeperShowsNothingOfGantrysEnvironment() throws {
+        try expectHostUnchanged {
+            let result = try CommandRunner.gantry(["lab", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/1/environ 2>&1 | tr '\\0' ' '; echo; id -u; awk '{print $2}' /proc/self/uid_map"],
+                                                  environment: ["GANTRY_TEST_TOKEN": "s3cr3t-token"])
+            #expect(result.status == 0, "\(result.error)")
+            #expect(!result.output.contains("s3cr3t-token"), "\(result.output)")
+            let lines = result.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(lines.first == "gantry-keeper")
+            #expect(lines.contains("0"), "root inside")
+            #expect(lines.last.flatMap { UInt32($0) }.map { $0 >= 0x80000 } == true, "the lab's root is an unprivileged host id: \(lines)")
+        }
+    }
+
+    @Test func cleanupAfterAKilledOwnerReturnsOnlyOnceTheLabIsGone() throws {
+        _ = try CommandRunner.gantry(["cleanup"])  // what an earlier crash left is not this test's
+        let before = HostSnapshot.take()
+        let owner = Process()
+        owner.executableURL = URL(fileURLWithPath: CommandRunner.gantryPath)
+        owner.arguments = ["lab", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 3170 & done; echo ready; wait"]
+        let output = Pipe()
+        owner.standardOutput = output
+        try owner.run()
+        _ = output.fileHandleForReading.availableData  // "ready"
+        kill(owner.processIdentifier, SIGKILL)
+        owner.waitUntilExit()
+        let cleanup = try CommandRunner.gantry(["cleanup"])
+        #expect(cleanup.status == 0, "\(cleanup.error)")
+        // Right after cleanup, not after settling: nothing of the lab runs any more.
+        let sleeps = try CommandRunner.run("/usr/bin/pgrep", ["-f", "^sleep 3170$"])
+        #expect(sleeps.output.isEmpty, "left running: \(sleeps.output)")
+        #expect(HostSnapshot.settled(matching: before).isEmpty)
+    }
+}

@@ -17,6 +17,16 @@ public struct HostSnapshot: Equatable, Sendable {
     public var hostname: String
     public var gantryCgroups: Set<String>
     public var children: Set<Int32>
+    /// Host-wide settings a hostile lab goes for: sysctls, sysfs knobs, IRQ affinity, and the
+    /// root cgroups' own files, by path.
+    public var knobs: [String: String]
+    /// Every group directly under each hierarchy's root (a lab that reached the host's
+    /// root groups could make one).
+    public var rootCgroups: Set<String>
+    /// Whether the host's root can still make an inotify instance (the per-user limit).
+    public var inotifyWorks: Bool
+    /// Files a hostile lab tries to leave on the host (`/tmp/gantry-escape*`).
+    public var escapeFiles: Set<String>
 
     public static func take() -> HostSnapshot {
         becomeSubreaper()
@@ -27,7 +37,54 @@ public struct HostSnapshot: Equatable, Sendable {
             namedNetworkNamespaces: Set(list("/run/netns")),
             hostname: TestSupport.hostname(),
             gantryCgroups: cgroupDirectories(),
-            children: children())
+            children: children(),
+            knobs: knobs(),
+            rootCgroups: rootCgroups(),
+            inotifyWorks: inotifyWorks(),
+            escapeFiles: Set(list("/tmp").filter { $0.hasPrefix("gantry-escape") }))
+    }
+
+    /// The settings `knobs` compares: what the hostile corpus tries to change.
+    public static let knobPaths = [
+        "/proc/sys/kernel/core_pattern", "/proc/sys/vm/swappiness", "/proc/sys/kernel/hostname",
+        "/proc/sys/net/ipv4/ip_forward", "/proc/sys/fs/inotify/max_user_instances", "/proc/sys/kernel/modprobe",
+        "/proc/irq/default_smp_affinity", "/sys/kernel/mm/transparent_hugepage/enabled",
+        "/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
+        "/sys/fs/cgroup/pids/cgroup.procs", "/sys/fs/cgroup/devices/devices.list",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/cpu.max", "/sys/fs/cgroup/cgroup.subtree_control",
+    ]
+
+    private static func knobs() -> [String: String] {
+        var values: [String: String] = [:]
+        for path in knobPaths {
+            guard var text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            // The root group's member list changes with every process; only its size matters.
+            if path.hasSuffix("cgroup.procs") { text = "\(text.split(separator: "\n").count > 0)" }
+            values[path] = text
+        }
+        return values
+    }
+
+    private static func rootCgroups() -> Set<String> {
+        var result: Set<String> = []
+        let hierarchies = list("/sys/fs/cgroup").map { "/sys/fs/cgroup/" + $0 }.filter { isDirectory($0) }
+        for hierarchy in ["/sys/fs/cgroup"] + hierarchies {
+            for entry in list(hierarchy) where isDirectory(hierarchy + "/" + entry) && !entry.hasPrefix("gantry") {
+                result.insert(hierarchy + "/" + entry)
+            }
+        }
+        return result.subtracting(hierarchies)
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
+    private static func inotifyWorks() -> Bool {
+        let fd = inotify_init1(Int32(IN_CLOEXEC))
+        if fd >= 0 { close(fd) }
+        return fd >= 0
     }
 
     /// Human-readable differences; empty when the host is as it was.
@@ -47,6 +104,12 @@ public struct HostSnapshot: Equatable, Sendable {
         if hostname != before.hostname { found.append("hostname \(before.hostname) -> \(hostname)") }
         compare("cgroup dirs", before.gantryCgroups, gantryCgroups)
         compare("child processes", before.children, children)
+        for (path, value) in knobs where before.knobs[path] != value {
+            found.append("\(path) changed: \(before.knobs[path].debugDescription) -> \(value.debugDescription)")
+        }
+        compare("root cgroups", before.rootCgroups, rootCgroups)
+        if before.inotifyWorks && !inotifyWorks { found.append("the host's root can no longer make inotify instances") }
+        compare("files in /tmp", before.escapeFiles, escapeFiles)
         return found
     }
 

@@ -34,6 +34,12 @@ typedef enum {
     GANTRY_OP_SYMLINK = 4,
     /// Make the mount at target read-only (read_only 1) or writable (0), not recursively.
     GANTRY_OP_SET_READ_ONLY = 5,
+    /// move_mount(fd, target): attach a detached tree the parent made with open_tree (an
+    /// idmapped view of a host directory, which only the host's root may make).
+    GANTRY_OP_ATTACH = 6,
+    /// umount2(target, MNT_DETACH): a staging mount that has served its purpose (an
+    /// overlay keeps its own private copy of its lower layer).
+    GANTRY_OP_DETACH = 7,
 } gantry_op_kind;
 
 typedef struct {
@@ -48,6 +54,12 @@ typedef struct {
     int read_only;            // GANTRY_OP_BIND
     int early_source;         // GANTRY_OP_BIND: take the source before any op runs (a
                               // minimal /dev covers the host /dev its devices come from)
+    int fd;                   // GANTRY_OP_ATTACH: the detached tree; -1 otherwise
+    int owner_uid, owner_gid; // GANTRY_OP_MKDIR: chown to these host ids; -1 leaves them
+    int in_root;              // target lies inside recipe->root and is resolved there
+                              // (openat2 RESOLVE_IN_ROOT): a symlink in a root the caller
+                              // supplied cannot send a mount, or a created mount point,
+                              // onto the host's own paths
 } gantry_op;
 
 /// At most this many binds may take their source early.
@@ -106,6 +118,26 @@ typedef struct {
     int use_init;                     // fork the command under a reaping, forwarding init;
                                       // GANTRY_INIT_KEEP: no command, the init alone stays
     int cgroup_fd;                    // -1, or a cgroup v2 dir fd for CLONE_INTO_CGROUP
+
+    // A lab: its root is not the host's root, and its mounts are made by the host's root and
+    // handed over locked (see docs on each field; all off is an ordinary sandbox).
+    int creator_uid, creator_gid;     // >= 0: clone the new user namespace as this effective
+                                      // host uid/gid (the calling thread switches for the
+                                      // clone only), so the kernel's per-user counts (inotify
+                                      // instances, user namespaces) charge it, not root
+    int become_root;                  // after the joins: setgroups(0), setresgid(0), setresuid(0)
+                                      // in the user namespace now current (a mapped root)
+    int await_mount_namespace;        // after the joins: ask the parent for a mount namespace
+                                      // (GANTRY_REPORT_AWAITING) and setns into it
+    int fork_after_joins;             // after the joins: fork, so a joined pid namespace
+                                      // applies to the rest; the first process only waits
+    int lock_userns_fd;               // >= 0: after the root change, setns into this user
+                                      // namespace, become its root and unshare the mount
+                                      // namespace, which locks every mount made so far; send
+                                      // that namespace to the parent and wait for it to hang up
+    uintptr_t scrub_start[2];         // GANTRY_INIT_KEEP: memory ranges (the argv and environ
+    uintptr_t scrub_end[2];           // strings of the parent's image) that /proc/PID/cmdline
+                                      // and environ show, zeroed so the keeper shows nothing
 } gantry_recipe;
 
 /// use_init value for a sandbox that is only its init: pid 1 reaps whatever is entered into
@@ -139,6 +171,12 @@ typedef enum {
     GANTRY_STAGE_INIT_FORK,
     GANTRY_STAGE_SETSID,
     GANTRY_STAGE_EXEC,
+    GANTRY_STAGE_CREDENTIALS,      // become_root
+    GANTRY_STAGE_JOIN_MOUNT_NS,    // await_mount_namespace
+    GANTRY_STAGE_LOCK,             // lock_userns_fd
+    GANTRY_STAGE_ATTACH,           // index = op index
+    GANTRY_STAGE_DETACH,           // index = op index
+    GANTRY_STAGE_CREATOR,          // the parent could not switch ids for the clone
 } gantry_stage;
 
 typedef struct {
@@ -157,10 +195,32 @@ typedef struct {
 /// uid_map/gid_map and cgroup membership. Returns 0, or -1 with `failure` filled in.
 int gantry_clone(const gantry_recipe *recipe, gantry_child *child, gantry_failure *failure);
 
-/// Lets the child go on and waits until it has exec'd (0) or failed (-1, `failure` filled in;
-/// the child then exits and must still be reaped). With GANTRY_TTY_INSIDE the PTY master
-/// arrives in *tty_master (else -1).
-int gantry_release(gantry_child *child, int *tty_master, gantry_failure *failure);
+/// Where a released child stopped to tell the parent something.
+typedef enum {
+    /// It exec'd the command; the sync socket is closed.
+    GANTRY_REPORT_EXECUTED = 0,
+    /// A keeper (GANTRY_INIT_KEEP) is up. The sync socket stays open as the owner's line:
+    /// the keeper ends, and its sandbox with it, when the parent's end closes.
+    GANTRY_REPORT_READY = 1,
+    /// await_mount_namespace: send one with gantry_continue.
+    GANTRY_REPORT_AWAITING = 2,
+    /// lock_userns_fd: `fd` is the locked mount namespace; closing the sync socket
+    /// (gantry_abandon) lets the child exit.
+    GANTRY_REPORT_MOUNT_NAMESPACE = 3,
+} gantry_report_kind;
+
+typedef struct {
+    int kind;          // gantry_report_kind
+    int fd;            // GANTRY_REPORT_MOUNT_NAMESPACE; else -1
+    int tty_master;    // GANTRY_TTY_INSIDE, once the command exec'd; else -1
+} gantry_report;
+
+/// Lets the child go on and waits for its report (0), or its failure (-1, `failure` filled
+/// in; the child then exits and must still be reaped).
+int gantry_release(gantry_child *child, gantry_report *report, gantry_failure *failure);
+
+/// After GANTRY_REPORT_AWAITING: sends the mount namespace `fd` and waits for the next report.
+int gantry_continue(gantry_child *child, int fd, gantry_report *report, gantry_failure *failure);
 
 /// Aborts a cloned child that was never released: closes the sync socket so it exits.
 void gantry_abandon(gantry_child *child);
@@ -183,6 +243,17 @@ int gantry_unshare(int flags);
 
 /// "EINVAL" for EINVAL: what the error message shows (strerrorname_np, or NULL).
 const char *gantry_errno_name(int error);
+
+/// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC): a detached copy of the mount at
+/// `path` (its submounts too when `recursive`). Then mount_setattr on it: idmapped through
+/// `userns_fd` when >= 0 (the host's files seen as owned by the ids they map to inside), and
+/// read-only when asked. Returns the tree's fd, or -1 with errno (and *stage 1 for open_tree,
+/// 2 for mount_setattr). Swift's Glibc module has neither call.
+int gantry_detached_tree(const char *path, int recursive, int userns_fd, int read_only, int *stage);
+
+/// openat2(dirfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): `path` resolved
+/// as if `dirfd` were `/`, so a symlink cannot lead out of it.
+int gantry_open_in_root(int dirfd, const char *path, int flags);
 
 #ifdef __cplusplus
 }
