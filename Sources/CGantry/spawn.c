@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -235,4 +236,83 @@ void gantry_abandon(gantry_child *child) {
 
 const char *gantry_errno_name(int error) {
     return strerrorname_np(error);
+}
+
+int gantry_socket_in(const gantry_join *joins, size_t join_count, const gantry_socket_kind *kinds, size_t kind_count,
+                     int *chosen) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return -1;
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+        // The child: only syscalls from here on (see child.c).
+        close(pair[0]);
+        int32_t report[2] = {-1, 0};  // {index of the kind, errno}
+        for (size_t i = 0; i < join_count; i++) {
+            if (setns(joins[i].fd, joins[i].nstype) < 0) {
+                report[1] = errno;
+                (void)send(pair[1], report, sizeof report, MSG_NOSIGNAL);
+                _exit(1);
+            }
+        }
+        int fd = -1;
+        for (size_t i = 0; i < kind_count && fd < 0; i++) {
+            fd = socket(kinds[i].domain, kinds[i].type | SOCK_CLOEXEC, kinds[i].protocol);
+            if (fd >= 0) report[0] = (int32_t)i;
+            else report[1] = errno;
+        }
+        struct iovec data = {.iov_base = report, .iov_len = sizeof report};
+        union {
+            char buffer[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } control;
+        memset(&control, 0, sizeof control);
+        struct msghdr header = {.msg_iov = &data, .msg_iovlen = 1};
+        if (fd >= 0) {
+            header.msg_control = control.buffer;
+            header.msg_controllen = sizeof control.buffer;
+            struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
+            rights->cmsg_level = SOL_SOCKET;
+            rights->cmsg_type = SCM_RIGHTS;
+            rights->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(rights), &fd, sizeof(int));
+        }
+        (void)sendmsg(pair[1], &header, MSG_NOSIGNAL);
+        _exit(fd >= 0 ? 0 : 1);
+    }
+    int error = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(pair[1]);
+    if (pid < 0) {
+        close(pair[0]);
+        errno = error;
+        return -1;
+    }
+    int32_t report[2] = {-1, EPROTO};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct iovec data = {.iov_base = report, .iov_len = sizeof report};
+    struct msghdr header = {
+        .msg_iov = &data, .msg_iovlen = 1,
+        .msg_control = control.buffer, .msg_controllen = sizeof control.buffer,
+    };
+    ssize_t got;
+    do got = recvmsg(pair[0], &header, MSG_CMSG_CLOEXEC);
+    while (got < 0 && errno == EINTR);
+    close(pair[0]);
+    int fd = -1;
+    struct cmsghdr *rights = got > 0 ? CMSG_FIRSTHDR(&header) : NULL;
+    if (rights && rights->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(rights), sizeof(int));
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (fd < 0) {
+        errno = report[1] ? report[1] : EPROTO;
+        return -1;
+    }
+    *chosen = report[0];
+    return fd;
 }

@@ -43,6 +43,26 @@ public struct CgroupManager: Sendable {
         return group
     }
 
+    /// The subtree delegated to this (unprivileged) user, relative to the cgroup2 root:
+    /// the highest ancestor of our own group that the user owns and may hand controllers
+    /// down from — systemd's `user@UID.service`. Nil on v1 (no delegation there) or when
+    /// there is none; `create` below it then works as it does for root.
+    public func delegatedSubtree(ownProcess: String = "/proc/self/cgroup") throws(CgroupError) -> String? {
+        guard layout.mode == .unified, let root = layout.unifiedPath else { return nil }
+        let own = try driver.fileSystem.read(ownProcess).split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) }
+        guard let own else { return nil }
+        let parts = own.split(separator: "/").map(String.init)
+        let uid = getuid()
+        for depth in 1...max(parts.count, 1) where depth <= parts.count {
+            let relative = parts.prefix(depth).joined(separator: "/")
+            var info = stat()
+            guard stat(root + "/" + relative, &info) == 0, info.st_uid == uid,
+                  access(root + "/" + relative + "/cgroup.subtree_control", W_OK) == 0 else { continue }
+            return relative
+        }
+        return nil
+    }
+
     static func validate(path: String) throws(CgroupError) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !path.isEmpty, !path.hasPrefix("/"), parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {

@@ -222,11 +222,32 @@ public enum Sandbox {
     /// Writes uid_map, then "deny" to setgroups (required before gid_map without root, and
     /// harmless to skip with root, where tools inside may still want setgroups), then gid_map.
     private static func writeMapping(_ mapping: UserMapping, pid: Int32) throws(IsolationError) {
+        if case .helpers(let newuidmap, let newgidmap) = mapping.writer {
+            try runHelper(newuidmap, [String(pid)] + mapping.helperArguments(mapping.uids))
+            try runHelper(newgidmap, [String(pid)] + mapping.helperArguments(mapping.gids))
+            return
+        }
         try writeProcFile("/proc/\(pid)/uid_map", mapping.uidMapText)
         if geteuid() != 0 {
             try writeProcFile("/proc/\(pid)/setgroups", "deny")
         }
         try writeProcFile("/proc/\(pid)/gid_map", mapping.gidMapText)
+    }
+
+    /// Runs newuidmap or newgidmap and waits: they refuse (and say why on stderr, which the
+    /// user sees) a range /etc/subuid or /etc/subgid does not give the caller.
+    private static func runHelper(_ path: String, _ arguments: [String]) throws(IsolationError) {
+        var pid: pid_t = 0
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let spawned = posix_spawn(&pid, path, nil, nil, argv, environ)
+        guard spawned == 0 else { throw IsolationError(stage: .writeIDMap, errno: spawned, subject: path) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard ExitStatus(waitStatus: status) == .exited(0) else {
+            throw IsolationError(stage: .writeIDMap, errno: EPERM, subject: ([path] + arguments).joined(separator: " "),
+                                 hint: "\(path) refused the map: check your ranges in /etc/subuid and /etc/subgid")
+        }
     }
 
     private static func writeProcFile(_ path: String, _ text: String) throws(IsolationError) {

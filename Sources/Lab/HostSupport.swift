@@ -21,8 +21,9 @@ public struct HostSupport: Sendable {
         findings.contains { $0.capability == capability && $0.available }
     }
 
-    /// A lab needs its namespaces and, for its limits, a cgroup it may create (root here).
-    public var canBuildLabs: Bool { has("namespaces") && has("userns") && has("root") && has("cgroup") }
+    /// A lab needs its namespaces; its limits need a cgroup (root's, or a delegated subtree),
+    /// without which it runs unlimited and cgroup lessons are skipped.
+    public var canBuildLabs: Bool { has("namespaces") && has("userns") }
 
     /// Tools the course's lessons run, with the Debian package that brings each.
     public static let tools: [(name: String, package: String)] = [
@@ -35,8 +36,9 @@ public struct HostSupport: Sendable {
         var findings: [Finding] = []
         let root = geteuid() == 0
         findings.append(Finding(capability: "root", available: root,
-                                detail: root ? "running as root" : "running as uid \(getuid())",
-                                fix: root ? nil : "labs with cgroup limits need root: run gantry with sudo"))
+                                detail: root ? "running as root: each lab's root is a block of unprivileged host ids, its mounts locked"
+                                    : "running as uid \(getuid()): a lab's root is you, its other ids your subordinate ones",
+                                fix: root ? nil : "labs as root lock their mounts and have cgroup limits: run gantry with sudo"))
 
         let userns = trySpawn(SandboxSpec(command: ["/bin/true"], namespaces: [.user],
                                           userMapping: root ? .identity : .root(uid: getuid(), gid: getgid())))
@@ -62,15 +64,26 @@ public struct HostSupport: Sendable {
                                     ?? "overlayfs works in a user namespace: labs are writable everywhere",
                                 fix: "Linux 5.11 or later (modprobe overlay)"))
 
+        if root { findings.append(idmapFinding()) }
+
         do {
             let manager = try CgroupManager.host()
-            findings.append(Finding(capability: "cgroup", available: true, detail: manager.layout.description, fix: nil))
+            // Without root, only a subtree systemd delegated to the user (cgroup v2) is ours.
+            let delegated = root ? nil : try? manager.delegatedSubtree()
+            let usable = root || delegated != nil
+            findings.append(Finding(capability: "cgroup", available: usable,
+                                    detail: manager.layout.description + (root ? "" : delegated.map { "; delegated to you: \($0)" }
+                                        ?? "; none delegated to you: labs run without limits"),
+                                    fix: usable ? nil : "run as root, or in a systemd user session on cgroup v2 (Delegate=yes)"))
+            let offered = delegated.flatMap { try? manager.driver.fileSystem.read((manager.layout.unifiedPath ?? "") + "/" + $0 + "/cgroup.controllers") }
+                .map { Set($0.split(whereSeparator: \.isWhitespace).map(String.init)) }
             for controller in ["cpu", "memory", "pids"] {
                 let version = manager.layout.version(of: controller)
-                findings.append(Finding(capability: "cgroup.\(controller)", available: version != nil && root,
-                                        detail: version.map { "\(controller) controller on cgroup v\($0)" } ?? "no \(controller) controller",
+                let available = version != nil && (root || offered?.contains(controller) == true)
+                findings.append(Finding(capability: "cgroup.\(controller)", available: available,
+                                        detail: version.map { "\(controller) controller on cgroup v\($0)" + (available ? "" : ", not yours to use") } ?? "no \(controller) controller",
                                         fix: version == nil ? "enable the \(controller) controller (cgroup_enable=\(controller) on the kernel command line)"
-                                            : "cgroup limits need root (or a delegated subtree)"))
+                                            : "cgroup limits need root or a delegated subtree with \(controller)"))
             }
             // Which commands a cgroup lesson shows: the v2 files, or the v1 ones (cgcreate…).
             let version = manager.layout.mode == .unified ? "cgroup.v2" : "cgroup.v1"
@@ -87,6 +100,35 @@ public struct HostSupport: Sendable {
                                     fix: "apt-get install \(tool.package)"))
         }
         return HostSupport(findings: findings)
+    }
+
+    /// Whether the host's directories can be idmapped, as each lab's lower layers are: where
+    /// not, the lab sees their files owned by nobody and cannot change them.
+    static func idmapFinding() -> Finding {
+        let name = "idmap"
+        do {
+            // A user namespace to map through: a sleeping child's.
+            let holder = try Sandbox.spawn(SandboxSpec(command: ["/bin/sleep", "10"], namespaces: [.user],
+                                                       userMapping: UserMapping(uids: [IDRange(inside: 0, outside: 0x7000_0000, count: 1)],
+                                                                                gids: [IDRange(inside: 0, outside: 0x7000_0000, count: 1)])),
+                                           io: .descriptors(input: nil, output: nil, error: nil))
+            defer { try? holder.signal(SIGKILL); _ = try? holder.wait() }
+            var refused: [String] = []
+            for directory in Lab.hostRootEntries().compactMap({ entry -> String? in
+                if case .directory(let name, _, _, _) = entry, !LabFilesystem.freshOrder.contains(name) { return "/" + name }
+                return nil
+            }) {
+                do { close(try MountTree.readOnly(directory, idmappedThrough: "/proc/\(holder.pid)/ns/user")) } catch {
+                    if error.stage == .idmap { refused.append(directory) }
+                }
+            }
+            return Finding(capability: name, available: refused.isEmpty,
+                           detail: refused.isEmpty ? "the host's directories can be idmapped: the lab's root owns, inside, what root owns"
+                               : "cannot be idmapped (a lab sees their files owned by nobody and cannot change them): " + refused.joined(separator: " "),
+                           fix: "keep these directories on a filesystem that supports idmapped mounts (ext4, xfs, btrfs, tmpfs; Linux 5.12+)")
+        } catch {
+            return Finding(capability: name, available: false, detail: "could not try: \(error)", fix: "Linux 5.12 or later")
+        }
     }
 
     /// Spawns and waits; nil when it ran and exited 0, else why not.

@@ -31,12 +31,13 @@ public final class Lab: Sendable {
     public let configuration: LabConfiguration
     /// The keeper init, in the host's pid namespace.
     public let initProcess: SandboxProcess
-    /// The lab's group: its limits, and what the lab sees as /sys/fs/cgroup.
-    public let cgroup: Cgroup
+    /// The lab's group: its limits, and what the lab sees as /sys/fs/cgroup. Nil for a lab
+    /// without root and without a delegated cgroup subtree: it runs without limits.
+    public let cgroup: Cgroup?
     /// Where the lab's own processes live, below `cgroup`, as systemd keeps its in
     /// init.scope: on cgroup v2 a group with processes cannot hand controllers to children,
     /// and the learner's `echo +cpu > /sys/fs/cgroup/cgroup.subtree_control` must work.
-    public var processGroup: Cgroup { Cgroup(path: cgroup.path + "/init", driver: cgroup.driver) }
+    public var processGroup: Cgroup? { cgroup.map { Cgroup(path: $0.path + "/init", driver: $0.driver) } }
     let ledger: Ledger
     /// The overlay was refused and the lab got read-only views instead.
     public let usesOverlay: Bool
@@ -64,21 +65,30 @@ public final class Lab: Sendable {
         let range = geteuid() == 0 ? try LabIDRange.allocate(directory: ledgerDirectory) : nil
         let ledger: Ledger
         do { ledger = try Ledger(session: id, directory: ledgerDirectory) } catch { throw .ledger(error) }
-        let group: Cgroup
+        // As root, the lab's own group; without root, one in the subtree the user was
+        // delegated (systemd's user@UID.service), or none: then the lab has no limits and
+        // cgroup lessons cannot run, which `doctor` and the lab's banner say.
+        let group: Cgroup?
         do {
-            group = try CgroupManager.host().create("gantry/\(id)", limits: configuration.limits,
-                                                    delegating: Lab.delegatedControllers) { directories in
-                for directory in directories { try ledger.record(.cgroupDirectory(directory)) }
+            let manager = try CgroupManager.host()
+            let parent = range != nil ? "gantry" : try manager.delegatedSubtree().map { $0 + "/gantry" }
+            group = try parent.map { parent throws(CgroupError) in
+                try manager.create(parent + "/" + id, limits: configuration.limits, delegating: Lab.delegatedControllers) { directories in
+                    for directory in directories { try ledger.record(.cgroupDirectory(directory)) }
+                }
             }
         } catch {
-            ledger.finish()
-            throw .cgroup(error)
+            if range != nil {
+                ledger.finish()
+                throw .cgroup(error)
+            }
+            group = nil
         }
         do {
             // The keeper is born in the lab's group, so its cgroup namespace is rooted there,
             // then moves to the leaf; the group then offers its controllers to children, and
             // is handed to the lab's root as delegation is documented.
-            let built = try range.map { try buildLocked(configuration, group: group, ids: $0.base) }
+            let built = try range.map { try buildLocked(configuration, group: group!, ids: $0.base) }
                 ?? spawnUnprivileged(configuration, group: group)
             let lab = Lab(id: id, configuration: configuration, initProcess: built.process, cgroup: group, ledger: ledger,
                           usesOverlay: built.overlay, range: range, unmappedDirectories: built.unmapped)
@@ -88,12 +98,14 @@ public final class Lab: Sendable {
                 if let start = ProcFS.stat(String(built.process.pid))?.startTicks {
                     try? ledger.record(.process(pid: built.process.pid, startTicks: start))
                 }
-                try group.driver.create(lab.processGroup.path, controllers: [])
-                try lab.processGroup.add(built.process.pid)
-                try group.driver.delegate(group.path, controllers: Lab.delegatedControllers)
-                if let base = range?.base {
-                    try group.driver.delegateOwnership(group.path, uid: base, gid: base)
-                    try group.driver.delegateOwnership(lab.processGroup.path, uid: base, gid: base)
+                if let group, let leaf = lab.processGroup {
+                    try group.driver.create(leaf.path, controllers: [])
+                    try leaf.add(built.process.pid)
+                    try group.driver.delegate(group.path, controllers: Lab.delegatedControllers)
+                    if let base = range?.base {
+                        try group.driver.delegateOwnership(group.path, uid: base, gid: base)
+                        try group.driver.delegateOwnership(leaf.path, uid: base, gid: base)
+                    }
                 }
             } catch {
                 lab.destroy()
@@ -101,17 +113,17 @@ public final class Lab: Sendable {
             }
             return lab
         } catch let error as LabError {
-            try? group.remove()
+            try? group?.remove()
             ledger.finish()
             throw error
         } catch {
-            try? group.remove()
+            try? group?.remove()
             ledger.finish()
             throw .gone("\(error)")
         }
     }
 
-    private init(id: String, configuration: LabConfiguration, initProcess: SandboxProcess, cgroup: Cgroup,
+    private init(id: String, configuration: LabConfiguration, initProcess: SandboxProcess, cgroup: Cgroup?,
                  ledger: Ledger, usesOverlay: Bool, range: LabIDRange?, unmappedDirectories: [String]) {
         self.id = id
         self.configuration = configuration
@@ -187,7 +199,8 @@ public final class Lab: Sendable {
             }
             let plan = LabFilesystem.plan(LabFilesystem.Locked(
                 entries: entries, mountPoints: mountPoints, trees: trees, overlay: overlay, owner: owner,
-                tmpfsSize: configuration.limits.memoryMax.map(UInt64.init), cgroupView: group.viewMounts(), masks: masks))
+                storageSize: configuration.limits.memoryMax.flatMap { $0 > 0 ? UInt64($0 / 2) : nil },
+                cgroupView: group.viewMounts(owner: owner), masks: masks))
             var filesystem = SandboxSpec(command: [], namespaces: [.mount], root: .pivot(LabFilesystem.root), mounts: plan.mounts)
             filesystem.stagingMounts = plan.staging
             do {
@@ -208,7 +221,7 @@ public final class Lab: Sendable {
     /// Without root: the lab's root is the user, and the lab makes its own mounts inside its
     /// user namespace. Tries the overlay plan first; a kernel that refuses overlayfs in a
     /// user namespace gets read-only binds.
-    private static func spawnUnprivileged(_ configuration: LabConfiguration, group: Cgroup) throws(LabError) -> Built {
+    private static func spawnUnprivileged(_ configuration: LabConfiguration, group: Cgroup?) throws(LabError) -> Built {
         let attempts: [Bool] = configuration.overlay.map { [$0] } ?? [true, false]
         var lastError: IsolationError?
         for overlay in attempts {
@@ -223,20 +236,35 @@ public final class Lab: Sendable {
         throw .sandbox(lastError!)
     }
 
-    private static func spawnUnprivileged(_ configuration: LabConfiguration, group: Cgroup, overlay: Bool) throws(IsolationError) -> SandboxProcess {
+    private static func spawnUnprivileged(_ configuration: LabConfiguration, group: Cgroup?, overlay: Bool) throws(IsolationError) -> SandboxProcess {
         let plan = LabFilesystem.plan(entries: hostRootEntries(), mountPoints: hostMountPoints(), overlay: overlay,
-                                      cgroupView: group.viewMounts())
+                                      cgroupView: group?.viewMounts() ?? [])
         var spec = SandboxSpec(
-            command: [], namespaces: .all, userMapping: .root(uid: getuid(), gid: getgid()),
+            command: [], namespaces: .all, userMapping: userMapping(),
             hostname: configuration.hostname, root: .pivot(LabFilesystem.root), mounts: plan.mounts,
             loopbackUp: true)
         spec.stagingMounts = plan.staging
         spec.keepAlive = true
-        let directory = group.directoryDescriptor()
+        let directory = group?.directoryDescriptor()
         defer { if let directory { close(directory) } }
         return try Sandbox.spawn(spec, io: .descriptors(input: nil, output: nil, error: nil), cgroup: directory) { pid in
-            if directory == nil { try group.add(pid) }
+            if directory == nil, let group { try group.add(pid) }
         }
+    }
+
+    /// A normal user's lab: their ids are root inside, their subordinate ids (shadow's
+    /// /etc/subuid and /etc/subgid, written by newuidmap and newgidmap) the rest.
+    static func userMapping() -> UserMapping {
+        let uid = getuid(), gid = getgid()
+        let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? String(uid)
+        func range(_ file: String) -> Range<UInt32>? {
+            let entries = SubordinateIDs.parse(POSIX.readFile(file) ?? "")
+            return (entries.ranges(of: name) + entries.ranges(of: String(uid))).first
+        }
+        let helperPaths: [String] = ["/usr/bin/newuidmap", "/usr/bin/newgidmap"]
+        let helpers = helperPaths.allSatisfy { access($0, X_OK) == 0 }
+            ? (newuidmap: "/usr/bin/newuidmap", newgidmap: "/usr/bin/newgidmap") : nil
+        return .user(uid: uid, gid: gid, subordinateUIDs: range("/etc/subuid"), subordinateGIDs: range("/etc/subgid"), helpers: helpers)
     }
 
     /// Runs `command` inside the lab: its namespaces, its root, its cgroup.
@@ -244,7 +272,7 @@ public final class Lab: Sendable {
                       environment: [String]? = nil, terminal: String? = nil) throws(LabError) -> SandboxProcess {
         try checkAlive()
         let leaf = processGroup
-        let directory = leaf.directoryDescriptor()
+        let directory = leaf?.directoryDescriptor()
         defer { if let directory { close(directory) } }
         do {
             return try Sandbox.enter(
@@ -253,7 +281,7 @@ public final class Lab: Sendable {
                 workingDirectory: workingDirectory, io: io, cgroup: directory, terminalFromTarget: true,
                 becomeRoot: ids != nil
             ) { pid in
-                if directory == nil { try leaf.add(pid) }
+                if directory == nil, let leaf { try leaf.add(pid) }
             }
         } catch {
             throw .sandbox(error)
@@ -317,12 +345,13 @@ public final class Lab: Sendable {
             return !done
         }
         guard first else { return }
-        // Killing the cgroup kills the keeper too, and with it the pid namespace.
+        // Killing the cgroup kills the keeper too, and with it the pid namespace (without a
+        // cgroup, killing the keeper does).
         var removed = true
-        do { try cgroup.remove() } catch { removed = false }
+        do { try cgroup?.remove() } catch { removed = false }
         try? initProcess.signal(SIGKILL)
         waitForInit()
-        if !removed { removed = (try? cgroup.remove()) != nil }
+        if !removed { removed = (try? cgroup?.remove()) != nil }
         // A ledger whose side effects are not all undone stays for `gantry cleanup`.
         if removed { ledger.finish() }
     }
@@ -355,17 +384,20 @@ public final class Lab: Sendable {
     func checkAlive() throws(LabError) {
         if destroyed.withLock({ $0 }) { throw .gone("the lab \(id) was removed") }
         if let status = initProcess.poll() { throw .gone(endReason(status)) }
+        // An init that is exiting has no namespaces left to enter while it waits for the
+        // rest of the lab to go.
+        if POSIX.readLink("/proc/\(initProcess.pid)/ns/mnt") == nil { throw .gone(endReason(nil)) }
     }
 
     /// Why a lab ended on its own, for the learner: on this machine's kernel the keeper may
     /// not be protected from the OOM killer (that takes CAP_SYS_RESOURCE), and a lab whose
     /// memory is all in files (tmpfs) leaves it nothing else to kill.
-    func endReason(_ status: ExitStatus) -> String {
-        if let kills = (try? cgroup.stats())?.oomKills, kills > 0 {
+    func endReason(_ status: ExitStatus?) -> String {
+        if let kills = (try? cgroup?.stats())??.oomKills, kills > 0 {
             let limit = configuration.limits.memoryMax.map { ResourceLimits.formatBytes($0) } ?? "its limit"
             return "the lab ran out of memory (\(limit)): the kernel's OOM killer ended its processes, its init among them; a fresh lab starts clean"
         }
-        return "the lab's init ended (\(status)); a fresh lab starts clean"
+        return "the lab's init ended" + (status.map { " (\($0))" } ?? "") + "; a fresh lab starts clean"
     }
 
     /// Path of a file inside the lab, as seen from the host (through the keeper's root).
@@ -428,11 +460,11 @@ public enum LabError: Error, Sendable, CustomStringConvertible {
 extension Cgroup {
     /// The group's view (`Cgroup.view()`) as mounts a sandbox spec takes: what a lab and a
     /// `gantry exec --all` with limits both mount over /sys/fs/cgroup.
-    public func viewMounts(at target: String = "/sys/fs/cgroup") -> [Mount] {
+    public func viewMounts(at target: String = "/sys/fs/cgroup", owner: Ownership? = nil) -> [Mount] {
         view(at: target).map { mount in
             switch mount.type {
             case "symlink": .symlink(to: mount.options ?? "", at: mount.target)
-            case "tmpfs": .tmpfs(at: mount.target, mode: 0o755)
+            case "tmpfs": .tmpfs(at: mount.target, size: 1 << 20, mode: 0o755, owner: owner)
             default: .filesystem(type: mount.type, source: mount.type, at: mount.target, options: mount.options)
             }
         }

@@ -66,16 +66,22 @@ struct LabFilesystem {
         /// Overlays above the trees (false: the trees alone, read-only).
         var overlay = true
         var owner: Ownership
-        /// Each tmpfs the lab gets is at most this big (its memory limit); nil: the kernel's.
-        var tmpfsSize: UInt64?
+        /// All the lab stores in memory — what it writes over the host's directories, /tmp,
+        /// /root, /home, /run, /dev/shm — shares one tmpfs of this size (nil: the kernel's
+        /// default). Half the lab's memory: files in memory cannot be reclaimed, and a lab
+        /// whose memory were all files would leave the OOM killer nothing but its init.
+        var storageSize: UInt64?
         var cgroupView: [Mount]
         var masks = Masks()
     }
 
     static func plan(_ input: Locked) -> (staging: [Mount], mounts: [Mount]) {
         let owner = input.owner
-        var stagingMounts: [Mount] = [.tmpfs(at: staging, size: input.tmpfsSize, mode: 0o755),
+        var stagingMounts: [Mount] = [.tmpfs(at: staging, size: input.storageSize, mode: 0o755),
                                 .directory(at: root, owner: owner)]
+        for (name, mode) in storedDirectories {
+            stagingMounts.append(.directory(at: storage + "/" + name, mode: mode, owner: owner))
+        }
         var mounts: [Mount] = []
         for entry in input.entries {
             switch entry {
@@ -85,7 +91,7 @@ struct LabFilesystem {
                 if freshOrder.contains(name) { continue }
                 let hostPath = "/" + name
                 guard let tree = input.trees[name], !input.mountPoints.contains(where: { $0.hasPrefix(hostPath + "/") }) else {
-                    mounts.append(.tmpfs(at: hostPath, size: input.tmpfsSize, mode: 0o755, owner: owner))
+                    mounts.append(.tmpfs(at: hostPath, size: 1 << 20, mode: 0o755, owner: owner))
                     continue
                 }
                 guard input.overlay else {
@@ -120,8 +126,17 @@ struct LabFilesystem {
     /// these cannot be reached, and they would show nothing the lab's ids may change anyway.
     static let hiddenProc = "/run/gantry/proc", hiddenSysfs = "/run/gantry/sys", hiddenCover = "/run/gantry"
 
+    /// The shared store's directories (in the staging tmpfs, beside the overlays' upper
+    /// layers), bound where a machine has them, with their usual modes.
+    static let storage = staging + "/.gantry-lab/store"
+    static let storedDirectories: [(String, UInt32)] = [("tmp", 0o1777), ("root", 0o700), ("home", 0o755), ("run", 0o755), ("shm", 0o1777)]
+
+    static func stored(_ name: String, at target: String) -> Mount {
+        .bind(source: storage + "/" + name, at: target, readOnly: false, recursive: false)
+    }
+
     static func lockedFresh(_ name: String, _ input: Locked) -> [Mount] {
-        let owner = input.owner, size = input.tmpfsSize
+        let owner = input.owner
         switch name {
         case "proc":
             // Global sysctls are checked against the host's root, which the lab's root is not;
@@ -134,16 +149,14 @@ struct LabFilesystem {
                 mounts.append(.bind(source: root + path, at: path, readOnly: true, recursive: false))
             }
             return mounts + masked(input.masks, under: "/proc/")
-        case "dev": return [.minimalDev(at: "/dev", owner: owner)]
+        case "dev": return [.minimalDev(at: "/dev", owner: owner), stored("shm", at: "/dev/shm")]
         case "run":
-            return [.tmpfs(at: "/run", size: size, mode: 0o755, owner: owner), .directory(at: "/run/lock", mode: 0o1777, owner: owner),
+            return [stored("run", at: "/run"), .directory(at: "/run/lock", mode: 0o1777, owner: owner),
                     .proc(at: hiddenProc), .sysfs(at: hiddenSysfs, readOnly: false),
                     .tmpfs(at: hiddenCover, size: 4096, mode: 0o755)]
         case "sys":
             return [.sysfs(at: "/sys", readOnly: true)] + input.cgroupView + masked(input.masks, under: "/sys/")
-        case "tmp": return [.tmpfs(at: "/tmp", size: size, mode: 0o1777, owner: owner)]
-        case "root": return [.tmpfs(at: "/root", size: size, mode: 0o700, owner: owner)]
-        case "home": return [.tmpfs(at: "/home", size: size, mode: 0o755, owner: owner)]
+        case "tmp", "root", "home": return [stored(name, at: "/" + name)]
         default: return []
         }
     }

@@ -23,16 +23,23 @@ public struct LabProcess: Sendable, Hashable {
 extension Lab {
     // MARK: Processes and namespaces
 
-    /// Every process in the lab (its cgroup subtree), oldest first.
+    /// Every process in the lab (its cgroup subtree, or without a cgroup its pid namespace
+    /// and those below it), oldest first.
     public func processes() -> [LabProcess] {
         var result: [LabProcess] = []
-        let marker = "/" + cgroup.path
+        let marker = cgroup.map { "/" + $0.path }
+        let namespace = marker == nil ? PidNamespaceTree(of: initProcess.pid) : nil
         for name in Self.list("/proc") where name.allSatisfy(\.isNumber) {
-            guard let pid = Int32(name), let cgroups = Self.readText("/proc/\(name)/cgroup"),
-                  cgroups.split(separator: "\n").contains(where: { line in
-                      let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
-                      return path == marker || path.hasPrefix(marker + "/")
-                  }) else { continue }
+            guard let pid = Int32(name) else { continue }
+            if let marker {
+                guard let cgroups = Self.readText("/proc/\(name)/cgroup"),
+                      cgroups.split(separator: "\n").contains(where: { line in
+                          let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
+                          return path == marker || path.hasPrefix(marker + "/")
+                      }) else { continue }
+            } else if !(namespace?.contains(pid) ?? false) {
+                continue
+            }
             let status = Self.readText("/proc/\(name)/status") ?? ""
             let nspids = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?
                 .split(whereSeparator: \.isWhitespace).dropFirst().compactMap { Int32($0) } ?? []
@@ -79,7 +86,7 @@ extension Lab {
     public func hostname(of hostPid: Int32? = nil) throws(LabError) -> Observation<String> {
         let pid = hostPid ?? initProcess.pid
         let output = try collect { io throws(IsolationError) in
-            try Sandbox.enter(.process(pid, [.uts]), command: ["/bin/hostname"], environment: [], io: io)
+            try Sandbox.enter(.process(pid, geteuid() == 0 ? [.uts] : [.user, .uts]), command: ["/bin/hostname"], environment: [], io: io)
         }
         let name = output.trimmed
         return Observation(value: name, description: "the hostname \(hostPid == nil ? "of the lab" : "seen by process \(pid)") is '\(name)'")
@@ -127,6 +134,10 @@ extension Lab {
             : "the lab's named network namespaces: \(names.joined(separator: ", "))")
     }
 
+    /// The lab's user namespace, for probes that must join it first: an unprivileged Gantry
+    /// has rights over the lab's namespaces only from inside it. Nil as root.
+    var probeUserNamespace: String? { geteuid() == 0 ? nil : "/proc/\(initProcess.pid)/ns/user" }
+
     /// Where a network namespace of the lab is, from the host: nil is the lab's own.
     func networkNamespacePath(_ name: String?) -> String {
         name.map { hostPath("/run/netns/\($0)") } ?? "/proc/\(initProcess.pid)/ns/net"
@@ -134,7 +145,7 @@ extension Lab {
 
     public func links(inNetworkNamespace name: String? = nil) throws(LabError) -> Observation<[Link]> {
         do {
-            let links = try RouteSocket(namespaceAt: networkNamespacePath(name)).links()
+            let links = try RouteSocket(namespaceAt: networkNamespacePath(name), userNamespace: probeUserNamespace).links()
             return Observation(value: links, description: "links in \(name ?? "the lab"): "
                 + links.map { "\($0.name)\($0.isUp ? " UP" : " DOWN")" }.joined(separator: ", "))
         } catch {
@@ -144,7 +155,7 @@ extension Lab {
 
     public func addresses(inNetworkNamespace name: String? = nil, link: String) throws(LabError) -> Observation<[InterfaceAddress]> {
         do {
-            let addresses = try RouteSocket(namespaceAt: networkNamespacePath(name)).addresses(on: link).map(\.address)
+            let addresses = try RouteSocket(namespaceAt: networkNamespacePath(name), userNamespace: probeUserNamespace).addresses(on: link).map(\.address)
             return Observation(value: addresses, description: "\(link) in \(name ?? "the lab") has "
                 + (addresses.isEmpty ? "no addresses" : addresses.map(\.description).joined(separator: ", ")))
         } catch {
@@ -157,7 +168,7 @@ extension Lab {
                      timeoutMilliseconds: Int = 1000) throws(LabError) -> Observation<Ping.Result> {
         do {
             let result = try Ping.echo(address, count: count, timeoutMilliseconds: timeoutMilliseconds,
-                                       inNamespaceAt: networkNamespacePath(name))
+                                       inNamespaceAt: networkNamespacePath(name), userNamespace: probeUserNamespace)
             return Observation(value: result, description: "from \(name ?? "the lab"): \(result)")
         } catch {
             throw .probe("cannot ping \(address) from \(name ?? "the lab"): \(error)")
@@ -168,7 +179,9 @@ extension Lab {
 
     /// A group the learner made in the lab (`cgcreate -g cpu:limit_cpu_50`), by its name as
     /// the lab sees it.
-    public func labCgroup(_ name: String) -> LabCgroup {
+    /// Nil for a lab without a cgroup of its own.
+    public func labCgroup(_ name: String) -> LabCgroup? {
+        guard let cgroup else { return nil }
         let trimmed = name.split(separator: "/").joined(separator: "/")
         return LabCgroup(name: trimmed, group: Cgroup(path: cgroup.path + "/" + trimmed, driver: cgroup.driver))
     }

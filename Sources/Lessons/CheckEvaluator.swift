@@ -205,7 +205,9 @@ public struct CheckEvaluator {
 
     func cgroup(_ check: Check) -> Outcome {
         let name = check.value("name") ?? ""
-        let group = lab.labCgroup(name)
+        guard let group = lab.labCgroup(name) else {
+            return Outcome(passed: false, message: "this lab has no cgroup of its own (no cgroup subtree is delegated to your user; run as root, or in a systemd user session on cgroup v2)")
+        }
         let exists = group.exists
         if check.value("exists") == "no" { return Outcome(passed: !exists.value, message: exists.description) }
         guard exists.value else { return Outcome(passed: false, message: exists.description + " (cgcreate, or mkdir under /sys/fs/cgroup)") }

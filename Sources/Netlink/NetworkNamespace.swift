@@ -95,6 +95,40 @@ public final class NetworkNamespace: Sendable {
 
     static let cloneNewNet: Int32 = 0x4000_0000  // CLONE_NEWNET
 
+    /// One way to make a socket, `socket(domain, type, protocol)`.
+    struct SocketKind {
+        var domain: Int32
+        var type: Int32
+        var protocolNumber: Int32
+    }
+
+    /// A socket in the network namespace at `path`, of the first of `kinds` that works.
+    /// Made on a thread that joins the namespace, or — when `userNamespace` is given: the
+    /// namespace belongs to a user namespace in which this process has no privilege (an
+    /// unprivileged lab's) — by a child that joins that user namespace first, which a
+    /// multi-threaded process cannot do itself. Either way the socket stays in that
+    /// namespace wherever it is used afterwards.
+    static func socket(inNamespaceAt path: String, userNamespace: String?, kinds: [SocketKind]) throws(NetlinkError) -> (fd: Int32, kind: Int) {
+        guard let userNamespace else {
+            return try inNamespace(at: path) { () throws(NetlinkError) -> (fd: Int32, kind: Int) in
+                var lastError: Int32 = 0
+                for (index, kind) in kinds.enumerated() {
+                    let fd = Glibc.socket(kind.domain, kind.type | Int32(SOCK_CLOEXEC.rawValue), kind.protocolNumber)
+                    if fd >= 0 { return (fd, index) }
+                    lastError = errno
+                }
+                throw .system(call: "socket in \(path)", errno: lastError)
+            }
+        }
+        let user = try open(userNamespace), network = try open(path)
+        let joins = [gantry_join(fd: user.fd, nstype: 0x1000_0000 /* CLONE_NEWUSER */), gantry_join(fd: network.fd, nstype: cloneNewNet)]
+        let cKinds = kinds.map { gantry_socket_kind(domain: $0.domain, type: $0.type, protocol: $0.protocolNumber) }
+        var chosen: Int32 = -1
+        let fd = gantry_socket_in(joins, joins.count, cKinds, cKinds.count, &chosen)
+        guard fd >= 0 else { throw .system(call: "socket in \(path) (through user namespace \(userNamespace))", errno: errno) }
+        return (fd, Int(chosen))
+    }
+
     /// Runs `body` on a new thread that has first joined the namespace at `path`.
     static func inNamespace<T>(at path: String, _ body: @escaping () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
         let namespace = try open(path)

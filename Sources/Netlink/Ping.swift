@@ -26,13 +26,12 @@ public enum Ping {
     /// Sends `count` echo requests, one after the other, waiting up to `timeoutMilliseconds`
     /// for each reply. With `namespacePath` the socket lives in that network namespace.
     public static func echo(_ destination: IPAddress, count: Int = 1, timeoutMilliseconds: Int = 1000,
-                            inNamespaceAt namespacePath: String? = nil) throws(NetlinkError) -> Result {
+                            inNamespaceAt namespacePath: String? = nil, userNamespace: String? = nil) throws(NetlinkError) -> Result {
         let family = destination.family == AddressFamily.inet ? AF_INET : AF_INET6
         let endpoint: Endpoint
         if let namespacePath {
-            endpoint = try NetworkNamespace.inNamespace(at: namespacePath) { () throws(NetlinkError) -> Endpoint in
-                try Endpoint.open(family: family)
-            }
+            let made = try NetworkNamespace.socket(inNamespaceAt: namespacePath, userNamespace: userNamespace, kinds: Endpoint.kinds(family: family))
+            endpoint = Endpoint(fd: made.fd, family: family, raw: made.kind == 0)
         } else {
             endpoint = try Endpoint.open(family: family)
         }
@@ -93,6 +92,13 @@ public enum Ping {
         /// Raw IPv4 sockets receive the IP header too; datagram ping sockets rewrite the
         /// identifier to their port.
         var raw: Bool
+
+        /// Raw first (CAP_NET_RAW), then the unprivileged datagram ping socket.
+        static func kinds(family: Int32) -> [NetworkNamespace.SocketKind] {
+            let protocolNumber = family == AF_INET ? Int32(IPPROTO_ICMP) : Int32(IPPROTO_ICMPV6)
+            return [.init(domain: family, type: Int32(SOCK_RAW.rawValue), protocolNumber: protocolNumber),
+                    .init(domain: family, type: Int32(SOCK_DGRAM.rawValue), protocolNumber: protocolNumber)]
+        }
 
         static func open(family: Int32) throws(NetlinkError) -> Endpoint {
             let protocolNumber = family == AF_INET ? Int32(IPPROTO_ICMP) : Int32(IPPROTO_ICMPV6)

@@ -16,9 +16,12 @@ public final class RouteSocket {
     /// A socket in the network namespace of the given file (`/proc/PID/ns/net`,
     /// `/run/netns/NAME`). Opened on a short-lived thread that setns'd there, so the caller's
     /// own thread never changes namespace.
-    public convenience init(namespaceAt path: String) throws(NetlinkError) {
-        let fd = try NetworkNamespace.inNamespace(at: path) { () throws(NetlinkError) -> Int32 in try Self.openSocket() }
-        try self.init(fd: fd)
+    /// `userNamespace`: the user namespace that owns it, when this process is not privileged
+    /// there (see `NetworkNamespace.socket`); reading links and addresses needs no privilege.
+    public convenience init(namespaceAt path: String, userNamespace: String? = nil) throws(NetlinkError) {
+        let made = try NetworkNamespace.socket(inNamespaceAt: path, userNamespace: userNamespace,
+                                               kinds: [.init(domain: AF_NETLINK, type: Int32(SOCK_RAW.rawValue), protocolNumber: 0)])
+        try self.init(fd: made.fd)
     }
 
     init(fd: Int32) throws(NetlinkError) {

@@ -21,7 +21,13 @@ struct DoctorCommand: ParsableCommand {
             if !finding.available, let fix = finding.fix { print("     \("".padding(16)) fix: \(fix)") }
         }
         let canBuildLabs = support.canBuildLabs
-        print(canBuildLabs ? "\nLabs can be built on this host." : "\nNo lab can be built on this host until the items above are fixed.")
+        if !canBuildLabs {
+            print("\nNo lab can be built on this host until the items above are fixed.")
+        } else if support.has("cgroup") {
+            print("\nLabs can be built on this host.")
+        } else {
+            print("\nLabs can be built on this host, without lab-wide limits (no cgroup of their own); cgroup lessons cannot run.")
+        }
         let (found, _) = LessonRunner.load(LessonRunner.lessonFiles([lessons]))
         if found.isEmpty { print("No lessons found in \(lessons)/.") }
         for lesson in found {

@@ -50,25 +50,33 @@ struct Exec: ParsableCommand {
     var root: String?
     @Option(help: ArgumentHelp("chroot into DIR, as `chroot newroot` does.", valueName: "dir"))
     var chroot: String?
-    @Option(help: ArgumentHelp("Bind-mount SRC at DST (inside the new root); add :ro for read-only.",
+    @Option(name: .customLong("bind"), help: ArgumentHelp("Bind-mount SRC at DST (inside the new root); add :ro for read-only.",
                                valueName: "src:dst[:ro]"))
-    var bind: [String] = []
-    @Option(help: ArgumentHelp("Mount a fresh tmpfs at DST.", valueName: "dst"))
-    var tmpfs: [String] = []
+    var bindGiven: [String] = []
+    /// With the values `main` lifted (`RepeatedOptions`).
+    var bind: [String] { RepeatedOptions.lifted["--bind", default: []] + bindGiven }
+    @Option(name: .customLong("tmpfs"), help: ArgumentHelp("Mount a fresh tmpfs at DST.", valueName: "dst"))
+    var tmpfsGiven: [String] = []
+    /// With the values `main` lifted (`RepeatedOptions`).
+    var tmpfs: [String] { RepeatedOptions.lifted["--tmpfs", default: []] + tmpfsGiven }
     @Flag(help: "Mount a fresh /proc for the new pid namespace.")
     var proc = false
     @Flag(help: "Mount a minimal /dev (null, zero, full, random, urandom, tty, pts, shm).")
     var dev = false
     @Flag(help: "Give the command a new terminal (inside the sandbox's /dev/pts with --dev).")
     var tty = false
-    @Option(help: ArgumentHelp("Set an environment variable inside (repeatable).", valueName: "key=value"))
-    var env: [String] = []
+    @Option(name: .customLong("env"), help: ArgumentHelp("Set an environment variable inside (repeatable).", valueName: "key=value"))
+    var envGiven: [String] = []
+    /// With the values `main` lifted (`RepeatedOptions`).
+    var env: [String] { RepeatedOptions.lifted["--env", default: []] + envGiven }
     @Option(help: ArgumentHelp("Working directory inside.", valueName: "dir"))
     var cwd: String?
-    @Option(help: ArgumentHelp(
-        "A veth pair: HOSTIF on this side (with an address if given), SANDBOXIF inside (needs --net); both up, gone when the sandbox exits.",
+    @Option(name: .customLong("veth"), help: ArgumentHelp(
+        "A veth pair: HOSTIF on this side (with an address if given), SANDBOXIF inside (needs --net); both up, deleted before gantry exec returns.",
         valueName: "hostif[=addr/prefix]:sandboxif=addr/prefix"))
-    var veth: [String] = []
+    var vethGiven: [String] = []
+    /// With the values `main` lifted (`RepeatedOptions`).
+    var veth: [String] { RepeatedOptions.lifted["--veth", default: []] + vethGiven }
     @Option(help: ArgumentHelp("Limit CPU to this many CPUs' worth of time (0.5 = half of one).", valueName: "n"))
     var cpus: Double?
     @Option(name: .customLong("cpu-quota"), help: ArgumentHelp(

@@ -19,4 +19,8 @@ struct Gantry: ParsableCommand {
         subcommands: [ShellCommand.self, ProgressCommand.self, ResetCommand.self, LabCommand.self, TestCommand.self, LintCommand.self, LessonsCommand.self, DoctorCommand.self, CleanupCommand.self, Exec.self],
         defaultSubcommand: ShellCommand.self
     )
+
+    static func main() {
+        main(RepeatedOptions.lift(Array(CommandLine.arguments.dropFirst())))
+    }
 }

@@ -225,9 +225,12 @@ import TestSupport
     @Test(requiresRootAndUserNamespaces) func doctorTellsANormalUserWhatIsMissing() throws {
         let result = try CommandRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
                                                                 CommandRunner.gantryPath, "doctor"])
-        #expect(result.status == 1)
+        #expect(result.status == 0, "a normal user can build labs")
         #expect(result.output.contains("MISS root"))
-        #expect(result.output.contains("fix: labs with cgroup limits need root"))
+        #expect(result.output.contains("fix: labs as root lock their mounts and have cgroup limits"))
+        #expect(result.output.contains("without lab-wide limits"), "this hybrid host delegates no cgroup to a user: \(result.output)")
+        #expect(result.output.contains("lesson cgroup-cpu: cannot run here, needs root, cgroup.cpu"))
+        #expect(result.output.contains("lesson uts: can run here"))
     }
 
     @Test func labRunsACommandStringLikeBashC() throws {
@@ -431,5 +434,36 @@ import TestSupport
         let sleeps = try CommandRunner.run("/usr/bin/pgrep", ["-f", "^sleep 3170$"])
         #expect(sleeps.output.isEmpty, "left running: \(sleeps.output)")
         #expect(HostSnapshot.settled(matching: before).isEmpty)
+    }
+}
+
+/// Labs without root, as a normal user made for the test: root inside is the user, ids 1
+/// and up their subordinate range; the namespace lessons pass, and what needs root or a
+/// delegated cgroup is skipped with the reason.
+@Suite(.serialized, requiresRootToMakeAUser) struct RootlessLabTests {
+    @Test func aNormalUsersLabMapsTheirSubordinateIdsAndTheNamespaceLessonsPass() throws {
+        let user = try TestUser.make()
+        defer { user.remove() }
+        try expectHostUnchanged {
+            // The host's files are the host root's, which the lab cannot map: they read, but
+            // do not change (new files beside them do, in the overlay).
+            let lab = try user.gantry(["lab", "-c", "cat /proc/self/uid_map; id -u; touch /root/mine && echo mine; echo x >> /etc/hostname 2>/dev/null || echo refused; touch /usr/gantry-new && echo new"])
+            #expect(lab.status == 0, "\(lab.error)")
+            let maps = lab.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+            #expect(maps.first == ["0", String(user.uid), "1"], "root inside is the user: \(lab.output)")
+            #expect(maps.dropFirst().first?.first == "1", "ids 1 and up are the subordinate range: \(lab.output)")
+            #expect(lab.output.contains("0\nmine\nrefused\nnew\n"), "\(lab.output)")
+            #expect(!FileManager.default.fileExists(atPath: "/usr/gantry-new"))
+            let lessons = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("lessons").path
+            let tested = try user.gantry(["test", lessons])
+            #expect(tested.status == 0, "\(tested.output)\(tested.error)")
+            for id in ["chroot", "uts", "pid", "mount", "ipc", "user", "namespaces", "netns-veth", "bridge"] {
+                #expect(tested.output.contains("PASS \(id) "), "\(id): \(tested.output)")
+            }
+            for id in ["cgroup-cpu", "cgroup-memory", "cgroup-pids"] {
+                #expect(tested.output.contains("SKIP \(id)") && tested.output.contains("root"), "\(id): \(tested.output)")
+            }
+        }
     }
 }

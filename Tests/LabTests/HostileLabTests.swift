@@ -106,7 +106,7 @@ import TestSupport
             }
             #expect(try lab.run("echo alive").output == "alive\n", "the lab outlived the attempt")
             #expect(!FileManager.default.fileExists(atPath: "/tmp/gantry-escape-core"))
-            #expect(lab.cgroup.limitsAsSet() == LabConfiguration.defaultLimits, "the lab's own limits are unchanged")
+            #expect(lab.cgroup?.limitsAsSet() == LabConfiguration.defaultLimits, "the lab's own limits are unchanged")
         }
     }
 
@@ -164,14 +164,15 @@ import TestSupport
     @Test func aFrozenGroupDoesNotHoldTeardown() throws {
         try expectHostUnchanged {
             let lab = try Lab.create()
-            let v2 = lab.cgroup.driver.layout.mode == .unified
+            let group = try #require(lab.cgroup)
+            let v2 = group.driver.layout.mode == .unified
             let script = v2
-                ? "mkdir /sys/fs/cgroup/ice && sleep 300 & sleep 0.1; echo $! > /sys/fs/cgroup/ice/cgroup.procs; echo 1 > /sys/fs/cgroup/ice/cgroup.freeze; cat /sys/fs/cgroup/ice/cgroup.freeze"
-                : "mkdir /sys/fs/cgroup/freezer/ice && sleep 300 & sleep 0.1; echo $! > /sys/fs/cgroup/freezer/ice/tasks; echo FROZEN > /sys/fs/cgroup/freezer/ice/freezer.state; sleep 0.2; cat /sys/fs/cgroup/freezer/ice/freezer.state"
+                ? "mkdir /sys/fs/cgroup/ice && sleep 300 >/dev/null 2>&1 & sleep 0.1; echo $! > /sys/fs/cgroup/ice/cgroup.procs; echo 1 > /sys/fs/cgroup/ice/cgroup.freeze; cat /sys/fs/cgroup/ice/cgroup.freeze"
+                : "mkdir /sys/fs/cgroup/freezer/ice && sleep 300 >/dev/null 2>&1 & sleep 0.1; echo $! > /sys/fs/cgroup/freezer/ice/tasks; echo FROZEN > /sys/fs/cgroup/freezer/ice/freezer.state; sleep 0.2; cat /sys/fs/cgroup/freezer/ice/freezer.state"
             let result = try lab.run(script)
             #expect(result.output.contains(v2 ? "1" : "FROZEN"), "\(result.output)")
             lab.destroy()
-            #expect(lab.cgroup.directories.allSatisfy { access($0, F_OK) != 0 }, "the lab's groups are gone")
+            #expect(group.directories.allSatisfy { access($0, F_OK) != 0 }, "the lab's groups are gone")
         }
     }
 }
@@ -186,5 +187,41 @@ extension Cgroup {
             return path.flatMap { try? files.read($0) }.flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
         return ResourceLimits(memoryMax: number("memory.max", ("memory", "memory.limit_in_bytes")), pidsMax: number("pids.max", ("pids", "pids.max")))
+    }
+}
+
+/// The lab's resources hold, and its terminal never holds Gantry.
+@Suite(.serialized, requiresRoot) struct LabLimitTests {
+    @Test func typingAheadIntoAProgramThatDoesNotReadNeverBlocks() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let shell = try LabShell(lab: lab)
+            // `sleep` reads nothing; 40 KB is ten times what the terminal buffers.
+            let typed = [UInt8](repeating: UInt8(ascii: "x"), count: 40 * 1024)
+            var interrupted = false
+            let result = try shell.run("sleep 30", timeoutMilliseconds: nil, watching: [], onQuiet: {
+                guard !interrupted else { return }
+                interrupted = true
+                try? shell.send(typed)
+                try? shell.send([0x03])  // Ctrl-C jumps what is still waiting
+            })
+            #expect(interrupted)
+            #expect(result.status == 130, "the interrupt reached sleep: \(result)")
+            #expect(try shell.run("echo after").output.hasSuffix("after\n"))
+        }
+    }
+
+    @Test func aMemoryHogIsKilledInsideAndTheLabGoesOn() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create(LabConfiguration(limits: ResourceLimits(memoryMax: 256 << 20, pidsMax: 512)))
+            defer { lab.destroy() }
+            let hog = try lab.run("/usr/bin/python3 -c 'b = bytearray(1 << 30)'; echo status $?")
+            #expect(hog.output.contains("status 137"), "\(hog.output)")
+            // A tmpfs the lab gets is no bigger than its memory: the disk fills, not the host.
+            let fill = try lab.run("dd if=/dev/zero of=/tmp/fill bs=1M count=400 2>&1 | grep -o 'No space left on device'; rm -f /tmp/fill")
+            #expect(fill.output.contains("No space left on device"), "\(fill.output)")
+            #expect(try lab.run("echo alive").output == "alive\n")
+        }
     }
 }

@@ -41,3 +41,46 @@ func hasEffectiveCapability(_ bit: Int) -> Bool {
           let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16) else { return false }
     return mask & (1 << UInt64(bit)) != 0
 }
+
+/// A normal user made for a test (`useradd`, with /etc/subuid and /etc/subgid ranges as
+/// Debian's useradd gives), and removed after it with them.
+public struct TestUser {
+    public let name: String
+    public let uid: UInt32
+    public let runtimeDirectory: String
+
+    public static func make(_ name: String? = nil) throws -> TestUser {
+        let name = name ?? "gantry-learner-\(getpid())"
+        let result = try CommandRunner.run("/usr/sbin/useradd", ["--no-create-home", "--shell", "/bin/bash", name])
+        guard result.status == 0, let entry = getpwnam(name) else {
+            throw TestUserError(message: "useradd \(name): \(result.error)")
+        }
+        let directory = NSTemporaryDirectory() + "gantry-\(name)-runtime"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chown(directory, entry.pointee.pw_uid, entry.pointee.pw_gid)
+        return TestUser(name: name, uid: entry.pointee.pw_uid, runtimeDirectory: directory)
+    }
+
+    /// Runs `gantry ARGUMENTS` as this user, with its own runtime directory (ledgers).
+    public func gantry(_ arguments: [String], input: String? = nil) throws -> CommandResult {
+        try CommandRunner.run("/usr/bin/setpriv", ["--reuid=\(name)", "--regid=\(name)", "--init-groups", "--",
+                                                   "/usr/bin/env", "XDG_RUNTIME_DIR=\(runtimeDirectory)", "HOME=\(runtimeDirectory)",
+                                                   CommandRunner.gantryPath] + arguments, input: input)
+    }
+
+    public func remove() {
+        _ = try? CommandRunner.run("/usr/sbin/userdel", [name])
+        try? FileManager.default.removeItem(atPath: runtimeDirectory)
+    }
+}
+
+struct TestUserError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Rootless labs: a user made for the test, with subordinate ids (newuidmap from `uidmap`).
+public let requiresRootToMakeAUser = Testing.ConditionTrait.enabled(
+    if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd")
+        && FileManager.default.isExecutableFile(atPath: "/usr/bin/newuidmap"),
+    "requires root to make a user (useradd) and shadow's newuidmap (package uidmap)")

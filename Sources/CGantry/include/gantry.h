@@ -251,6 +251,19 @@ const char *gantry_errno_name(int error);
 /// 2 for mount_setattr). Swift's Glibc module has neither call.
 int gantry_detached_tree(const char *path, int recursive, int userns_fd, int read_only, int *stage);
 
+/// One way to make a socket: socket(domain, type, protocol).
+typedef struct {
+    int domain, type, protocol;
+} gantry_socket_kind;
+
+/// A socket made inside other namespaces, by a short-lived child that joins them (`joins`,
+/// user first) and tries `kinds` in order; the first that works comes back over a socketpair.
+/// For a caller that may not join a user namespace itself (a multi-threaded process never
+/// may), so it cannot switch a thread's network namespace into one the user namespace owns.
+/// Returns the socket (close-on-exec) and the index of its kind in *chosen, or -1 and errno.
+int gantry_socket_in(const gantry_join *joins, size_t join_count, const gantry_socket_kind *kinds, size_t kind_count,
+                     int *chosen);
+
 /// openat2(dirfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): `path` resolved
 /// as if `dirfd` were `/`, so a symlink cannot lead out of it.
 int gantry_open_in_root(int dirfd, const char *path, int flags);
