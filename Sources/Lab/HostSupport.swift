@@ -32,7 +32,9 @@ public struct HostSupport: Sendable {
         ("cgclassify", "cgroup-tools"), ("stress-ng", "stress-ng"), ("bash", "bash"),
     ]
 
-    public static func detect() -> HostSupport {
+    /// `thorough` also tries what only `doctor` needs to know (idmapping each host
+    /// directory, which takes a throwaway user namespace): a lab finds out for itself.
+    public static func detect(thorough: Bool = false) -> HostSupport {
         var findings: [Finding] = []
         let root = geteuid() == 0
         findings.append(Finding(capability: "root", available: root,
@@ -64,7 +66,7 @@ public struct HostSupport: Sendable {
                                     ?? "overlayfs works in a user namespace: labs are writable everywhere",
                                 fix: "Linux 5.11 or later (modprobe overlay)"))
 
-        if root { findings.append(idmapFinding()) }
+        if root && thorough { findings.append(idmapFinding()) }
 
         do {
             let manager = try CgroupManager.host()

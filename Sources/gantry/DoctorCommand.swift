@@ -14,7 +14,7 @@ struct DoctorCommand: ParsableCommand {
     var lessons = "lessons"
 
     func run() throws {
-        let support = HostSupport.detect()
+        let support = HostSupport.detect(thorough: true)
         for finding in support.findings {
             let mark = finding.available ? "ok  " : "MISS"
             print("\(mark) \(finding.capability.padding(16)) \(finding.detail)")
