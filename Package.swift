@@ -34,7 +34,7 @@ let package = Package(
         // The disposable lab host: build, enter, run, probe, tear down, clean up.
         .target(name: "Lab", dependencies: ["Isolation", "Cgroups", "Netlink", "Ledger", "POSIXSupport"], swiftSettings: strictSettings),
         // Lesson files: model, parser, output matchers, checks, and running them in labs.
-        .target(name: "Lessons", dependencies: ["Lab", "POSIXSupport"], swiftSettings: strictSettings),
+        .target(name: "Lessons", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "POSIXSupport"], swiftSettings: strictSettings),
         // GNU readline (libreadline-dev) for the REPL's line editing and history.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         // The REPL: line editing, meta-commands, prompt, step text, live checking, progress.
@@ -65,11 +65,11 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Isolation", "TestSupport"],
                     swiftSettings: strictSettings),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Isolation", "TestSupport"],
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Isolation", "POSIXSupport", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "Ledger", "TestSupport"],
                     swiftSettings: strictSettings),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Lab", "Cgroups", "Isolation", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "Lessons", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "GantryTests", dependencies: ["TestSupport", "Lessons", "Lab"],
                     swiftSettings: strictSettings),

@@ -4,6 +4,8 @@
 /// - hybrid: v1 hierarchies per controller plus a cgroup2 tree without them (systemd's
 ///   hybrid mode, and these build machines);
 /// - legacy: v1 hierarchies only.
+internal import POSIXSupport
+
 public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
     public enum Mode: String, Sendable { case unified, hybrid, legacy }
 
@@ -36,19 +38,15 @@ public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
         var unified: String?
         var v1Paths: [String: String] = [:]
         var v1Options: [String: String] = [:]
-        for line in mountinfo.split(separator: "\n") {
-            let fields = line.split(separator: " ").map(String.init)
-            guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count, fields.count > 4 else { continue }
-            let mountPoint = unescape(fields[4])
-            let type = fields[dash + 1]
-            let superOptions = fields[dash + 3].split(separator: ",").map(String.init)
-            if type == "cgroup2" {
+        for mount in ProcFS.parseMountInfo(mountinfo) {
+            let mountPoint = mount.mountPoint
+            if mount.type == "cgroup2" {
                 // Several cgroup2 mounts are one tree; prefer the conventional one.
                 if unified == nil || mountPoint == "/sys/fs/cgroup" || mountPoint == "/sys/fs/cgroup/unified" {
                     unified = mountPoint
                 }
-            } else if type == "cgroup" {
-                let names = superOptions.filter { !["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "xattr", "clone_children"].contains($0) && !$0.hasPrefix("release_agent=") }
+            } else if mount.type == "cgroup" {
+                let names = mount.superOptions.filter { !["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "xattr", "clone_children"].contains($0) && !$0.hasPrefix("release_agent=") }
                 guard !names.isEmpty else { continue }
                 v1Options[mountPoint] = names.joined(separator: ",")
                 for name in names where !name.hasPrefix("name=") && v1Paths[name] == nil {
@@ -69,20 +67,4 @@ public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
-    /// mountinfo escapes space, tab, newline and backslash as \ooo.
-    public static func unescape(_ field: String) -> String {
-        guard field.contains("\\") else { return field }
-        var bytes: [UInt8] = []
-        var iterator = Array(field.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "\\"), iterator.count >= 3,
-               let value = UInt8(String(decoding: iterator.prefix(3), as: UTF8.self), radix: 8) {
-                bytes.append(value)
-                iterator = iterator.dropFirst(3)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }

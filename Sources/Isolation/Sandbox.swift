@@ -470,10 +470,17 @@ public enum ProcessRoot {
         guard root >= 0 else { return -1 }
         defer { close(root) }
         let relative = String(path.drop { $0 == "/" })
-        return gantry_open_in_root(root, relative.isEmpty ? "." : relative, only == .reading ? O_RDONLY : pathOnly)
+        let flags: Int32 = switch only {
+        case .reading: O_RDONLY
+        case .locating: pathOnly
+        case .locatingItself: pathOnly | O_NOFOLLOW
+        }
+        return gantry_open_in_root(root, relative.isEmpty ? "." : relative, flags)
     }
 
-    public enum Purpose: Sendable { case reading, locating }
+    /// Open to read; to find (O_PATH, following a final symlink); or to find the final
+    /// symlink itself.
+    public enum Purpose: Sendable { case reading, locating, locatingItself }
 
     /// O_PATH, which Swift's Glibc module leaves out (it is _GNU_SOURCE).
     static let pathOnly: Int32 = 0o10000000

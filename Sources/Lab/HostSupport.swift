@@ -25,11 +25,19 @@ public struct HostSupport: Sendable {
     /// without which it runs unlimited and cgroup lessons are skipped.
     public var canBuildLabs: Bool { has("namespaces") && has("userns") }
 
+    /// Every capability `detect` can report: what a lesson may name in `requires:` or as a
+    /// block variant (```console cgroup.v2). Lint and `doctor` share this list.
+    public static var knownCapabilities: [String] {
+        ["root", "userns", "namespaces", "netns", "overlay", "idmap", "cgroup", "cgroup.cpu", "cgroup.memory", "cgroup.pids",
+         "cgroup.v1", "cgroup.v2"] + tools.map { "tool." + $0.name }
+    }
+
     /// Tools the course's lessons run, with the Debian package that brings each.
     public static let tools: [(name: String, package: String)] = [
         ("ip", "iproute2"), ("ping", "iputils-ping"), ("unshare", "util-linux"), ("chroot", "coreutils"),
         ("ldd", "libc-bin"), ("lsns", "util-linux"), ("cgcreate", "cgroup-tools"), ("cgset", "cgroup-tools"),
-        ("cgclassify", "cgroup-tools"), ("stress-ng", "stress-ng"), ("bash", "bash"),
+        ("cgclassify", "cgroup-tools"), ("stress-ng", "stress-ng"), ("bash", "bash"), ("ethtool", "ethtool"),
+        ("ps", "procps"), ("top", "procps"), ("python3", "python3"),
     ]
 
     /// `thorough` also tries what only `doctor` needs to know (idmapping each host

@@ -422,11 +422,7 @@ public final class Lab: Sendable {
     }
 
     static func hostMountPoints() -> Set<String> {
-        guard let text = POSIX.readFile("/proc/self/mountinfo") else { return [] }
-        return Set(text.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 4 ? CgroupLayout.unescape(String(fields[4])) : nil
-        })
+        Set(ProcFS.mounts("self").map(\.mountPoint))
     }
 }
 

@@ -98,15 +98,18 @@ public final class LabShell {
     /// a nil timeout waits as long as the command runs (a learner's `top`).
     /// `onQuiet` is called each time the command has printed nothing for half a second (a
     /// REPL checks the lab then, while a program the learner is typing into still runs).
+    /// `stopWhen` is asked after each wait: true gives up on the command as a timeout does
+    /// (Ctrl-C, a moment for the prompt): a session told to end does not wait on a program.
     public func run(_ command: String, timeoutMilliseconds: Int? = 60_000, watching: [Watch] = [],
                     stopAtContinuation: Bool = false, onQuiet: (() -> Void)? = nil,
+                    stopWhen: (() -> Bool)? = nil,
                     onOutput: ((String) -> Void)? = nil) throws(LabError) -> Result {
         let clock = ContinuousClock()
         let started = clock.now
         let nested = depth > 1
         try send(Array((command + "\n").utf8))
         var stop = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, watching: watching,
-                                     stopAtContinuation: stopAtContinuation, onQuiet: onQuiet, onOutput: onOutput)
+                                     stopAtContinuation: stopAtContinuation, onQuiet: onQuiet, stopWhen: stopWhen, onOutput: onOutput)
         if case .continuation(let raw)? = stop {
             return Result(output: Self.normalizedNewlines(Self.withoutModeSwitches(raw)), screen: raw, status: 0, depth: depth,
                           microseconds: started.duration(to: clock.now).microseconds, timedOut: false, needsMore: true)
@@ -115,7 +118,7 @@ public final class LabShell {
         if stop == nil {
             timedOut = true
             try interrupt()
-            stop = try waitForMarker(timeoutMilliseconds: 5_000, watching: watching, onOutput: onOutput)
+            stop = try waitForMarker(timeoutMilliseconds: stopWhen?() == true ? 1_000 : 5_000, watching: watching, onOutput: onOutput)
         }
         let elapsed = started.duration(to: clock.now)
         var (raw, status, depth) = ("", Int32(130), self.depth)
@@ -225,6 +228,23 @@ public final class LabShell {
         lastStatus = 130
     }
 
+    /// Whether the program holding the lab's terminal is blocked waiting for input (in read,
+    /// poll, select and kin), as a person at a terminal sees a program waiting at its prompt:
+    /// from /proc/PID/syscall of the terminal's foreground process. `sleep 5` is not.
+    public var programAwaitsInput: Bool {
+        guard let pid = foregroundProcess, let text = POSIX.readFile("/proc/\(pid)/syscall"),
+              let number = Int(text.split(separator: " ").first ?? "") else { return false }
+        return Self.inputWaits.contains(number)
+    }
+
+    #if arch(arm64)
+    /// read, ppoll, pselect6, epoll_pwait (the asm-generic numbers).
+    static let inputWaits: Set<Int> = [63, 73, 72, 22]
+    #else
+    /// read, poll, select, epoll_wait, pselect6, ppoll, epoll_pwait (x86-64).
+    static let inputWaits: Set<Int> = [0, 7, 23, 232, 270, 271, 281]
+    #endif
+
     /// Whether the terminal is in canonical (line) mode: a program reading lines (`cat`,
     /// `read`) wants its input echoed by the terminal, one in raw mode (`top`, readline)
     /// draws it itself.
@@ -256,7 +276,8 @@ public final class LabShell {
 
     /// Reads until a marker, returning the output before it; nil at the deadline.
     private func waitForMarker(timeoutMilliseconds: Int?, watching: [Watch] = [], stopAtContinuation: Bool = false,
-                               onQuiet: (() -> Void)? = nil, onOutput: ((String) -> Void)?) throws(LabError) -> Stop? {
+                               onQuiet: (() -> Void)? = nil, stopWhen: (() -> Bool)? = nil,
+                               onOutput: ((String) -> Void)?) throws(LabError) -> Stop? {
         let deadline = timeoutMilliseconds.map { ContinuousClock.now.advanced(by: .milliseconds($0)) }
         var output: [UInt8] = []
         while true {
@@ -288,6 +309,7 @@ public final class LabShell {
             let quiet = onQuiet == nil ? 1000 : 500
             _ = try readOnce(waitingMilliseconds: min(remaining, quiet), watching: watching)
             if quietWait { onQuiet?() }
+            if stopWhen?() == true { pending = output + pending; return nil }
         }
     }
 

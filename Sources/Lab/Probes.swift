@@ -18,6 +18,23 @@ public struct LabProcess: Sendable, Hashable {
     public var command: String
 }
 
+extension LabProcess {
+    /// Its pid as the lab sees it, and its command: "pid 42 (sleep 300)".
+    public var shown: String {
+        "pid \(labPids.first.map(String.init) ?? "?") (\(command.isEmpty ? "?" : command))"
+    }
+
+    /// Whether its command line starts with `text`, the program taken by its base name:
+    /// `bash` finds `/bin/bash --norc`, `sleep 300` finds `sleep 300` but not
+    /// `unshare --fork sleep 300` (its launcher).
+    public func matches(_ text: String) -> Bool {
+        var words = command.split(separator: " ").map(String.init)
+        guard let first = words.first else { return false }
+        words[0] = String(first.split(separator: "/").last ?? Substring(first))
+        return words.joined(separator: " ").hasPrefix(text) || command.hasPrefix(text)
+    }
+}
+
 /// Probes read the lab from outside, through the kernel (setns, /proc/PID/ns, netlink,
 /// cgroup files), never by trusting what the learner's shell printed.
 extension Lab {
@@ -49,17 +66,9 @@ extension Lab {
         return result.sorted { $0.hostPid < $1.hostPid }
     }
 
-    /// Processes whose command starts with `text`, with argv[0] taken by its base name:
-    /// `bash` finds `/bin/bash --norc`, `sleep 300` finds `sleep 300` but not
-    /// `unshare --fork sleep 300` (its launcher).
+    /// Processes whose command starts with `text` (`LabProcess.matches`), the keeper left out.
     public func processes(matching text: String) -> [LabProcess] {
-        processes().filter { process in
-            guard process.hostPid != initProcess.pid else { return false }
-            var words = process.command.split(separator: " ").map(String.init)
-            guard let first = words.first else { return false }
-            words[0] = String(first.split(separator: "/").last ?? Substring(first))
-            return words.joined(separator: " ").hasPrefix(text) || process.command.hasPrefix(text)
-        }
+        processes().filter { $0.hostPid != initProcess.pid && $0.matches(text) }
     }
 
     /// The namespace a process is in, as the kernel names it (`uts:[4026532270]`).
@@ -112,17 +121,6 @@ extension Lab {
             close(fd)
         }
         return Observation(value: text, description: text == nil ? "\(path) cannot be read" : "\(path) holds \(text!.count) bytes")
-    }
-
-    /// Mount points (path, type) as the given process sees them.
-    public func mounts(of hostPid: Int32? = nil) -> Observation<[(path: String, type: String)]> {
-        let text = Self.readText("/proc/\(hostPid ?? initProcess.pid)/mountinfo") ?? ""
-        let mounts = text.split(separator: "\n").compactMap { line -> (String, String)? in
-            let fields = line.split(separator: " ")
-            guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields.count > 4 else { return nil }
-            return (CgroupLayout.unescape(String(fields[4])), String(fields[dash + 1]))
-        }
-        return Observation(value: mounts, description: "\(mounts.count) mounts")
     }
 
     // MARK: Network
@@ -268,6 +266,17 @@ public struct LabCgroup: Sendable {
         }
         let raw = text.trimmed
         return (Int64(raw), raw)
+    }
+
+    /// Host pids of the processes in the group, in any of its hierarchies (on v1,
+    /// `cgclassify -g pids:G` puts a process in the pids one only).
+    public var memberPids: Set<Int32> {
+        var pids: Set<Int32> = []
+        for directory in group.directories {
+            let text = POSIX.readFile(directory + "/cgroup.procs") ?? ""
+            for pid in text.split(whereSeparator: \.isWhitespace).compactMap({ Int32($0) }) { pids.insert(pid) }
+        }
+        return pids
     }
 
     /// Host pids of the processes in the group itself.

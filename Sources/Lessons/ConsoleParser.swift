@@ -65,13 +65,11 @@ enum ConsoleParser {
         }
         let expected = ExpectedLine(text: text, kind: kind, noEndOfLine: noEOL, line: number)
         if kind == .regex {
-            do { _ = try Regex(text) } catch {
+            do { _ = try Regex(OutputMatcher.regexPattern(expected, captures: [:]).pattern) } catch {
                 throw LessonError(file: file, line: number, "'\(text)' is not a valid regular expression: \(error)")
             }
         }
-        if kind == .literal || kind == .glob {
-            try Placeholders.validate(text, line: number, file: file, inCommand: false, columnOffset: 0)
-        }
+        try Placeholders.validate(text, line: number, file: file, inCommand: false, columnOffset: 0)
         return expected
     }
 }

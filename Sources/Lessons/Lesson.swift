@@ -41,10 +41,22 @@ public struct Step: Sendable {
     public var setup: [SetupBlock]
     /// Blockquotes starting with **Hint:**, revealed one at a time.
     public var hints: [String]
+    /// The title in other languages: a `### ` line in the step's `<details>` translation.
+    public var translatedTitles: [String: String] = [:]
+    /// Hints in other languages: `> **힌트:**` blockquotes in the translation, in order.
+    public var translatedHints: [String: [String]] = [:]
 
     /// The prose in `language`, or in English when the step has no such translation.
     public func prose(in language: String) -> [String] {
         language == "en" ? prose : translations[language] ?? prose
+    }
+
+    public func title(in language: String) -> String { translatedTitles[language] ?? title }
+
+    /// The hints in `language` when the step has all of them translated, else in English.
+    public func hints(in language: String) -> [String] {
+        guard let translated = translatedHints[language], translated.count == hints.count else { return hints }
+        return translated
     }
 }
 

@@ -1,12 +1,20 @@
+internal import Lab
+
 /// Reads a lesson file: front matter between `---` fences, `##` steps, fenced `console`,
 /// `check` and `setup` blocks, `> **Hint:**` blockquotes, `<details>` translations, prose.
 /// Every mistake is a `LessonError` with file, line and column.
 public enum LessonParser {
     public static let knownBlockKinds: Set<String> = ["console", "check", "setup"]
+    /// How a hint starts in a translation (`> **힌트:**` in Korean).
+    static let hintMarkers = ["> **힌트:**", "> **힌트**:", "> **Hint:**"]
 
     public static func parse(_ text: String, file: String) throws(LessonError) -> Lesson {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? line.dropLast() : line
+        // A byte-order mark and Windows line ends are common in files written elsewhere. (In
+        // Swift "\r\n" is one Character, so split on the scalars.)
+        var source = text
+        if source.hasPrefix("\u{FEFF}") { source.removeFirst() }
+        let lines = source.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
+            Substring(String(String.UnicodeScalarView(scalars.last == "\r" ? scalars.dropLast() : scalars[...])))
         }
         guard lines.first == "---" else {
             throw LessonError(file: file, line: 1, "a lesson starts with front matter: a line '---', then id and title, then '---'")
@@ -52,7 +60,11 @@ public enum LessonParser {
             }
             if line.hasPrefix("```") {
                 let info = line.dropFirst(3).split(separator: " ").map(String.init)
-                guard let closeFence = lines[(index + 1)...].firstIndex(where: { $0.hasPrefix("```") && $0.dropFirst(3).allSatisfy(\.isWhitespace) }) else {
+                guard let closeFence = lines[(index + 1)...].firstIndex(where: { $0.hasPrefix("```") }),
+                      lines[closeFence].dropFirst(3).allSatisfy(\.isWhitespace) else {
+                    if let other = lines[(index + 1)...].firstIndex(where: { $0.hasPrefix("```") }) {
+                        throw LessonError(file: file, line: number, "the code block opened here is not closed before line \(other + 1) opens another: add a line ``` before it")
+                    }
                     throw LessonError(file: file, line: number, "the code block opened here is never closed with ```")
                 }
                 let body = Array(lines[(index + 1)..<closeFence])
@@ -99,9 +111,34 @@ public enum LessonParser {
                 }
                 let summary = line.dropFirst("<details><summary>".count).dropLast("</summary>".count)
                 let language = languageCode(String(summary))
-                let text = trimmed(lines[(index + 1)..<end].map(String.init))
+                var text = trimmed(lines[(index + 1)..<end].map(String.init))
                 if step != nil {
-                    step!.translations[language, default: []] += text
+                    // A `### ` line is the step's title in that language; `> **힌트:**`
+                    // blockquotes are its hints, in the order of the English ones.
+                    if let title = text.first(where: { $0.hasPrefix("### ") }) {
+                        step!.translatedTitles[language] = String(title.dropFirst(4)).trimmingTrailingSpaces
+                        text.removeAll { $0 == title }
+                    }
+                    var hints: [String] = []
+                    var kept: [String] = []
+                    var position = 0
+                    while position < text.count {
+                        let candidate = text[position]
+                        if let marker = Self.hintMarkers.first(where: { candidate.hasPrefix($0) }) {
+                            var hint = [String(candidate.dropFirst(marker.count)).trimmingTrailingSpaces.drop { $0 == " " }.description]
+                            position += 1
+                            while position < text.count, text[position].hasPrefix(">") {
+                                hint.append(String(text[position].dropFirst().drop { $0 == " " }))
+                                position += 1
+                            }
+                            hints.append(hint.joined(separator: "\n").trimmingTrailingSpaces)
+                            continue
+                        }
+                        kept.append(candidate)
+                        position += 1
+                    }
+                    if !hints.isEmpty { step!.translatedHints[language, default: []] += hints }
+                    step!.translations[language, default: []] += trimmed(kept)
                 } else {
                     lesson.introductionTranslations[language, default: []] += text
                 }
@@ -115,7 +152,59 @@ public enum LessonParser {
         if lesson.steps.isEmpty {
             throw LessonError(file: file, line: close + 2, "a lesson needs at least one step: a '## ' heading")
         }
+        try lint(lesson)
         return lesson
+    }
+
+    /// What a lesson can get wrong beyond its syntax.
+    static func lint(_ lesson: Lesson) throws(LessonError) {
+        let file = lesson.file
+        let known = Set(HostSupport.knownCapabilities)
+        for capability in lesson.requires where !known.contains(capability) {
+            throw LessonError(file: file, line: 2, "unknown capability '\(capability)' in requires: (known: \(known.sorted().joined(separator: ", ")); `gantry doctor` lists them)")
+        }
+        var captured: Set<String> = []
+        for step in lesson.steps {
+            // A step says what the lab must be like when it is done; a step whose point is
+            // an output says so with `seen`.
+            if step.checks.isEmpty {
+                throw LessonError(file: file, line: step.line, column: 4,
+                                  "step '\(step.id)' has no ```check block: say what the lab is like when it is done (or `seen output=…` for a step whose point is what a command shows)")
+            }
+            for block in step.console {
+                if let capability = block.capability, !known.contains(capability) {
+                    throw LessonError(file: file, line: block.line, column: 4, "unknown capability '\(capability)' (known: \(known.sorted().joined(separator: ", ")))")
+                }
+                for command in block.commands {
+                    for token in Placeholders.tokens(command.command) where !captured.contains(token.name) {
+                        throw LessonError(file: file, line: command.line, "{{\(token.name)}} is used before any output captures it (as {{\(token.name):int}})")
+                    }
+                    for expected in command.expected {
+                        for token in Placeholders.tokens(expected.text) {
+                            if token.kind != nil { captured.insert(token.name) } else if !captured.contains(token.name) {
+                                throw LessonError(file: file, line: expected.line, "{{\(token.name)}} is used before any output captures it (as {{\(token.name):int}})")
+                            }
+                        }
+                    }
+                }
+            }
+            for block in step.checks {
+                if let capability = block.capability, !known.contains(capability) {
+                    throw LessonError(file: file, line: block.line, column: 4, "unknown capability '\(capability)' (known: \(known.sorted().joined(separator: ", ")))")
+                }
+                for check in block.checks {
+                    if let later = check.undoneBy {
+                        let position = lesson.steps.firstIndex { $0.id == later }
+                        guard let position, position > lesson.steps.firstIndex(where: { $0.id == step.id })! else {
+                            throw LessonError(file: file, line: check.line, "undone-by=\(later) names no later step (steps: \(lesson.steps.map(\.id).joined(separator: ", ")))")
+                        }
+                    }
+                    for name in check.placeholders where !captured.contains(name) {
+                        throw LessonError(file: file, line: check.line, "{{\(name)}} is used before any output captures it (as {{\(name):int}})")
+                    }
+                }
+            }
+        }
     }
 
     static func header(_ front: YAMLValue, file: String, endLine: Int) throws(LessonError) -> Lesson {

@@ -80,13 +80,19 @@ public struct LessonRunner {
                 failures += prepare(lesson, step: index, shell: shell, matcher: &matcher)
             }
             var tracker = StepTracker(step: step, applies: applies)
+            // As in the shell, the step is looked at after every command: it is done as soon
+            // as it holds (a chroot step holds while the learner is inside, not after `exit`).
+            var done = false
             for block in step.console where applies(block.capability) {
                 for command in block.commands {
                     let typed = matcher.substitute(command.command)
                     do {
                         let result = try shell.run(typed, timeoutMilliseconds: 60_000)
                         observed[command.line] = (result.output, result.status)
-                        tracker.record(command: typed, output: result.output, status: result.status, matcher: &matcher)
+                        tracker.record(output: result.output)
+                        if !done {
+                            done = tracker.verdict(lab: lab, captures: matcher.captures, shell: shell.foregroundProcess, look: .quick).done
+                        }
                         if result.timedOut {
                             failures.append(Failure(line: command.line, message: "`\(typed)` did not finish within 60 s (interrupted)", diff: []))
                             continue
@@ -105,10 +111,10 @@ public struct LessonRunner {
             }
             // Checks, through the same rule the REPL applies to a learner: a lesson that passes
             // here can be completed there. Output mismatches were reported above, per command.
-            let verdict = tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), look: .test)
-            for expectation in verdict.failed where expectation.kind != .output {
-                let what = expectation.kind == .commands ? expectation.description : "check `\(expectation.description)`"
-                failures.append(Failure(line: expectation.line, message: "\(what) failed: \(expectation.message)", diff: []))
+            let verdict = done ? nil : tracker.verdict(lab: lab, captures: matcher.captures, shell: shell.foregroundProcess, look: .test)
+            for expectation in verdict?.failed ?? [] {
+                let text = step.checks.flatMap(\.checks).first { $0.line == expectation.line }?.text ?? expectation.description.en
+                failures.append(Failure(line: expectation.line, message: "check `\(text)` failed: \(expectation.message)", diff: []))
             }
             results.append(StepResult(id: step.id, title: step.title, failures: failures, observed: observed))
         }

@@ -31,7 +31,8 @@ public struct OutputMatcher: Sendable {
                 let isLast = index == lines.count - 1
                 if isLast && want.noEndOfLine == endsWithNewline { ok = false; break }
                 guard let captured = Self.matches(line, want, captures: newCaptures) else { ok = false; break }
-                newCaptures.merge(captured) { old, _ in old }
+                // A value captured again is the newer one: the loop started last is the loop.
+                newCaptures.merge(captured) { _, new in new }
             }
         }
         if ok {
@@ -41,38 +42,61 @@ public struct OutputMatcher: Sendable {
         return Mismatch(diff: Self.diff(expected: expected.map { Self.display($0) }, actual: lines))
     }
 
+    /// Captures values from what a learner's command printed, wherever in the lesson an
+    /// expected output captures them: a one-line expectation (`[1] {{loop:int}}`) from any
+    /// line of the output, a longer one from the whole of it. Nothing else is compared.
+    public mutating func capture(from output: String, expectations: [[ExpectedLine]]) {
+        let lines = output.split(separator: "\n").map(String.init)
+        for expected in expectations where expected.contains(where: { line in Placeholders.tokens(line.text).contains { $0.kind != nil } }) {
+            if expected.count == 1 {
+                for line in lines {
+                    if let captured = Self.matches(line, expected[0], captures: captures) { captures.merge(captured) { _, new in new } }
+                }
+            } else {
+                _ = match(output, expected: expected)
+            }
+        }
+    }
+
     /// The values captured by one line, or nil when it does not match.
     static func matches(_ line: String, _ expected: ExpectedLine, captures: [String: String]) -> [String: String]? {
-        switch expected.kind {
-        case .literal where Placeholders.tokens(expected.text).isEmpty:
+        if expected.kind == .literal && Placeholders.tokens(expected.text).isEmpty {
             return line == expected.text ? [:] : nil
-        case .escaped:
-            return line == unescape(expected.text) ? [:] : nil
-        case .regex:
-            guard let regex = try? Regex(expected.text) else { return nil }
-            return line.wholeMatch(of: regex) != nil ? [:] : nil
-        case .literal, .glob:
-            var pattern = ""
-            var names: [String] = []
-            var cursor = expected.text.startIndex
-            for token in Placeholders.tokens(expected.text) {
-                pattern += quote(String(expected.text[cursor..<token.range.lowerBound]), glob: expected.kind == .glob)
-                if let known = captures[token.name], token.kind == nil {
-                    pattern += quote(known, glob: false)
-                } else {
-                    pattern += "(" + (Placeholders.kinds[token.kind ?? "word"] ?? "\\S+") + ")"
-                    names.append(token.name)
-                }
-                cursor = token.range.upperBound
-            }
-            pattern += quote(String(expected.text[cursor...]), glob: expected.kind == .glob)
-            guard let regex = try? Regex(pattern), let match = line.wholeMatch(of: regex) else { return nil }
-            var found: [String: String] = [:]
-            for (offset, name) in names.enumerated() where offset + 1 < match.output.count {
-                if let substring = match.output[offset + 1].substring { found[name] = String(substring) }
-            }
-            return found
         }
+        let (pattern, names) = regexPattern(expected, captures: captures)
+        guard let regex = try? Regex(pattern), let match = line.wholeMatch(of: regex) else { return nil }
+        var found: [String: String] = [:]
+        for name in names {
+            if let substring = match.output["g_" + name]?.substring { found[name] = String(substring) }
+        }
+        return found
+    }
+
+    /// The line as a regular expression: literal and (esc) text quoted, (glob) wildcards and
+    /// (re) text kept, and each placeholder a named group (`g_NAME`; a second use on the line
+    /// refers back to it) — or, once captured, its value.
+    static func regexPattern(_ expected: ExpectedLine, captures: [String: String]) -> (pattern: String, names: [String]) {
+        let text = expected.kind == .escaped ? unescape(expected.text) : expected.text
+        var pattern = ""
+        var names: [String] = []
+        var cursor = text.startIndex
+        func plain(_ piece: String) -> String {
+            expected.kind == .regex ? piece : quote(piece, glob: expected.kind == .glob)
+        }
+        for token in Placeholders.tokens(text) {
+            pattern += plain(String(text[cursor..<token.range.lowerBound]))
+            if let known = captures[token.name], token.kind == nil {
+                pattern += quote(known, glob: false)
+            } else if names.contains(token.name) {
+                pattern += "\\k<g_\(token.name)>"
+            } else {
+                pattern += "(?<g_\(token.name)>" + (Placeholders.kinds[token.kind ?? "word"] ?? "\\S+") + ")"
+                names.append(token.name)
+            }
+            cursor = token.range.upperBound
+        }
+        pattern += plain(String(text[cursor...]))
+        return (pattern, names)
     }
 
     /// Regex-escapes `text`; for a glob, `*` and `?` stay wildcards.

@@ -43,6 +43,8 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     public var bitWidth: Int { bytes.count * 8 }
 
+    public var isIPv4: Bool { if case .v4 = self { true } else { false } }
+
     public var description: String {
         var buffer = [CChar](repeating: 0, count: 64)
         var copy = bytes
@@ -86,5 +88,28 @@ public struct InterfaceAddress: Sendable, Hashable, CustomStringConvertible {
         var value = bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         value |= prefixLength == 0 ? UInt32.max : (UInt32.max >> UInt32(prefixLength))
         return .v4((0..<4).map { UInt8((value >> UInt32(24 - 8 * $0)) & 0xff) })
+    }
+}
+
+extension InterfaceAddress {
+    /// Whether this address lies in `network` (by the network's prefix), as a route sees it.
+    public func isIn(_ network: InterfaceAddress) -> Bool {
+        guard address.isIPv4 == network.address.isIPv4 else { return false }
+        let bits = Int(network.prefixLength)
+        let mine = address.bytes, theirs = network.address.bytes
+        for index in 0..<mine.count {
+            let remaining = bits - index * 8
+            if remaining <= 0 { break }
+            let mask: UInt8 = remaining >= 8 ? 0xff : UInt8(truncatingIfNeeded: 0xff << (8 - remaining))
+            if mine[index] & mask != theirs[index] & mask { return false }
+        }
+        return true
+    }
+
+    /// A host address in this network to suggest: its .2 (172.16.0.2/24 for 172.16.0.0/24).
+    public var example: String {
+        var bytes = address.bytes
+        bytes[bytes.count - 1] |= 2
+        return (IPAddress(bytes: bytes[...])?.description ?? address.description) + "/\(prefixLength)"
     }
 }

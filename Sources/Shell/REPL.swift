@@ -216,6 +216,21 @@ public enum REPL {
             Terminal.write("> " + line + "\n")
             return line
         }
+        // A program without Gantry's markers (`sh`, busybox sh in a chroot) holds the lab's
+        // terminal: the next lines go to it whenever it waits for input, as they would from
+        // a person typing, and the step is looked at after each; at the end of the input it
+        // gets Ctrl-D.
+        io.onQuiet = {
+            guard let shell = session.shell, shell.programAwaitsInput else { return }
+            guard let line = reader.next() else {
+                try? shell.send([0x04])
+                return
+            }
+            Terminal.write(line + "\n")
+            try? shell.send(Array((line + "\n").utf8))
+            session.checkWhileRunning(lines: 1)
+        }
+        io.stopWhen = { session.quitRequested != 0 }
         while session.quitRequested == 0, let line = reader.next() {
             Terminal.write(session.prompt(forReadline: false) + line + "\n")
             if session.handle(line, io: io) == .quit { break }

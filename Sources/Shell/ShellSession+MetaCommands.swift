@@ -69,48 +69,78 @@ extension ShellSession {
     }
 
     func help() {
-        say(style.bold("Commands") + " (anything else runs in the lab's shell)")
+        let language = progress.language
+        let korean = language == "ko"
+        say(style.bold(korean ? "명령" : "Commands") + (korean ? " (그 밖의 입력은 랩의 셸에서 실행됩니다)" : " (anything else runs in the lab's shell)"))
         let width = MetaCommand.catalog.map { $0.name.count + $0.arguments.count }.max() ?? 10
         for entry in MetaCommand.catalog {
             let name = ":" + entry.name + (entry.arguments.isEmpty ? "" : " " + entry.arguments)
-            say("  " + style.code(name) + String(repeating: " ", count: max(1, width + 3 - name.count)) + entry.summary)
+            say("  " + style.code(name) + String(repeating: " ", count: max(1, width + 3 - name.count)) + entry.summary(in: language))
         }
-        say(style.bold("Keys"))
-        say("  Tab completes commands and paths in the lab · ↑/↓ and Ctrl-R search history")
-        say("  Ctrl-C stops the running command (at the prompt: drops the line) · Ctrl-D leaves a nested shell, or ends the session")
+        say(style.bold(korean ? "키" : "Keys"))
+        say(korean ? "  Tab은 명령과 랩 안의 경로를 완성합니다 · ↑/↓와 Ctrl-R로 기록을 찾습니다"
+                   : "  Tab completes commands and paths in the lab · ↑/↓ and Ctrl-R search history")
+        say(korean ? "  Ctrl-C는 실행 중인 명령을 멈춥니다 (프롬프트에서는 줄을 지웁니다) · Ctrl-D는 안쪽 셸을 나가거나 세션을 끝냅니다"
+                   : "  Ctrl-C stops the running command (at the prompt: drops the line) · Ctrl-D leaves a nested shell, or ends the session")
     }
 
+    /// The next hint, in the learner's language: first one that speaks of what is wrong now
+    /// (it names the object of the first failing check), else the next in order.
     func hint() {
         guard var place else { return }
-        let hints = place.step.hints
+        let language = progress.language
+        let hints = place.step.hints(in: language)
         guard place.hintsShown < hints.count else {
-            say(hints.isEmpty ? "This step has no hints; :solve shows its commands." : "No more hints; :solve shows the commands.")
+            say(hints.isEmpty ? (language == "ko" ? "이 단계에는 힌트가 없습니다. :solve가 명령을 보여 줍니다." : "This step has no hints; :solve shows its commands.")
+                : (language == "ko" ? "힌트를 다 보았습니다. :solve가 명령을 보여 줍니다." : "No more hints; :solve shows the commands."))
             return
         }
-        let text = hints[place.hintsShown]
+        var order = Array(hints.indices.dropFirst(place.hintsShown))
+        if let lab {
+            let verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .quick)
+            if let failing = verdict.failed.first,
+               let check = place.tracker.checks.first(where: { $0.line == failing.line }) {
+                let names = Self.objectNames(check.text)
+                if let fitting = order.first(where: { index in names.contains { hints[index].contains($0) } }) {
+                    order.removeAll { $0 == fitting }
+                    order.insert(fitting, at: 0)
+                }
+            }
+        }
+        let text = hints[order[0]]
         place.hintsShown += 1
         self.place = place
         var record = progress[place.lesson.id, place.step.id]
         record.hintsUsed = max(record.hintsUsed, place.hintsShown)
         progress[place.lesson.id, place.step.id] = record
         save()
-        say(style.note("Hint \(place.hintsShown)/\(hints.count):"))
-        let stripped = text.replacing("**Hint:**", with: "").trimmed
+        say(style.note(language == "ko" ? "힌트 \(place.hintsShown)/\(hints.count):" : "Hint \(place.hintsShown)/\(hints.count):"))
+        let stripped = text.replacing("**Hint:**", with: "").replacing("**힌트:**", with: "").trimmed
         sayLines(MarkdownRenderer(style: style).render(stripped.split(separator: "\n").map(String.init)).map { "  " + $0 })
+    }
+
+    /// The values a check line names (veth1, testnet, 172.16.0.2/24, limit_cpu_50), not its
+    /// keywords: what a hint about that check would mention.
+    static func objectNames(_ check: String) -> [String] {
+        check.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().compactMap { word -> String? in
+            guard let equals = word.firstIndex(of: "=") else { return nil }
+            let value = String(word[word.index(after: equals)...].filter { $0 != "\"" })
+            return value.count >= 3 && !["yes", "no", "own", "up", "down", "lab"].contains(value) ? value : nil
+        }
     }
 
     /// `:check`: every expectation of the step, held or not, with what was seen; when the
     /// step holds it is done.
     func check() {
         guard let place, let lab else { return }
-        let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), look: .report, onMeasuring: announceMeasuring)
+        let language = progress.language
+        let verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .report, onMeasuring: announceMeasuring)
         for expectation in verdict.expectations {
             let mark = expectation.passed ? style.good("✓") : style.bad("✗")
-            say("\(mark) \(expectation.description): \(expectation.message)")
-            for line in expectation.diff { say("    " + (line.hasPrefix("-") ? style.good(line) : line.hasPrefix("+") ? style.bad(line) : line)) }
+            say("\(mark) \(expectation.description.text(language)): \(expectation.message.text(language))")
         }
-        if verdict.expectations.isEmpty { say("This step expects nothing the lab can show.") }
-        if verdict.commandsRun == 0 { say(style.dim("Nothing has been run in this step yet.")) }
+        if verdict.expectations.isEmpty { say(language == "ko" ? "이 단계는 랩에서 확인할 것이 없습니다." : "This step expects nothing the lab can show.") }
+        if verdict.commandsRun == 0 { say(style.dim(language == "ko" ? "이 단계에서 아직 아무것도 실행하지 않았습니다." : "Nothing has been run in this step yet.")) }
         if verdict.done { return completeStep(verdict) }
         if verdict.commandsRun > 0 && !verdict.expectations.allSatisfy(\.passed) { noteFailure() }
         if hintsLeft > 0 { say(style.dim(":hint for a hint (\(hintsLeft) left)")) } else { say(style.dim(":solve shows the commands")) }

@@ -37,6 +37,14 @@ public final class ShellSession {
         var hintsShown = 0
         /// Completed during this visit (the last step of a lesson stays current after).
         var completed = false
+        /// Later steps whose lab state already held when this one opened, which therefore
+        /// cannot show that the learner went ahead.
+        var overtaking = Overtaking()
+        /// The lines of this step's checks that held when it opened: one that fails later
+        /// was broken by the learner, which is worth saying at once.
+        var heldAtStart: Set<Int> = []
+        /// What the learner was last told was wrong: said once, not after every command.
+        var lastTold: Message?
         var step: Step { lesson.steps[index] }
     }
 
@@ -132,7 +140,8 @@ public final class ShellSession {
         let now = ContinuousClock.now
         let seconds = min(lastActivity.duration(to: now).components.seconds, 300)
         lastActivity = now
-        guard let place else { return }
+        // A finished lesson is finished: no more time on its last step.
+        guard let place, !(place.completed && place.index == place.lesson.steps.count - 1) else { return }
         progress[place.lesson.id, place.step.id].seconds += Int(seconds)
     }
 
@@ -162,8 +171,24 @@ public final class ShellSession {
             say()
         }
         guard buildLab(for: lesson, preparingStep: index) else { return false }
+        takeBaseline()
         showStep()
         return true
+    }
+
+    /// What of the later steps already holds, before the learner works on this one.
+    func takeBaseline() {
+        guard let lab, var place else { return }
+        place.overtaking.takeBaseline(place.lesson, from: place.index, applies: runner.applies, lab: lab, captures: matcher.captures)
+        let start = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .report)
+        place.heldAtStart = Set(start.expectations.filter { $0.passed && !$0.measurement }.map(\.line))
+        self.place = place
+    }
+
+    /// The expected outputs that capture values (`[1] {{loop:int}}`), from every step.
+    var capturingOutputs: [[ExpectedLine]] {
+        guard let place else { return [] }
+        return place.lesson.steps.flatMap { step in step.console.filter { runner.applies($0.capability) }.flatMap(\.commands).map(\.expected) }
     }
 
     /// A fresh lab for `lesson`, brought to the start of step `index` (0-based).
@@ -220,16 +245,17 @@ public final class ShellSession {
         let step = place.step
         let count = place.lesson.steps.count
         say()
-        say(style.bold("Step \(place.index + 1)/\(count): ") + style.heading(step.title))
+        say(style.bold(progress.language == "ko" ? "\(place.index + 1)/\(count)단계: " : "Step \(place.index + 1)/\(count): ") + style.heading(step.title(in: progress.language)))
         if progress.language != "en" && step.translations[progress.language] == nil {
             say(style.dim("(no \(progress.language) text for this step; in English)"))
         }
         sayLines(MarkdownRenderer(style: style).render(step.prose(in: progress.language)))
-        say(style.dim(":hint for a hint · :check to see what is still missing · :help for more"))
+        say(style.dim(progress.language == "ko" ? ":hint 힌트 · :check 아직 남은 것 · :help 도움말"
+                      : ":hint for a hint · :check to see what is still missing · :help for more"))
     }
 
     /// Moves to step `index` (0-based) without touching the lab.
-    func move(to index: Int) {
+    func move(to index: Int, quietly: Bool = false) {
         guard var place else { return }
         account()
         place.index = index
@@ -239,7 +265,8 @@ public final class ShellSession {
         self.place = place
         progress.lessons[place.lesson.id, default: Progress.LessonRecord()].step = index + 1
         save()
-        showStep()
+        takeBaseline()
+        if !quietly { showStep() }
     }
 
     /// Output that arrived while the learner is at Gantry's prompt (a background job), and
@@ -262,9 +289,14 @@ public final class ShellSession {
     /// Without a terminal, at the end of input: the step being worked on, if it did not pass.
     func unfinishedStepReport() -> String? {
         guard let place, let lab, place.tracker.commandsRun > 0, !place.completed else { return nil }
-        let verdict = place.tracker.verdict(matcher: matcher, evaluator: CheckEvaluator(lab: lab), look: .report)
-        let reason = verdict.failed.first.map { "\($0.description): \($0.message)" } ?? "not done"
-        return "Step \(place.index + 1) of \(place.lesson.id) ('\(place.step.title)') did not pass: \(reason) (\(place.lesson.file):\(verdict.failed.first?.line ?? place.step.line))"
+        let verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .report)
+        let language = progress.language
+        let failed = wrongTurn(verdict, in: place, tries: 0) ?? verdict.failed.first
+        // The wrong turn the learner was told of names the mistake better than the state
+        // the lab was left in after it (the loop killed since, say).
+        let message = place.lastTold ?? failed?.message
+        let reason = failed.map { "\($0.description.text(language)): \(message?.text(language) ?? "")" } ?? "not done"
+        return "Step \(place.index + 1) of \(place.lesson.id) ('\(place.step.title(in: language))') did not pass: \(reason) (\(place.lesson.file):\(failed?.line ?? place.step.line))"
     }
 
     // MARK: The prompt

@@ -1,3 +1,4 @@
+import POSIXSupport
 import Testing
 @testable import Cgroups
 
@@ -96,8 +97,20 @@ import Testing
         #expect(ResourceLimits.parseBytes("-5M") == nil)
     }
 
-    @Test func mountinfoEscapesAreUndone() {
-        #expect(CgroupLayout.unescape("/mnt/with\\040space") == "/mnt/with space")
+    @Test func mountinfoIsReadOnceAndHiddenMountsAreNotVisible() {
+        #expect(ProcFS.unescape("/mnt/with\\040space") == "/mnt/with space")
+        // 30 is / ; 40 a tmpfs on /a; 41 a mount below it at /a/b; 42 another tmpfs on /a,
+        // covering 40 and with it 41.
+        let text = """
+            30 1 8:1 / / rw - ext4 /dev/vda rw
+            40 30 0:50 / /a rw,nosuid - tmpfs tmpfs rw
+            41 40 0:51 / /a/b rw - tmpfs tmpfs rw
+            42 40 0:52 / /a ro - proc proc rw
+            """
+        let mounts = ProcFS.parseMountInfo(text)
+        #expect(mounts.map(\.id) == [30, 40, 41, 42])
+        #expect(mounts[1].options == ["rw", "nosuid"])
+        #expect(ProcFS.visible(mounts).map(\.id) == [30, 42])
     }
 
     @Test func errorsSayWhatToDo() {

@@ -50,10 +50,11 @@ import TestSupport
             try enter(terminal, "hostname", expecting: "✓ Step 1 done")
             try terminal.waitFor("Step 2/3")
             try enter(terminal, "unshare -u /bin/bash", expecting: "[uts 2/3]")
-            try enter(terminal, "hostname con01", expecting: "[uts 2/3]")
-            try enter(terminal, "hostname", expecting: "con01")
-            try terminal.waitFor("✓ Step 2 done: 'bash'")
+            // The lab is as the step teaches once the inner shell has its name.
+            try enter(terminal, "hostname con01", expecting: "✓ Step 2 done: pid")
+            try terminal.waitFor("sees hostname 'con01'")
             try terminal.waitFor("Step 3/3")
+            try enter(terminal, "hostname", expecting: "con01")
             try enter(terminal, "exit", expecting: "exit")
             try enter(terminal, "hostname", expecting: "dockeredu")
             try terminal.waitFor("✓ Step 3 done")
@@ -69,15 +70,15 @@ import TestSupport
         let learner = try Learner()
         try expectHostUnchanged {
             let terminal = try learner.shell(["netns-veth"])
-            try enter(terminal, "ip netns add testnet", expecting: "[netns-veth 1/5]")
-            try enter(terminal, "ip netns exec testnet ip -o link | cut -d' ' -f2,9", expecting: "✓ Step 1 done")
+            try enter(terminal, "ip netns add testnet", expecting: "✓ Step 1 done")
+            try enter(terminal, "ip netns exec testnet ip -o link | cut -d' ' -f2,9", expecting: "lo: DOWN")
             // Inside the namespace with a shell of its own, as the notes do it.
             try enter(terminal, "ip netns exec testnet bash", expecting: "[netns-veth 2/5]")
             try enter(terminal, "ip link set lo up", expecting: "✓ Step 2 done")
             try enter(terminal, "exit", expecting: "[netns-veth 3/5]")
             try enter(terminal, "ip link add veth0 type veth peer name veth1", expecting: "[netns-veth 3/5]")
-            try enter(terminal, "ip link set veth1 netns testnet", expecting: "[netns-veth 3/5]")
-            try enter(terminal, "ip -o link show veth1", expecting: "✓ Step 3 done")
+            try enter(terminal, "ip link set veth1 netns testnet", expecting: "✓ Step 3 done")
+            try enter(terminal, "ip -o link show veth1", expecting: "does not exist")
             for command in ["ip link set veth0 up", "ip address add 172.16.0.1/24 dev veth0",
                             "ip netns exec testnet ip link set veth1 up"] {
                 try enter(terminal, command, expecting: "[netns-veth 4/5]")
@@ -97,11 +98,13 @@ import TestSupport
         try expectHostUnchanged {
             let terminal = try learner.shell(["uts", "--step", "2"])
             // Without unshare -u: the lab's own hostname changes, not a new namespace's.
-            try enter(terminal, "hostname con01", expecting: "[uts 2/3]")
-            try enter(terminal, "hostname", expecting: "✗ Not yet: no 'bash' process has a UTS namespace of its own (was it started with unshare -u?)")
+            // Told at once: the lab's own name changed, and how to put it back.
+            try enter(terminal, "hostname con01", expecting: "✗ Not yet: the lab's hostname is 'con01', expected 'dockeredu'")
+            try terminal.waitFor("`hostname dockeredu` puts it back")
+            try enter(terminal, "hostname", expecting: "con01")
             try enter(terminal, ":hint", expecting: "Hint 1/2:")
             try terminal.waitFor("Start the new shell with unshare -u /bin/bash")
-            try enter(terminal, ":check", expecting: "✗ hostname is=dockeredu: the lab's hostname is 'con01', expected 'dockeredu'")
+            try enter(terminal, ":check", expecting: "✗ the lab's hostname is dockeredu: the lab's hostname is 'con01', expected 'dockeredu'")
             // The reference commands, on request (recorded), and a fresh lab for this step.
             try enter(terminal, ":solve", expecting: "$ unshare -u /bin/bash")
             try enter(terminal, ":reset", expecting: "Lab ready")

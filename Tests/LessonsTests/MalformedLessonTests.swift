@@ -6,8 +6,8 @@ import Testing
 /// what was expected.
 @Suite struct MalformedLessonTests {
     static let expected: [String: String] = [
-        "unknown-probe.md": "unknown-probe.md:7:1: unknown probe 'hostnam' (known: hostname, namespace, process, file, mount, netns, link, ping, cgroup, command)",
-        "unknown-key.md": "unknown-key.md:7:17: 'link' has no 'colour' (it takes: address, exists, kind, master, name, netns, peer-netns, state)",
+        "unknown-probe.md": "unknown-probe.md:7:1: unknown probe 'hostnam' (known: hostname, namespace, process, file, mount, netns, link, ping, cgroup, command, seen)",
+        "unknown-key.md": "unknown-key.md:7:17: 'link' has no 'colour' (it takes: name, netns, exists, state, kind, address, network, master, peer-netns, mtu)",
         "bad-regex.md": "bad-regex.md:8:1: '[a-z' is not a valid regular expression",
         "duplicate-step.md": "duplicate-step.md:6:4: step id 'same' is used twice; give one an explicit id with {#other-id}",
         "missing-title.md": "missing-title.md:3:1: the front matter has no 'title:'",

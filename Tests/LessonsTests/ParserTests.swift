@@ -56,6 +56,10 @@ import Testing
         $ cat /sys/fs/cgroup/cgroup.controllers
         .* (re)
         ```
+
+        ```check
+        seen output~=cpu
+        ```
         """
 
     @Test func aLessonReadsAsNotesAndParsesAsATest() throws {
@@ -77,15 +81,15 @@ import Testing
         #expect(commands[4].expectedStatus == 1)
         #expect(commands[5].expected.first?.kind == .escaped)
         #expect(commands[5].expected.first?.noEndOfLine == true)
-        #expect(first.checks[0].checks.map(\.probe) == ["hostname", "hostname"])
-        #expect(first.checks[0].checks[0].value("process") == "bash")
+        #expect(first.checks[0].checks.map(\.text) == ["hostname process=bash namespace=own is=con01", "hostname is=dockeredu"])
+        #expect(first.checks[0].checks[0].probe is HostnameProbe)
         #expect(first.hints == ["Did you run `unshare -u` first?\nWithout it the host's hostname would change."])
         #expect(lesson.steps[1].console[0].capability == "cgroup.v2")
         #expect(lesson.steps[1].console[0].commands[0].expected[0].kind == .regex)
     }
 
     @Test func continuationLinesJoinTheCommand() throws {
-        let text = "---\nid: x\ntitle: X\n---\n## S\n```console\n$ for i in 1 2; do\n>   echo $i\n> done\n1\n2\n```\n"
+        let text = "---\nid: x\ntitle: X\n---\n## S\n```console\n$ for i in 1 2; do\n>   echo $i\n> done\n1\n2\n```\n```check\nseen output=2\n```\n"
         let command = try LessonParser.parse(text, file: "x.md").steps[0].console[0].commands[0]
         #expect(command.command == "for i in 1 2; do\n  echo $i\ndone")
         #expect(command.expected.map(\.text) == ["1", "2"])
@@ -142,11 +146,11 @@ import Testing
     }
 
     @Test func onlyMismatchingCommandsAreRewritten() throws {
-        let text = "---\nid: x\ntitle: X\n---\n## S\n```console\n$ echo 42\n{{n:int}}\n$ hostname\nwrong\n```\n"
+        let text = "---\nid: x\ntitle: X\n---\n## S\n```console\n$ echo 42\n{{n:int}}\n$ hostname\nwrong\n```\n```check\nseen output=42\n```\n"
         let lesson = try LessonParser.parse(text, file: "x.md")
         var step = LessonRunner.StepResult(id: "s", title: "S", failures: [])
         step.observed = [7: ("42\n", 0), 9: ("gantry\n", 0)]
         let updated = ExpectationUpdater.update(text, lesson: lesson, steps: [step])
-        #expect(updated == "---\nid: x\ntitle: X\n---\n## S\n```console\n$ echo 42\n{{n:int}}\n$ hostname\ngantry\n```\n")
+        #expect(updated == "---\nid: x\ntitle: X\n---\n## S\n```console\n$ echo 42\n{{n:int}}\n$ hostname\ngantry\n```\n```check\nseen output=42\n```\n")
     }
 }

@@ -46,16 +46,17 @@ import TestSupport
             // `unshare -u` forgotten: the lab's own hostname changes.
             let wrong = try lesson("uts", replacing: [("$ unshare -u /bin/bash\n", "")])
             let messages = failures(wrong)
-            #expect(messages.contains { $0.contains("no 'bash' process has a UTS namespace of its own (was it started with unshare -u?)") }, "\(messages)")
+            #expect(messages.contains { $0.contains("no process has a UTS namespace of its own: start a shell with `unshare -u`") }, "\(messages)")
             #expect(messages.contains { $0.contains("the lab's hostname is 'con01', expected 'dockeredu'") }, "\(messages)")
         }
     }
 
-    @Test func netnsWithAWrongPrefixIsCaught() throws {
+    @Test func netnsWithAnAddressOutsideTheNetworkIsCaught() throws {
         try expectHostUnchanged {
-            let wrong = try lesson("netns-veth", replacing: [("add 172.16.0.2/24 dev veth1", "add 172.16.0.2/16 dev veth1")])
+            // (172.16.0.2/16 would be fine: it is in 172.16.0.0/24, and both ends reach each other.)
+            let wrong = try lesson("netns-veth", replacing: [("add 172.16.0.2/24 dev veth1", "add 10.0.0.2/24 dev veth1")])
             let messages = failures(wrong)
-            #expect(messages.contains { $0.contains("expected address 172.16.0.2/24") && $0.contains("172.16.0.2/16") }, "\(messages)")
+            #expect(messages.contains { $0.contains("10.0.0.2/24") && $0.contains("none in 172.16.0.0/24") }, "\(messages)")
         }
     }
 
@@ -63,7 +64,7 @@ import TestSupport
         try expectHostUnchanged {
             let wrong = try lesson("netns-veth", replacing: [("$ ip netns exec testnet ip link set veth1 up\n", "")])
             let messages = failures(wrong)
-            #expect(messages.contains { $0.contains("veth1 in network namespace testnet: DOWN") && $0.contains("expected it up") }, "\(messages)")
+            #expect(messages.contains { $0.contains("veth1 in network namespace testnet: it is down") && $0.contains("link set veth1 up") }, "\(messages)")
             #expect(messages.contains { $0.contains("ping") && $0.contains("0 received") }, "\(messages)")
         }
     }
@@ -77,7 +78,7 @@ import TestSupport
                  "echo \"200000 100000\" > /sys/fs/cgroup/limit_cpu_50/cpu.max\n$ cat /sys/fs/cgroup/limit_cpu_50/cpu.max\n200000 100000"),
             ])
             let messages = failures(wrong)
-            #expect(messages.contains { $0.contains("allows 200% of a CPU") && $0.contains("expected cpu = 0.5") }, "\(messages)")
+            #expect(messages.contains { $0.contains("allows 200% of a CPU") && $0.contains("expected 50%") }, "\(messages)")
         }
     }
 
@@ -87,7 +88,7 @@ import TestSupport
                 ("$ for lib in $(ldd /bin/bash /bin/ls /bin/date | grep -o '/[^ ]*' | grep -v ':$' | sort -u); do mkdir -p ~/newroot$(dirname $lib); cp $lib ~/newroot$lib; done\n", ""),
             ])
             let messages = failures(wrong)
-            #expect(messages.contains { $0.contains("/root/newroot/lib64/ld-linux-x86-64.so.2 does not exist") }, "\(messages)")
+            #expect(messages.contains { $0.contains("chroot /root/newroot /bin/bash") && $0.contains("No such file or directory") }, "\(messages)")
             #expect(messages.contains { $0.contains("`chroot ~/newroot`") }, "entering the root fails too: \(messages)")
         }
     }
@@ -109,7 +110,7 @@ import TestSupport
     @Test func mountWithoutAMountNamespaceIsCaught() throws {
         try expectHostUnchanged {
             let messages = failures(try lesson("mount", replacing: [("$ unshare -m bash\n", "$ bash\n")]))
-            #expect(messages.contains { $0.contains("/srv/scratch/only-here exists in the lab") }, "\(messages)")
+            #expect(messages.contains { $0.contains("check `file path=/srv/scratch/only-here exists=no` failed: /srv/scratch/only-here exists") }, "\(messages)")
         }
     }
 
@@ -130,7 +131,7 @@ import TestSupport
     @Test func bridgeWithAPortLeftOutIsCaught() throws {
         try expectHostUnchanged {
             let messages = failures(try lesson("bridge", replacing: [("$ ip link set veth-blue master br0\n", "")]))
-            #expect(messages.contains { $0.contains("master none") && $0.contains("expected master br0") }, "\(messages)")
+            #expect(messages.contains { $0.contains("veth-blue") && $0.contains("plugged into nothing: `ip link set veth-blue master br0`") }, "\(messages)")
         }
     }
 
@@ -140,7 +141,7 @@ import TestSupport
                 ("$ cgexec -g memory:limit_mem_32m sh -c 'head -c 64M /dev/zero | tail'; echo $?", "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"),
                 ("$ sh -c 'echo $$ > /sys/fs/cgroup/limit_mem_32m/cgroup.procs; head -c 64M /dev/zero | tail'; echo $?", "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"),
             ]))
-            #expect(messages.contains { $0.contains("no OOM kills") || $0.contains("0 OOM kills") }, "\(messages)")
+            #expect(messages.contains { $0.contains("the OOM killer struck 0 time(s) in limit_mem_32m") }, "\(messages)")
         }
     }
 
@@ -160,7 +161,7 @@ import TestSupport
                 ("$ cgexec -g cpu,memory,pids:box ip netns exec box", "$ ip netns exec box"),
                 ("$ bash -c 'echo $$ > /sys/fs/cgroup/box/cgroup.procs; exec ip netns exec box", "$ bash -c 'exec ip netns exec box"),
             ]))
-            #expect(messages.contains { $0.contains("'sleep 300' is not in it") }, "\(messages)")
+            #expect(messages.contains { $0.contains("(sleep 300) is not in box") }, "\(messages)")
         }
     }
 
@@ -169,7 +170,7 @@ import TestSupport
             let messages = failures(try lesson("cgroup-memory", replacing: [
                 ("memory.limit_in_bytes=32M", "memory.limit_in_bytes=64M"), ("echo 32M >", "echo 64M >"),
             ]))
-            #expect(messages.contains { $0.contains("memory limit: 67108864 bytes") && $0.contains("expected memory-max = 32M") }, "\(messages)")
+            #expect(messages.contains { $0.contains("memory limit is 64 MiB, expected 32M") }, "\(messages)")
         }
     }
 
