@@ -48,7 +48,8 @@ public struct Step: Sendable {
 
     /// The prose in `language`, or in English when the step has no such translation.
     public func prose(in language: String) -> [String] {
-        language == "en" ? prose : translations[language] ?? prose
+        guard language != "en", let translated = translations[language], !translated.isEmpty else { return prose }
+        return translated
     }
 
     public func title(in language: String) -> String { translatedTitles[language] ?? title }

@@ -88,11 +88,12 @@ extension ShellSession {
         guard let lab else { return }
         var reason = ""
         if case .gone = error {} else { reason = " (\(error))" }
-        say(style.note("The lab's own shell ended\(reason).") + " A new one is started; the lab is as you left it. :quit or Ctrl-D ends the session.")
+        say(style.note(words("The lab's own shell ended\(reason).", "랩의 셸이 끝났습니다\(reason).")) +
+            words(" A new one is started; the lab is as you left it. :quit or Ctrl-D ends the session.", " 새 셸을 시작합니다. 랩은 그대로입니다. :quit이나 Ctrl-D로 세션을 끝냅니다."))
         do {
             try startShell(in: lab)
         } catch {
-            say(style.bad("No new shell: \(error).") + " :reset builds a fresh lab.")
+            say(style.bad(words("No new shell: \(error).", "새 셸을 시작할 수 없습니다: \(error).")) + words(" :reset builds a fresh lab.", " :reset으로 새 랩을 만드세요."))
         }
     }
 
@@ -204,7 +205,7 @@ extension ShellSession {
 
     func announceMeasuring() {
         guard let place, !place.tracker.measuringChecks.isEmpty else { return }
-        say(style.dim("… measuring CPU use over a second"))
+        say(style.dim(words("… measuring CPU use over a second", "… 1초 동안 CPU 사용량을 재는 중")))
     }
 
     /// In a run without a terminal, a step that was worked on and did not pass fails it.

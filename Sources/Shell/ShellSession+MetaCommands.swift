@@ -21,32 +21,35 @@ extension ShellSession {
                 break
             }
             move(to: number - 1)
-            say(style.dim("The lab is as you left it; :reset brings a fresh one to the start of this step."))
+            say(style.dim(words("The lab is as you left it; :reset brings a fresh one to the start of this step.",
+                                "랩은 그대로입니다. :reset은 이 단계의 시작 상태로 새 랩을 만듭니다.")))
         case .hint: hint()
         case .check: check()
         case .next:
             guard let place else { break }
             guard progress[place.lesson.id, place.step.id].done else {
-                say("Step \(place.index + 1) is not done yet: :check says what is missing, :skip passes it.")
+                say(words("Step \(place.index + 1) is not done yet: :check says what is missing, :skip passes it.",
+                          "\(place.index + 1)단계를 아직 마치지 않았습니다: :check가 남은 것을 보여 주고, :skip으로 넘어갈 수 있습니다."))
                 break
             }
-            guard place.index + 1 < place.lesson.steps.count else { say("This is the last step."); break }
+            guard place.index + 1 < place.lesson.steps.count else { say(words("This is the last step.", "마지막 단계입니다.")); break }
             move(to: place.index + 1)
         case .previous:
             guard let place else { break }
-            guard place.index > 0 else { say("This is the first step."); break }
+            guard place.index > 0 else { say(words("This is the first step.", "첫 단계입니다.")); break }
             move(to: place.index - 1)
         case .skip:
             guard let place else { break }
             progress[place.lesson.id, place.step.id].skipped = true
             failedSteps.removeAll { $0 == place.step.id }
-            say(style.note("Skipped step \(place.index + 1).") + " Later steps may expect what it would have made; :solve shows its commands.")
+            say(style.note(words("Skipped step \(place.index + 1).", "\(place.index + 1)단계를 건너뛰었습니다.")) +
+                words(" Later steps may expect what it would have made; :solve shows its commands.", " 다음 단계들이 이 단계의 결과를 기대할 수 있습니다. :solve가 명령을 보여 줍니다."))
             if place.index + 1 < place.lesson.steps.count { move(to: place.index + 1) } else { save() }
         case .solve: solve()
         case .reset:
             guard let place else { break }
             account()
-            say(style.dim("A fresh lab for step \(place.index + 1)…"))
+            say(style.dim(words("A fresh lab for step \(place.index + 1)…", "\(place.index + 1)단계를 위한 새 랩…")))
             matcher = OutputMatcher()
             guard buildLab(for: place.lesson, preparingStep: place.index) else { break }
             self.place?.tracker = StepTracker(step: place.step, applies: runner.applies)
@@ -143,7 +146,7 @@ extension ShellSession {
         if verdict.commandsRun == 0 { say(style.dim(language == "ko" ? "이 단계에서 아직 아무것도 실행하지 않았습니다." : "Nothing has been run in this step yet.")) }
         if verdict.done { return completeStep(verdict) }
         if verdict.commandsRun > 0 && !verdict.expectations.allSatisfy(\.passed) { noteFailure() }
-        if hintsLeft > 0 { say(style.dim(":hint for a hint (\(hintsLeft) left)")) } else { say(style.dim(":solve shows the commands")) }
+        if hintsLeft > 0 { say(style.dim(words(":hint for a hint (\(hintsLeft) left)", ":hint 힌트 (\(hintsLeft)개 남음)"))) } else { say(style.dim(words(":solve shows the commands", ":solve가 명령을 보여 줍니다"))) }
     }
 
     /// `:solve`: the step's reference commands, with the values this lab captured.
@@ -152,8 +155,8 @@ extension ShellSession {
         progress[place.lesson.id, place.step.id].solved = true
         save()
         let commands = place.step.console.filter { runner.applies($0.capability) }.flatMap(\.commands)
-        guard !commands.isEmpty else { say("This step has no commands to show."); return }
-        say(style.note("The lesson's commands for this step") + style.dim(" (using them is recorded):"))
+        guard !commands.isEmpty else { say(words("This step has no commands to show.", "이 단계에는 보여 줄 명령이 없습니다.")); return }
+        say(style.note(words("The lesson's commands for this step", "이 단계의 레슨 명령")) + style.dim(words(" (using them is recorded):", " (사용하면 기록됩니다):")))
         for command in commands {
             let lines = matcher.substitute(command.command).split(separator: "\n", omittingEmptySubsequences: false)
             for (index, line) in lines.enumerated() { say("  " + style.code((index == 0 ? "$ " : "> ") + line)) }

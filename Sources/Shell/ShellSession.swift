@@ -89,6 +89,9 @@ public final class ShellSession {
 
     func sayLines(_ lines: [String]) { for line in lines { say(line) } }
 
+    /// Gantry's own words in the learner's language: English, or Korean with `:lang ko`.
+    func words(_ english: String, _ korean: String) -> String { progress.language == "ko" ? korean : english }
+
     // MARK: Starting and ending
 
     /// Loads progress and opens the lesson to work on; false when nothing can be opened.
@@ -124,8 +127,11 @@ public final class ShellSession {
         if let place {
             let record = progress.lessons[place.lesson.id]
             let done = progress.stepsDone(in: place.lesson)
-            say(style.dim("Lab removed. Progress saved: \(place.lesson.id) \(done)/\(place.lesson.steps.count) steps done" +
-                          (record.map { $0.step <= place.lesson.steps.count ? ", next time at step \($0.step)" : "" } ?? "") + "."))
+            let next = record.flatMap { $0.step <= place.lesson.steps.count ? $0.step : nil }
+            say(style.dim(words("Lab removed. Progress saved: \(place.lesson.id) \(done)/\(place.lesson.steps.count) steps done" +
+                                (next.map { ", next time at step \($0)" } ?? "") + ".",
+                                "랩을 지웠습니다. 진행을 저장했습니다: \(place.lesson.id) \(place.lesson.steps.count)단계 중 \(done)단계 완료" +
+                                (next.map { ", 다음에는 \($0)단계부터" } ?? "") + ".")))
         }
     }
 
@@ -208,7 +214,17 @@ public final class ShellSession {
             return false
         }
         let milliseconds = started.duration(to: clock.now).milliseconds
-        say(style.dim("Lab ready in \(milliseconds) ms: hostname \(lesson.labConfiguration.hostname), its own namespaces, cgroup and /; nothing you do here touches this machine."))
+        say(style.dim(words("Lab ready in \(milliseconds) ms: hostname \(lesson.labConfiguration.hostname), its own namespaces, cgroup and /; nothing you do here touches this machine.",
+                            "랩 준비 완료 (\(milliseconds)ms): 호스트 이름 \(lesson.labConfiguration.hostname), 자신만의 네임스페이스, cgroup, / — 여기서 하는 일은 이 머신에 닿지 않습니다.")))
+        if let lab, !lab.unmappedDirectories.isEmpty {
+            say(style.note(words("Read-only here: ", "여기서는 읽기 전용: ")) + lab.unmappedDirectories.joined(separator: " ")
+                + words(" (this host's filesystem cannot be idmapped: the lab sees these files owned by nobody).",
+                        " (이 호스트의 파일시스템은 idmap할 수 없어, 랩에서는 이 파일들의 주인이 nobody로 보입니다)."))
+        }
+        if lab?.cgroup == nil {
+            say(style.note(words("No limits: ", "제한 없음: ")) + words("no cgroup is delegated to your user, so this lab has no memory or process limits and cgroup lessons cannot run.",
+                                                                  "사용자에게 위임된 cgroup이 없어, 이 랩에는 메모리·프로세스 제한이 없고 cgroup 레슨은 실행할 수 없습니다."))
+        }
         if index > 0 { prepare(step: index) }
         return true
     }
@@ -230,7 +246,8 @@ public final class ShellSession {
         guard let place, let shell else { return }
         let count = runner.preparation(for: place.lesson, step: index).count
         guard count > 0 else { return }
-        say(style.dim("Bringing the lab to the start of step \(index + 1): \(count) command\(count == 1 ? "" : "s") from the lesson…"))
+        say(style.dim(words("Bringing the lab to the start of step \(index + 1): \(count) command\(count == 1 ? "" : "s") from the lesson…",
+                            "랩을 \(index + 1)단계의 시작 상태로 맞춥니다: 레슨의 명령 \(count)개…")))
         let failures = runner.prepare(place.lesson, step: index, shell: shell, matcher: &matcher) { command in
             self.say(self.style.dim("  $ " + command))
         }
