@@ -43,7 +43,7 @@ extension CgroupDriver {
 
     /// Thaws the group and every group below it (v1 and v2): a frozen task cannot die, and a
     /// child frozen by its own state stays frozen when only its parent is thawed.
-    func thawTree(_ directory: String) {
+    public func thawTree(_ directory: String) {
         for member in subtree(directory) {
             if fileSystem.exists(member + "/cgroup.freeze") { try? fileSystem.write(member + "/cgroup.freeze", "0") }
             if fileSystem.exists(member + "/freezer.state") { try? fileSystem.write(member + "/freezer.state", "THAWED") }

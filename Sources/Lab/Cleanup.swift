@@ -29,6 +29,11 @@ public enum Cleanup {
                 continue
             }
             let entries = (try? Ledger.entries(at: path)) ?? []
+            // A frozen task cannot die, so the keeper's namespace would never empty: the
+            // lab's groups are thawed before its keeper is killed.
+            if let driver = try? CgroupManager.host().driver {
+                for case .cgroupDirectory(let directory) in entries { driver.thawTree(directory) }
+            }
             var failed = false
             for entry in entries.reversed() {
                 do {

@@ -442,6 +442,15 @@ public enum LabError: Error, Sendable, CustomStringConvertible {
     case gone(String)
     case probe(String)
 
+    /// The kernel's errno behind it, where there is one.
+    public var errno: Int32? {
+        switch self {
+        case .sandbox(let error): error.errno == 0 ? nil : error.errno
+        case .system(_, let errno): errno
+        default: nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .sandbox(let error): "could not build or enter the lab: \(error)"

@@ -279,6 +279,7 @@ public final class ShellSession {
         place.tracker = StepTracker(step: place.lesson.steps[index], applies: runner.applies)
         place.completed = false
         place.hintsShown = 0
+        place.lastTold = nil  // what was wrong in the last step is not this one's
         self.place = place
         progress.lessons[place.lesson.id, default: Progress.LessonRecord()].step = index + 1
         save()

@@ -15,7 +15,11 @@ public struct HostSnapshot: Equatable, Sendable {
     public var links: Set<String>
     public var namedNetworkNamespaces: Set<String>
     public var hostname: String
+    /// Gantry's cgroup directories in every hierarchy, the labs' groups below them included.
     public var gantryCgroups: Set<String>
+    /// Ledgers in root's ledger directory: a session that ended cleanly removes its own, so
+    /// one left behind is a lab whose teardown did not finish.
+    public var ledgers: Set<String>
     public var children: Set<Int32>
     /// Host-wide settings a hostile lab goes for: sysctls, sysfs knobs, IRQ affinity, and the
     /// root cgroups' own files, by path.
@@ -37,6 +41,7 @@ public struct HostSnapshot: Equatable, Sendable {
             namedNetworkNamespaces: Set(list("/run/netns")),
             hostname: TestSupport.hostname(),
             gantryCgroups: cgroupDirectories(),
+            ledgers: Set(list(ledgerDirectory).filter { $0.hasSuffix(".ledger") }),
             children: children(),
             knobs: knobs(),
             rootCgroups: rootCgroups(),
@@ -103,6 +108,7 @@ public struct HostSnapshot: Equatable, Sendable {
         compare("/run/netns", before.namedNetworkNamespaces, namedNetworkNamespaces)
         if hostname != before.hostname { found.append("hostname \(before.hostname) -> \(hostname)") }
         compare("cgroup dirs", before.gantryCgroups, gantryCgroups)
+        compare("ledgers", before.ledgers, ledgers)
         compare("child processes", before.children, children)
         for (path, value) in knobs where before.knobs[path] != value {
             found.append("\(path) changed: \(before.knobs[path].debugDescription) -> \(value.debugDescription)")
@@ -164,12 +170,24 @@ public struct HostSnapshot: Equatable, Sendable {
 
     private static func cgroupDirectories() -> Set<String> {
         var result: Set<String> = []
+        func walk(_ directory: String) {
+            result.insert(directory)
+            for entry in list(directory) where isDirectory(directory + "/" + entry) { walk(directory + "/" + entry) }
+        }
         for hierarchy in [""] + list("/sys/fs/cgroup").map({ "/" + $0 }) {
             for entry in list("/sys/fs/cgroup" + hierarchy) where entry.hasPrefix("gantry") {
-                result.insert("/sys/fs/cgroup\(hierarchy)/\(entry)")
+                walk("/sys/fs/cgroup\(hierarchy)/\(entry)")
             }
         }
         return result
+    }
+
+    /// Where root's sessions keep their ledgers (`Ledger.defaultDirectory()` for root).
+    public static let ledgerDirectory = "/run/gantry"
+
+    /// What a dead session left (a ledger, a lab's groups), found before a test starts.
+    public var leftovers: [String] {
+        Array(ledgers).sorted() + gantryCgroups.sorted()
     }
 
     private static func children() -> Set<Int32> {

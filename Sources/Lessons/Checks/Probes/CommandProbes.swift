@@ -1,3 +1,4 @@
+internal import Glibc
 internal import Isolation
 internal import Lab
 internal import POSIXSupport
@@ -25,8 +26,15 @@ struct CommandProbe: Probe {
     }
 
     func evaluate(_ context: ProbeContext) -> ProbeOutcome {
-        guard let result = try? context.lab.probeCommand(script).value else {
-            return ProbeOutcome(false, Message("`\(script)` could not run in the lab", ko: "`\(script)`을(를) 랩에서 실행할 수 없습니다"))
+        let result: LabCommandResult
+        do { result = try context.lab.probeCommand(script).value } catch {
+            // EAGAIN from clone: the lab is at its task limit, which is something the
+            // learner did (a fork bomb outside its group) and can undo.
+            if error.errno == EAGAIN {
+                return ProbeOutcome(false, Message("`\(script)` could not run in the lab: it is at its task limit (something keeps forking); stop it with `kill -9 -1` or :reset",
+                                                   ko: "`\(script)`을(를) 랩에서 실행할 수 없습니다: 랩의 프로세스 수가 한도에 닿았습니다(무언가 계속 fork합니다). `kill -9 -1` 또는 :reset으로 멈추세요"))
+            }
+            return ProbeOutcome(false, Message("`\(script)` could not run in the lab: \(error)", ko: "`\(script)`을(를) 랩에서 실행할 수 없습니다: \(error)"))
         }
         let printed = result.output.trimmed
         var problems: [Message] = []
