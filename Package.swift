@@ -11,18 +11,18 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Gantry",
-    platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "gantry", targets: ["gantry"]),
+        .executable(name: "gantry", targets: ["gantry"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // Async-signal-safe C that runs between clone and exec; nothing else.
         .target(name: "CGantry"),
-        // Small POSIX chores written once: read a descriptor or file whole, list a directory.
-        .target(name: "POSIXSupport", swiftSettings: strictSettings),
+        // The syscall idiom (Errno, one retrying call helper, writeAll) and small POSIX chores
+        // written once: read a descriptor or file whole, list a directory, the /proc formats.
+        .target(name: "POSIXSupport", dependencies: ["CGantry"], swiftSettings: strictSettings),
         // Namespaces, mounts, pivot_root/chroot, PTYs, spawn and enter.
         .target(name: "Isolation", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // rtnetlink in Swift: links, veth pairs, bridges, addresses, routes, netns, ICMP echo.
@@ -40,8 +40,17 @@ let package = Package(
         // The REPL: line editing, meta-commands, prompt, step text, live checking, progress.
         // readline and terminfo are linked in statically: loading two more shared libraries
         // on every start would cost `gantry exec` ~0.3 ms for a REPL it does not use.
-        .target(name: "Shell", dependencies: ["Lessons", "Lab", "Isolation", "CReadline", "POSIXSupport"], swiftSettings: strictSettings,
-                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libreadline.a", "-Xlinker", "-l:libtinfo.a"])]),
+        .target(
+            name: "Shell", dependencies: ["Lessons", "Lab", "Isolation", "CReadline", "POSIXSupport"], swiftSettings: strictSettings,
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libreadline.a", "-Xlinker", "-l:libtinfo.a"])]),
+        // OpenSSL's libcrypto (libssl-dev) for SHA-256: the transcripts' hash chain.
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        // Transcripts: the recorder (an observer of session events), the reader with its chain
+        // check, and playback. libcrypto is linked in statically, as readline is, so starting
+        // `gantry exec` loads nothing more.
+        .target(
+            name: "Transcripts", dependencies: ["Lessons", "Isolation", "POSIXSupport", "CCrypto"], swiftSettings: strictSettings,
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypto.a"])]),
         // The command line: argument parsing only.
         .executableTarget(
             name: "gantry",
@@ -53,25 +62,34 @@ let package = Package(
                 "Lab",
                 "Lessons",
                 "Shell",
+                "Transcripts",
                 "POSIXSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
         // Helpers the test targets share: host-state snapshots, privilege traits, running gantry.
-        .target(name: "TestSupport", dependencies: ["Isolation", "CGantry", "POSIXSupport"], path: "Tests/TestSupport",
-                swiftSettings: strictSettings),
-        .testTarget(name: "IsolationTests", dependencies: ["Isolation", "TestSupport"],
-                    swiftSettings: strictSettings),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Isolation", "TestSupport"],
-                    swiftSettings: strictSettings),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Isolation", "POSIXSupport", "TestSupport"],
-                    swiftSettings: strictSettings),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "Ledger", "TestSupport"],
-                    swiftSettings: strictSettings),
+        .target(
+            name: "TestSupport", dependencies: ["Isolation", "CGantry", "POSIXSupport"], path: "Tests/TestSupport",
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "IsolationTests", dependencies: ["Isolation", "POSIXSupport", "TestSupport"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "NetlinkTests", dependencies: ["Netlink", "Isolation", "POSIXSupport", "TestSupport"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "CgroupsTests", dependencies: ["Cgroups", "Isolation", "POSIXSupport", "TestSupport"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "LabTests", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "Ledger", "TestSupport"],
+            swiftSettings: strictSettings),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Lab", "Cgroups", "Isolation", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "Lessons", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "GantryTests", dependencies: ["TestSupport", "Lessons", "Lab"],
-                    swiftSettings: strictSettings),
+        .testTarget(
+            name: "TranscriptsTests", dependencies: ["Transcripts", "Lessons", "POSIXSupport", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "GantryTests", dependencies: ["TestSupport", "Lessons", "Lab"],
+            swiftSettings: strictSettings),
     ]
 )

@@ -49,15 +49,26 @@ __attribute__((noreturn)) static void fail(int stage, int index) {
     fail_at(stage, index, errno, EXIT_SETUP_FAILED);
 }
 
-/// mkdir -p, in a stack buffer. Existing directories are fine.
-static int make_directories(const char *path, mode_t mode) {
-    char buffer[PATH_MAX];
-    size_t length = strlen(path);
-    if (length == 0 || length >= sizeof buffer) {
+/// Copies a path into a PATH_MAX buffer to be cut up in place; ENAMETOOLONG when it does
+/// not fit.
+static int copy_path(char destination[PATH_MAX], const char *source) {
+    size_t length = strlen(source);
+    if (length >= PATH_MAX) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    memcpy(buffer, path, length + 1);
+    memcpy(destination, source, length + 1);
+    return 0;
+}
+
+/// mkdir -p, in a stack buffer. Existing directories are fine.
+static int make_directories(const char *path, mode_t mode) {
+    char buffer[PATH_MAX];
+    if (*path == '\0') {
+        errno = ENOENT;
+        return -1;
+    }
+    if (copy_path(buffer, path) < 0) return -1;
     for (char *slash = buffer + 1; *slash; slash++) {
         if (*slash != '/') continue;
         *slash = '\0';
@@ -77,12 +88,7 @@ static int ensure_mountpoint(const char *target, int directory) {
     if (directory) return make_directories(target, 0755);
 
     char parent[PATH_MAX];
-    size_t length = strlen(target);
-    if (length >= sizeof parent) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(parent, target, length + 1);
+    if (copy_path(parent, target) < 0) return -1;
     char *slash = strrchr(parent, '/');
     if (slash && slash != parent) {
         *slash = '\0';
@@ -181,12 +187,7 @@ static int resolve_in_root(const gantry_recipe *recipe, const char *target, int 
     if (*relative == '\0') return open_in_root(".", O_PATH);
 
     char path[PATH_MAX];
-    size_t length = strlen(relative);
-    if (length >= sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(path, relative, length + 1);
+    if (copy_path(path, relative) < 0) return -1;
     int fd = open_in_root(path, O_PATH);
     if (fd >= 0 || errno != ENOENT || !create) return fd;
     // Walk down, making each missing component.
@@ -373,22 +374,7 @@ static int open_inside_terminal(const gantry_recipe *recipe) {
     }
 
     gantry_message message = {.type = GANTRY_MSG_TTY_MASTER, .failure = {0, 0, -1}};
-    struct iovec data = {.iov_base = &message, .iov_len = sizeof message};
-    union {
-        char buffer[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr header = {
-        .msg_iov = &data, .msg_iovlen = 1,
-        .msg_control = control.buffer, .msg_controllen = sizeof control.buffer,
-    };
-    struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
-    rights->cmsg_level = SOL_SOCKET;
-    rights->cmsg_type = SCM_RIGHTS;
-    rights->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(rights), &master, sizeof(int));
-    if (sendmsg(sync_fd, &header, MSG_NOSIGNAL) < 0) fail(GANTRY_STAGE_TTY, -1);
+    if (gantry_send_fd(sync_fd, &message, sizeof message, master) < 0) fail(GANTRY_STAGE_TTY, -1);
     close(master);
     return slave;
 }
@@ -481,23 +467,7 @@ static void become_root(void) {
 /// Sends a message with one descriptor attached (SCM_RIGHTS).
 static int send_with_fd(int type, int fd) {
     gantry_message message = {.type = type, .failure = {0, 0, -1}};
-    struct iovec data = {.iov_base = &message, .iov_len = sizeof message};
-    union {
-        char buffer[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr header = {.msg_iov = &data, .msg_iovlen = 1};
-    if (fd >= 0) {
-        header.msg_control = control.buffer;
-        header.msg_controllen = sizeof control.buffer;
-        struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
-        rights->cmsg_level = SOL_SOCKET;
-        rights->cmsg_type = SCM_RIGHTS;
-        rights->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(rights), &fd, sizeof(int));
-    }
-    return sendmsg(sync_fd, &header, MSG_NOSIGNAL) < 0 ? -1 : 0;
+    return gantry_send_fd(sync_fd, &message, sizeof message, fd) < 0 ? -1 : 0;
 }
 
 /// A keeper built before its filesystem: asks the parent for the mount namespace the builder

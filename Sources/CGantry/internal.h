@@ -4,6 +4,9 @@
 
 #include "gantry.h"
 
+#include <string.h>
+#include <sys/socket.h>
+
 /// Message types on the sync socket, child → parent.
 enum {
     GANTRY_MSG_FAILURE = 1,
@@ -17,6 +20,29 @@ typedef struct {
     int32_t type;
     gantry_failure failure;
 } gantry_message;
+
+/// Sends `length` bytes of `payload` with descriptor `fd` attached (SCM_RIGHTS; none when
+/// fd < 0) in one datagram. Async-signal-safe (the child uses it between clone and exec):
+/// only memset, memcpy and sendmsg. Returns sendmsg's result.
+static inline ssize_t gantry_send_fd(int socket, const void *payload, size_t length, int fd) {
+    struct iovec data = {.iov_base = (void *)payload, .iov_len = length};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr header = {.msg_iov = &data, .msg_iovlen = 1};
+    if (fd >= 0) {
+        header.msg_control = control.buffer;
+        header.msg_controllen = sizeof control.buffer;
+        struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
+        rights->cmsg_level = SOL_SOCKET;
+        rights->cmsg_type = SCM_RIGHTS;
+        rights->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(rights), &fd, sizeof(int));
+    }
+    return sendmsg(socket, &header, MSG_NOSIGNAL);
+}
 
 /// The child's whole life after clone: never returns.
 __attribute__((noreturn)) void gantry_child_main(const gantry_recipe *recipe, int sync_fd);

@@ -181,43 +181,10 @@ static void fail_report(gantry_child *child, gantry_report *report) {
     report->tty_master = -1;
 }
 
-int gantry_release(gantry_child *child, gantry_report *report, gantry_failure *failure) {
-    *report = (gantry_report){.kind = GANTRY_REPORT_EXECUTED, .fd = -1, .tty_master = -1};
-    char go = 'g';
-    if (send(child->sync_fd, &go, 1, MSG_NOSIGNAL) != 1) {
-        // The child is gone before being released; its own report (if any) is still queued.
-        if (errno != EPIPE && errno != ECONNRESET) {
-            *failure = (gantry_failure){GANTRY_STAGE_RELEASE, errno, -1};
-            fail_report(child, report);
-            return -1;
-        }
-    }
-    if (wait_for_report(child, report, failure) < 0) {
-        fail_report(child, report);
-        return -1;
-    }
-    return 0;
-}
-
-int gantry_continue(gantry_child *child, int fd, gantry_report *report, gantry_failure *failure) {
-    *report = (gantry_report){.kind = GANTRY_REPORT_EXECUTED, .fd = -1, .tty_master = -1};
-    char byte = 'm';
-    struct iovec data = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buffer[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr header = {
-        .msg_iov = &data, .msg_iovlen = 1,
-        .msg_control = control.buffer, .msg_controllen = sizeof control.buffer,
-    };
-    struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
-    rights->cmsg_level = SOL_SOCKET;
-    rights->cmsg_type = SCM_RIGHTS;
-    rights->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(rights), &fd, sizeof(int));
-    if (sendmsg(child->sync_fd, &header, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET) {
+/// After the parent sent the child its go (or a descriptor): the child's report. A child
+/// gone before reading it (EPIPE, ECONNRESET) has its own report queued, which is read.
+static int await_report(gantry_child *child, int sent, gantry_report *report, gantry_failure *failure) {
+    if (!sent && errno != EPIPE && errno != ECONNRESET) {
         *failure = (gantry_failure){GANTRY_STAGE_RELEASE, errno, -1};
         fail_report(child, report);
         return -1;
@@ -229,6 +196,18 @@ int gantry_continue(gantry_child *child, int fd, gantry_report *report, gantry_f
     return 0;
 }
 
+int gantry_release(gantry_child *child, gantry_report *report, gantry_failure *failure) {
+    *report = (gantry_report){.kind = GANTRY_REPORT_EXECUTED, .fd = -1, .tty_master = -1};
+    char go = 'g';
+    return await_report(child, send(child->sync_fd, &go, 1, MSG_NOSIGNAL) == 1, report, failure);
+}
+
+int gantry_continue(gantry_child *child, int fd, gantry_report *report, gantry_failure *failure) {
+    *report = (gantry_report){.kind = GANTRY_REPORT_EXECUTED, .fd = -1, .tty_master = -1};
+    char byte = 'm';
+    return await_report(child, gantry_send_fd(child->sync_fd, &byte, 1, fd) == 1, report, failure);
+}
+
 void gantry_abandon(gantry_child *child) {
     if (child->sync_fd >= 0) close(child->sync_fd);
     child->sync_fd = -1;
@@ -236,6 +215,10 @@ void gantry_abandon(gantry_child *child) {
 
 const char *gantry_errno_name(int error) {
     return strerrorname_np(error);
+}
+
+int gantry_pipe2(int fds[2], int flags) {
+    return pipe2(fds, flags);
 }
 
 int gantry_socket_in(const gantry_join *joins, size_t join_count, const gantry_socket_kind *kinds, size_t kind_count,

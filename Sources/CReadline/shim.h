@@ -44,16 +44,14 @@ static inline void gantry_rl_drop_line(void) {
     rl_redisplay();
 }
 
-/// Prints text above the prompt and the half-typed line, then draws them again.
-static inline void gantry_rl_print_above(const char *text, size_t length) {
+/// Clears the prompt and the half-typed line so text can be printed in their place (the
+/// Swift side writes it, with POSIX.writeAll), and `gantry_rl_redraw` draws them again.
+static inline void gantry_rl_clear_for_print(void) {
     rl_clear_visible_line();
     fflush(rl_outstream);
-    while (length > 0) {
-        ssize_t written = write(STDOUT_FILENO, text, length);
-        if (written <= 0) break;
-        text += written;
-        length -= (size_t)written;
-    }
+}
+
+static inline void gantry_rl_redraw(void) {
     rl_on_new_line();
     rl_redisplay();
 }

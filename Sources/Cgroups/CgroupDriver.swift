@@ -1,3 +1,5 @@
+internal import POSIXSupport
+
 /// One cgroup version's way of doing the same five things. Paths given to a driver are
 /// relative to the hierarchy roots (`gantry/exec-1234`), never absolute.
 public protocol CgroupDriver: Sendable {
@@ -10,6 +12,8 @@ public protocol CgroupDriver: Sendable {
     func apply(_ limits: ResourceLimits, to path: String) throws(CgroupError)
     func addProcess(_ pid: Int32, to path: String) throws(CgroupError)
     func stats(of path: String) throws(CgroupError) -> CgroupStats
+    /// What the group is allowed now, read back from its files.
+    func appliedLimits(of path: String) -> AppliedLimits
     /// Kills everything in the group and its descendants, then removes them, deepest first.
     func remove(_ path: String) throws(CgroupError)
     /// Makes controllers available to the group's children (v2 `cgroup.subtree_control`;
@@ -91,7 +95,7 @@ extension CgroupDriver {
                     break
                 } catch {
                     attempt += 1
-                    guard error.errno == 16 /* EBUSY */, attempt < attempts else {
+                    guard error.cause == .busy, attempt < attempts else {
                         let left = (try? pids(at: directory)) ?? []
                         throw .stillBusy(path: directory, detail: "\(error)" + (left.isEmpty ? "" : "; processes left: \(left)"))
                     }
@@ -122,7 +126,7 @@ extension CgroupDriver {
         do {
             try fileSystem.write(path, write.value)
         } catch {
-            if error.errno == 16 /* EBUSY */, write.controller == "memory", let limit = Int64(write.value) {
+            if error.cause == .busy, write.controller == "memory", let limit = Int64(write.value) {
                 throw .belowUsage(path: directory, limit: limit, usage: usage())
             }
             throw error

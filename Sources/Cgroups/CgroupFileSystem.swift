@@ -1,6 +1,5 @@
-internal import CGantry
 internal import Glibc
-internal import POSIXSupport
+public import POSIXSupport
 
 /// The file operations a driver needs. The kernel's cgroupfs in production; a fake tree in a
 /// temporary directory for tests (which must also pretend to be the kernel: populate new
@@ -25,25 +24,36 @@ public struct KernelCgroupFileSystem: CgroupFileSystem {
     public init() {}
 
     public func read(_ path: String) throws(CgroupError) -> String {
-        guard let text = POSIX.readFile(path) else { throw .io(operation: "read", path: path, errno: errno) }
+        guard let text = POSIX.readFile(path) else { throw .io(operation: "read", path: path, cause: .current) }
         return text
     }
 
     public func write(_ path: String, _ value: String) throws(CgroupError) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(operation: "open", path: path, errno: errno) }
+        let fd = try io("open", path) { open(path, O_WRONLY | O_CLOEXEC) }
         defer { close(fd) }
         var bytes = Array(value.utf8)
-        let written = Glibc.write(fd, &bytes, bytes.count)
-        if written < 0 { throw .io(operation: "write '\(value)' to", path: path, errno: errno) }
+        try io("write '\(value)' to", path) { Glibc.write(fd, &bytes, bytes.count) }
     }
 
     public func makeDirectory(_ path: String) throws(CgroupError) {
-        if mkdir(path, 0o755) < 0 && errno != EEXIST { throw .io(operation: "mkdir", path: path, errno: errno) }
+        try io("mkdir", path, unless: .exists) { mkdir(path, 0o755) }
     }
 
     public func removeDirectory(_ path: String) throws(CgroupError) {
-        if rmdir(path) < 0 && errno != ENOENT { throw .io(operation: "rmdir", path: path, errno: errno) }
+        try io("rmdir", path, unless: .noSuchFile) { rmdir(path) }
+    }
+
+    /// One call through `POSIX.call`, its failure as `.io` naming the operation and file;
+    /// `unless` is the errno that means there was nothing to do.
+    @discardableResult
+    private func io<Result: FixedWidthInteger>(
+        _ operation: String, _ path: String, unless harmless: Errno? = nil,
+        _ body: () -> Result
+    ) throws(CgroupError) -> Result {
+        do { return try POSIX.call(body) } catch {
+            if error == harmless { return 0 }
+            throw .io(operation: operation, path: path, cause: error)
+        }
     }
 
     public func subdirectories(_ path: String) -> [String] {
@@ -55,7 +65,7 @@ public struct KernelCgroupFileSystem: CgroupFileSystem {
     public func kill(_ pid: Int32) { _ = Glibc.kill(pid, SIGKILL) }
 
     public func changeOwner(_ path: String, uid: UInt32, gid: UInt32) throws(CgroupError) {
-        if chown(path, uid, gid) < 0 { throw .io(operation: "chown", path: path, errno: errno) }
+        try io("chown", path) { chown(path, uid, gid) }
     }
 
     /// 1, 2, 4 … ms, up to 100 ms: a cgroup is removable shortly after its last task is reaped.
@@ -64,7 +74,7 @@ public struct KernelCgroupFileSystem: CgroupFileSystem {
 
 /// Why a cgroup operation failed, saying which file and what to do.
 public enum CgroupError: Error, Sendable, Equatable, CustomStringConvertible {
-    case io(operation: String, path: String, errno: Int32)
+    case io(operation: String, path: String, cause: Errno)
     /// EBUSY on a memory limit: the group already uses more than the new limit.
     case belowUsage(path: String, limit: Int64, usage: Int64?)
     case unavailable(controller: String, layout: String)
@@ -72,17 +82,17 @@ public enum CgroupError: Error, Sendable, Equatable, CustomStringConvertible {
     case stillBusy(path: String, detail: String)
     case invalid(String)
 
-    public var errno: Int32? {
-        if case .io(_, _, let errno) = self { return errno }
+    /// The failed call's errno, for an `.io` error.
+    public var cause: Errno? {
+        if case .io(_, _, let cause) = self { return cause }
         return nil
     }
 
     public var description: String {
         switch self {
-        case .io(let operation, let path, let errno):
-            let name = gantry_errno_name(errno).map { String(cString: $0) } ?? "errno \(errno)"
-            var text = "\(operation) \(path): \(name) (\(String(cString: strerror(errno))))"
-            switch errno {
+        case .io(let operation, let path, let cause):
+            var text = "\(operation) \(path): \(cause)"
+            switch cause.rawValue {
             case EACCES, EPERM: text += " — managing cgroups needs root, or a subtree delegated to you"
             case ENOENT: text += " — this kernel or cgroup version has no such file"
             case EINVAL: text += " — the kernel rejected the value"

@@ -46,7 +46,9 @@ public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
                     unified = mountPoint
                 }
             } else if mount.type == "cgroup" {
-                let names = mount.superOptions.filter { !["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "xattr", "clone_children"].contains($0) && !$0.hasPrefix("release_agent=") }
+                let names = mount.superOptions.filter {
+                    !["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "xattr", "clone_children"].contains($0) && !$0.hasPrefix("release_agent=")
+                }
                 guard !names.isEmpty else { continue }
                 v1Options[mountPoint] = names.joined(separator: ",")
                 for name in names where !name.hasPrefix("name=") && v1Paths[name] == nil {
@@ -56,8 +58,9 @@ public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
         }
         let controllers = unified.flatMap(readControllers).map { Set($0.split(whereSeparator: \.isWhitespace).map(String.init)) } ?? []
         let mode: Mode = v1Paths.isEmpty ? .unified : (unified == nil ? .legacy : .hybrid)
-        return CgroupLayout(mode: mode, unifiedPath: unified, v1Paths: v1Paths, v1Options: v1Options,
-                            unifiedControllers: controllers)
+        return CgroupLayout(
+            mode: mode, unifiedPath: unified, v1Paths: v1Paths, v1Options: v1Options,
+            unifiedControllers: controllers)
     }
 
     /// Which driver manages a controller: v2 when the unified tree offers it.

@@ -42,7 +42,7 @@ public struct CgroupV2Driver: CgroupDriver {
             try fileSystem.write(directory + "/cgroup.subtree_control", value)
         } catch {
             // EBUSY: the group holds processes; move them to a leaf child and try again.
-            guard error.errno == 16 /* EBUSY */, directory != root else { throw error }
+            guard error.cause == .busy, directory != root else { throw error }
             let leaf = directory + "/leaf"
             try fileSystem.makeDirectory(leaf)
             for pid in try pids(at: directory) { try fileSystem.write(leaf + "/cgroup.procs", String(pid)) }

@@ -7,7 +7,8 @@ public struct CgroupManager: Sendable {
 
     public init(layout: CgroupLayout, fileSystem: any CgroupFileSystem = KernelCgroupFileSystem()) {
         self.layout = layout
-        self.driver = layout.mode == .unified
+        self.driver =
+            layout.mode == .unified
             ? CgroupV2Driver(layout: layout, fileSystem: fileSystem)
             : CgroupV1Driver(layout: layout, fileSystem: fileSystem)
     }
@@ -25,8 +26,10 @@ public struct CgroupManager: Sendable {
     /// if it throws, nothing is created.
     /// `delegating` names controllers the group must have beyond what its limits need, to
     /// hand on to children made inside it (a lab's learner groups).
-    public func create(_ path: String, limits: ResourceLimits, delegating: Set<String> = [],
-                       willCreate: ([String]) throws -> Void = { _ in }) throws(CgroupError) -> Cgroup {
+    public func create(
+        _ path: String, limits: ResourceLimits, delegating: Set<String> = [],
+        willCreate: ([String]) throws -> Void = { _ in }
+    ) throws(CgroupError) -> Cgroup {
         try Self.validate(path: path)
         do { try willCreate(driver.directories(of: path)) } catch {
             throw .invalid("could not record the group before creating it: \(error)")
@@ -57,7 +60,8 @@ public struct CgroupManager: Sendable {
             let relative = parts.prefix(depth).joined(separator: "/")
             var info = stat()
             guard stat(root + "/" + relative, &info) == 0, info.st_uid == uid,
-                  access(root + "/" + relative + "/cgroup.subtree_control", W_OK) == 0 else { continue }
+                access(root + "/" + relative + "/cgroup.subtree_control", W_OK) == 0
+            else { continue }
             return relative
         }
         return nil
@@ -88,6 +92,7 @@ public struct Cgroup: Sendable {
     public func add(_ pid: Int32) throws(CgroupError) { try driver.addProcess(pid, to: path) }
     public func processes() throws(CgroupError) -> [Int32] { try driver.processes(in: path) }
     public func stats() throws(CgroupError) -> CgroupStats { try driver.stats(of: path) }
+    public func appliedLimits() -> AppliedLimits { driver.appliedLimits(of: path) }
     /// Kills and removes the group, then its ancestors that are left empty (a shared parent
     /// such as `gantry/` another session still uses stays).
     public func remove() throws(CgroupError) {

@@ -1,3 +1,5 @@
+internal import POSIXSupport
+
 /// What a group may use: one model for both cgroup versions. Nil means "leave as is"
 /// (unlimited for a new group).
 public struct ResourceLimits: Sendable, Hashable, Codable {
@@ -31,8 +33,10 @@ public struct ResourceLimits: Sendable, Hashable, Codable {
     /// and is written as 1, as runc does; negative means no limit.
     public var pidsMax: Int64?
 
-    public init(cpu: CPUQuota? = nil, cpuWeight: UInt64? = nil, memoryMax: Int64? = nil, swapMax: Int64? = nil,
-                pidsMax: Int64? = nil) {
+    public init(
+        cpu: CPUQuota? = nil, cpuWeight: UInt64? = nil, memoryMax: Int64? = nil, swapMax: Int64? = nil,
+        pidsMax: Int64? = nil
+    ) {
         self.cpu = cpu
         self.cpuWeight = cpuWeight
         self.memoryMax = memoryMax
@@ -153,13 +157,8 @@ extension ResourceLimits {
         if value < 0 { return "no limit" }
         for (unit, scale) in [("TiB", Int64(1) << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] where value >= scale {
             let amount = Double(value) / Double(scale)
-            return (amount == amount.rounded() ? String(Int64(amount)) : String(format1(amount))) + " " + unit
+            return (amount == amount.rounded() ? String(Int64(amount)) : String(oneDecimal: amount)) + " " + unit
         }
         return "\(value) bytes"
-    }
-
-    private static func format1(_ value: Double) -> String {
-        let tenths = Int64((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
     }
 }

@@ -30,11 +30,10 @@ public struct EnterTarget: Sendable, Hashable {
             // setns refuses to "re-enter" the user namespace we are already in (EINVAL), and
             // joining any namespace we are in is a no-op: skip them, as nsenter does.
             if let own = namespace.procName, Self.sameFile(path, "/proc/self/ns/\(own)") { continue }
-            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                let error = errno
+            let fd: Int32
+            do { fd = try IsolationError.call(.openNamespace, path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) } } catch {
                 for join in joins { close(join.fd) }
-                throw IsolationError(stage: .openNamespace, errno: error, subject: path)
+                throw error
             }
             joins.append(Join(namespace: namespace, path: path, fd: fd))
         }

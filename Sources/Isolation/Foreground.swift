@@ -1,5 +1,6 @@
 internal import CGantry
 internal import Glibc
+internal import POSIXSupport
 
 /// Runs a sandbox in the foreground of the caller's terminal, the way `unshare` or
 /// `docker run -it` do: signals sent to Gantry are passed on, a PTY is relayed to the
@@ -40,10 +41,7 @@ public final class Foreground {
                 return status
             }
             for index in descriptors.indices { descriptors[index].revents = 0 }
-            if Glibc.poll(&descriptors, nfds_t(descriptors.count), -1) < 0 {
-                if errno == EINTR { continue }
-                throw IsolationError(stage: .wait, errno: errno, subject: "poll")
-            }
+            try IsolationError.call(.wait, "poll") { Glibc.poll(&descriptors, nfds_t(descriptors.count), -1) }
             if descriptors[0].revents & Int16(POLLIN) != 0 {
                 try handleSignal(process: process, relay: relay)
             }
@@ -88,8 +86,10 @@ final class TerminalRelay {
     }
 
     var pollDescriptors: [pollfd] {
-        [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
-         pollfd(fd: primary, events: Int16(POLLIN), revents: 0)]
+        [
+            pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: primary, events: Int16(POLLIN), revents: 0),
+        ]
     }
 
     func isClosed(_ fd: Int32) -> Bool { closed.contains(fd) }
@@ -120,22 +120,14 @@ final class TerminalRelay {
 
     func restore() { raw.restore() }
 
-    /// One read and a full write; false on EOF or error (EIO: every replica is closed).
+    /// One read and a full write; false on EOF, on error (EIO: every replica is closed) and
+    /// when a non-blocking read finds nothing (EAGAIN: `drain` is done).
     private func copy(from source: Int32, to destination: Int32) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
-        if count < 0 && (errno == EINTR || errno == EAGAIN) { return errno == EINTR }
-        guard count > 0 else { return false }
-        var offset = 0
-        while offset < count {
-            let written = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + offset, count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += written
+        guard let count = try? POSIX.call({ buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) } }), count > 0 else {
+            return false
         }
-        return true
+        return (try? POSIX.writeAll(destination, buffer[0..<count])) != nil
     }
 }
 

@@ -1,5 +1,5 @@
-internal import CGantry
 internal import Glibc
+public import POSIXSupport
 
 /// Why a sandbox could not be made: the step, the object, the kernel's errno and, where we
 /// know one, what a person can do about it.
@@ -42,7 +42,7 @@ public struct IsolationError: Error, Sendable, CustomStringConvertible {
 
     public var stage: Stage
     /// The kernel's errno (0 for a spec error).
-    public var errno: Int32
+    public var cause: Errno
     /// What the failing call was about: a path, a namespace, a command.
     public var subject: String?
     /// What to do about it.
@@ -50,30 +50,37 @@ public struct IsolationError: Error, Sendable, CustomStringConvertible {
     /// For a bad spec: what is wrong with it.
     public var detail: String?
 
-    public init(stage: Stage, errno: Int32, subject: String? = nil, hint: String? = nil, detail: String? = nil) {
+    public init(stage: Stage, cause: Errno, subject: String? = nil, hint: String? = nil, detail: String? = nil) {
         self.stage = stage
-        self.errno = errno
+        self.cause = cause
         self.subject = subject
-        self.hint = hint ?? Self.hint(stage: stage, errno: errno)
+        self.hint = hint ?? Self.hint(stage: stage, errno: cause.rawValue)
         self.detail = detail
     }
 
     init(_ error: SpecError) {
-        self.init(stage: .specification, errno: 0, detail: error.description)
+        self.init(stage: .specification, cause: Errno(0), detail: error.description)
+    }
+
+    /// One system call through `POSIX.call`, its failure as an error of `stage` about
+    /// `subject` (made only after errno was read).
+    @discardableResult
+    static func call<Result: FixedWidthInteger>(
+        _ stage: Stage, _ subject: @autoclosure () -> String? = nil, retryOnInterrupt: Bool = true,
+        _ body: () -> Result
+    ) throws(IsolationError) -> Result {
+        do { return try POSIX.call(retryOnInterrupt: retryOnInterrupt, body) } catch {
+            throw IsolationError(stage: stage, cause: error, subject: subject())
+        }
     }
 
     /// True when the command itself could not be started (not found, not executable), as
     /// opposed to the sandbox around it failing.
     public var isCommandNotExecutable: Bool { stage == .exec }
 
-    public var errnoName: String {
-        gantry_errno_name(errno).map { String(cString: $0) } ?? "errno \(errno)"
-    }
-
     public var description: String {
         if stage == .specification || stage == .prepare { return detail ?? "invalid sandbox specification" }
-        var text = stage.call + (subject.map { "(\($0))" } ?? "") + ": " + errnoName
-        text += " (" + String(cString: strerror(errno)) + ")"
+        var text = stage.call + (subject.map { "(\($0))" } ?? "") + ": \(cause)"
         if let hint { text += " — " + hint }
         return text
     }

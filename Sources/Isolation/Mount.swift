@@ -40,8 +40,8 @@ public enum Mount: Codable, Sendable, Hashable {
     public var target: String {
         switch self {
         case .proc(let at), .sysfs(let at, _), .tmpfs(let at, _, _, _), .bind(_, let at, _, _),
-             .overlay(_, _, _, let at), .devpts(let at), .minimalDev(let at, _), .directory(let at, _, _),
-             .symlink(_, let at), .filesystem(_, _, let at, _), .setReadOnly(let at, _), .tree(_, let at), .detach(let at):
+            .overlay(_, _, _, let at), .devpts(let at), .minimalDev(let at, _), .directory(let at, _, _),
+            .symlink(_, let at), .filesystem(_, _, let at, _), .setReadOnly(let at, _), .tree(_, let at), .detach(let at):
             at
         }
     }

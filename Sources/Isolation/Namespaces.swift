@@ -6,12 +6,12 @@ public struct Namespaces: OptionSet, Codable, Sendable, Hashable {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let user = Namespaces(rawValue: 0x1000_0000)    // CLONE_NEWUSER
-    public static let mount = Namespaces(rawValue: 0x0002_0000)   // CLONE_NEWNS
-    public static let pid = Namespaces(rawValue: 0x2000_0000)     // CLONE_NEWPID
-    public static let uts = Namespaces(rawValue: 0x0400_0000)     // CLONE_NEWUTS
-    public static let ipc = Namespaces(rawValue: 0x0800_0000)     // CLONE_NEWIPC
-    public static let net = Namespaces(rawValue: 0x4000_0000)     // CLONE_NEWNET
+    public static let user = Namespaces(rawValue: 0x1000_0000)  // CLONE_NEWUSER
+    public static let mount = Namespaces(rawValue: 0x0002_0000)  // CLONE_NEWNS
+    public static let pid = Namespaces(rawValue: 0x2000_0000)  // CLONE_NEWPID
+    public static let uts = Namespaces(rawValue: 0x0400_0000)  // CLONE_NEWUTS
+    public static let ipc = Namespaces(rawValue: 0x0800_0000)  // CLONE_NEWIPC
+    public static let net = Namespaces(rawValue: 0x4000_0000)  // CLONE_NEWNET
     public static let cgroup = Namespaces(rawValue: 0x0200_0000)  // CLONE_NEWCGROUP
 
     /// All seven, as `unshare -Urfpimnu -C` or `bwrap --unshare-all` ask for.

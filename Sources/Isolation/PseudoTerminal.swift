@@ -1,5 +1,6 @@
 internal import CGantry
 internal import Glibc
+internal import POSIXSupport
 
 /// A PTY pair opened on the host: the primary (master) side stays with Gantry, the replica
 /// (slave) becomes the sandboxed command's controlling terminal.
@@ -11,14 +12,12 @@ final class PseudoTerminal {
 
     init(rows: UInt16, columns: UInt16) throws(IsolationError) {
         var name = [CChar](repeating: 0, count: 128)
-        let primary = gantry_open_pty(&name, name.count)
-        guard primary >= 0 else { throw IsolationError(stage: .terminal, errno: errno, subject: "/dev/ptmx") }
-        let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let replica = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard replica >= 0 else {
-            let error = errno
+        let primary = try IsolationError.call(.terminal, "/dev/ptmx") { gantry_open_pty(&name, name.count) }
+        let path = POSIX.string(name)
+        let replica: Int32
+        do { replica = try IsolationError.call(.terminal, path) { open(path, O_RDWR | O_NOCTTY | O_CLOEXEC) } } catch {
             close(primary)
-            throw IsolationError(stage: .terminal, errno: error, subject: path)
+            throw error
         }
         var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(replica, UInt(TIOCSWINSZ), &size)

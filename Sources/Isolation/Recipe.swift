@@ -67,10 +67,10 @@ public struct Recipe: Sendable, Equatable {
 public struct MountFlags: OptionSet, Sendable, Hashable {
     public let rawValue: UInt
     public init(rawValue: UInt) { self.rawValue = rawValue }
-    public static let readOnly = MountFlags(rawValue: 1)        // MS_RDONLY
-    public static let noSUID = MountFlags(rawValue: 2)          // MS_NOSUID
-    public static let noDev = MountFlags(rawValue: 4)           // MS_NODEV
-    public static let noExec = MountFlags(rawValue: 8)          // MS_NOEXEC
+    public static let readOnly = MountFlags(rawValue: 1)  // MS_RDONLY
+    public static let noSUID = MountFlags(rawValue: 2)  // MS_NOSUID
+    public static let noDev = MountFlags(rawValue: 4)  // MS_NODEV
+    public static let noExec = MountFlags(rawValue: 8)  // MS_NOEXEC
     public static let strictATime = MountFlags(rawValue: 1 << 24)  // MS_STRICTATIME
 }
 
@@ -144,22 +144,31 @@ extension Recipe {
         case .proc:
             return [Step(kind: .mount, source: "proc", target: target, fstype: "proc", flags: hardened)]
         case .sysfs(_, let readOnly):
-            return [Step(kind: .mount, source: "sysfs", target: target, fstype: "sysfs",
-                         flags: readOnly ? hardened.union(.readOnly) : hardened)]
+            return [
+                Step(
+                    kind: .mount, source: "sysfs", target: target, fstype: "sysfs",
+                    flags: readOnly ? hardened.union(.readOnly) : hardened)
+            ]
         case .tmpfs(_, let size, let mode, let owner):
             var options = "mode=0" + String(mode, radix: 8)
             if let size { options += ",size=\(size)" }
             if let owner { options += owner.tmpfsOptions }
-            return [Step(kind: .mount, source: "tmpfs", target: target, fstype: "tmpfs",
-                         data: options, flags: [.noSUID, .noDev])]
+            return [
+                Step(
+                    kind: .mount, source: "tmpfs", target: target, fstype: "tmpfs",
+                    data: options, flags: [.noSUID, .noDev])
+            ]
         case .bind(let source, _, let readOnly, let recursive):
             return [Step(kind: .bind, source: source, target: target, recursive: recursive, readOnly: readOnly)]
         case .overlay(let lower, let upper, let work, _):
             let options = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
             return [Step(kind: .mount, source: "overlay", target: target, fstype: "overlay", data: options)]
         case .devpts:
-            return [Step(kind: .mount, source: "devpts", target: target, fstype: "devpts",
-                         data: "newinstance,ptmxmode=0666,mode=620", flags: [.noSUID, .noExec])]
+            return [
+                Step(
+                    kind: .mount, source: "devpts", target: target, fstype: "devpts",
+                    data: "newinstance,ptmxmode=0666,mode=620", flags: [.noSUID, .noExec])
+            ]
         case .directory(_, let mode, let owner):
             return [Step(kind: .mkdir, target: target, mode: mode, owner: owner)]
         case .tree(let descriptor, _):
@@ -171,26 +180,38 @@ extension Recipe {
         case .setReadOnly(_, let readOnly):
             return [Step(kind: .setReadOnly, target: target, readOnly: readOnly)]
         case .filesystem(let type, let source, _, let options):
-            return [Step(kind: .mount, source: source, target: target, fstype: type, data: options,
-                         flags: [.noSUID, .noDev, .noExec])]
+            return [
+                Step(
+                    kind: .mount, source: source, target: target, fstype: type, data: options,
+                    flags: [.noSUID, .noDev, .noExec])
+            ]
         case .minimalDev(_, let owner):
             let ownerOptions = owner?.tmpfsOptions ?? ""
-            var steps = [Step(kind: .mount, source: "tmpfs", target: target, fstype: "tmpfs",
-                              data: "mode=0755" + ownerOptions, flags: [.noSUID, .strictATime])]
+            var steps = [
+                Step(
+                    kind: .mount, source: "tmpfs", target: target, fstype: "tmpfs",
+                    data: "mode=0755" + ownerOptions, flags: [.noSUID, .strictATime])
+            ]
             for device in minimalDevices {
-                steps.append(Step(kind: .bind, source: "/dev/" + device, target: target + "/" + device,
-                                  earlySource: true))
+                steps.append(
+                    Step(
+                        kind: .bind, source: "/dev/" + device, target: target + "/" + device,
+                        earlySource: true))
             }
-            let links = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
-                         ("ptmx", "pts/ptmx")]
+            let links = [
+                ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
+                ("ptmx", "pts/ptmx"),
+            ]
             for (name, destination) in links {
                 steps.append(Step(kind: .symlink, source: destination, target: target + "/" + name))
             }
             steps += Self.steps(for: .devpts(at: ""), at: target + "/pts")
             steps.append(Step(kind: .mkdir, target: target + "/shm", mode: 0o1777))
-            steps.append(Step(kind: .mount, source: "tmpfs", target: target + "/shm", fstype: "tmpfs",
-                              data: "mode=01777" + ownerOptions, flags: [.noSUID, .noDev]))
+            steps.append(
+                Step(
+                    kind: .mount, source: "tmpfs", target: target + "/shm", fstype: "tmpfs",
+                    data: "mode=01777" + ownerOptions, flags: [.noSUID, .noDev]))
             return steps
         }
     }

@@ -12,30 +12,36 @@ public enum Sandbox {
     /// mapped) and before it goes on: the moment to give it a veth or a cgroup, so the command
     /// never sees itself without them. If it throws, the child is killed and nothing runs.
     /// `cgroup` is a cgroup v2 directory descriptor to be born in (clone3 CLONE_INTO_CGROUP).
-    public static func spawn(_ spec: SandboxSpec, io: StandardIO = .inherit, cgroup: Int32? = nil,
-                             prepare: ((_ pid: Int32) throws -> Void)? = nil) throws(IsolationError) -> SandboxProcess {
+    public static func spawn(
+        _ spec: SandboxSpec, io: StandardIO = .inherit, cgroup: Int32? = nil,
+        prepare: ((_ pid: Int32) throws -> Void)? = nil
+    ) throws(IsolationError) -> SandboxProcess {
         let (recipe, terminal) = try prepared(spec, io: io)
-        let (child, report) = try launch(recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminal,
-                                         cgroup: cgroup, prepare: prepare)
+        let (child, report) = try launch(
+            recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminal,
+            cgroup: cgroup, prepare: prepare)
         return try process(child, report, recipe: recipe, terminal: terminal)
     }
 
     /// Like `spawn`, for a spec that `awaitsFilesystem`: the child's namespaces exist and it
     /// waits for the mount namespace to move into (`PendingSandbox.complete`). Meanwhile its
     /// namespaces can be joined by the builder of that filesystem.
-    public static func spawnAwaitingFilesystem(_ spec: SandboxSpec, cgroup: Int32? = nil,
-                                               prepare: ((_ pid: Int32) throws -> Void)? = nil) throws(IsolationError) -> PendingSandbox {
+    public static func spawnAwaitingFilesystem(
+        _ spec: SandboxSpec, cgroup: Int32? = nil,
+        prepare: ((_ pid: Int32) throws -> Void)? = nil
+    ) throws(IsolationError) -> PendingSandbox {
         guard spec.awaitsFilesystem else {
             throw IsolationError(SpecError("spawnAwaitingFilesystem needs a spec that awaits its filesystem"))
         }
         let io = StandardIO.descriptors(input: nil, output: nil, error: nil)
         let (recipe, terminal) = try prepared(spec, io: io)
-        var (child, report) = try launch(recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminal,
-                                         cgroup: cgroup, prepare: prepare)
+        var (child, report) = try launch(
+            recipe, joins: [], mapping: spec.userMapping, io: io, terminal: terminal,
+            cgroup: cgroup, prepare: prepare)
         guard report.kind == Int32(GANTRY_REPORT_AWAITING.rawValue) else {
             gantry_abandon(&child)
             reap(child)
-            throw IsolationError(stage: .joinMountNamespace, errno: EPROTO, subject: "the sandbox did not wait for its filesystem")
+            throw IsolationError(stage: .joinMountNamespace, cause: Errno(EPROTO), subject: "the sandbox did not wait for its filesystem")
         }
         return PendingSandbox(child: child, recipe: recipe)
     }
@@ -53,24 +59,26 @@ public enum Sandbox {
     ///
     /// runc and bubblewrap get the same effect by making mounts before the sandbox's user
     /// namespace owns its mount namespace.
-    public static func buildMountNamespace(_ spec: SandboxSpec, joining target: EnterTarget,
-                                           lockingInto userNamespace: String) throws(IsolationError) -> Int32 {
+    public static func buildMountNamespace(
+        _ spec: SandboxSpec, joining target: EnterTarget,
+        lockingInto userNamespace: String
+    ) throws(IsolationError) -> Int32 {
         var recipe: Recipe
         do { recipe = try Recipe(filesystemOf: spec) } catch { throw IsolationError(error) }
         let joins = try target.open()
         defer { for join in joins { close(join.fd) } }
-        let lock = Glibc.open(userNamespace, O_RDONLY | O_CLOEXEC)
-        guard lock >= 0 else { throw IsolationError(stage: .openNamespace, errno: errno, subject: userNamespace) }
+        let lock = try IsolationError.call(.openNamespace, userNamespace) { Glibc.open(userNamespace, O_RDONLY | O_CLOEXEC) }
         defer { close(lock) }
-        var (child, report) = try launch(recipe, joins: joins, mapping: nil, io: .descriptors(input: nil, output: nil, error: nil),
-                                         terminal: .none, cgroup: nil, prepare: nil, lockInto: lock,
-                                         forkAfterJoins: joins.contains { $0.namespace == .pid })
+        var (child, report) = try launch(
+            recipe, joins: joins, mapping: nil, io: .descriptors(input: nil, output: nil, error: nil),
+            terminal: .none, cgroup: nil, prepare: nil, lockInto: lock,
+            forkAfterJoins: joins.contains { $0.namespace == .pid })
         // Hanging up lets the builder go; it holds nothing the namespace needs.
         gantry_abandon(&child)
         reap(child, kill: false)
         guard report.kind == Int32(GANTRY_REPORT_MOUNT_NAMESPACE.rawValue), report.fd >= 0 else {
             if report.fd >= 0 { close(report.fd) }
-            throw IsolationError(stage: .lockMounts, errno: EPROTO, subject: "the builder sent no mount namespace")
+            throw IsolationError(stage: .lockMounts, cause: Errno(EPROTO), subject: "the builder sent no mount namespace")
         }
         return report.fd
     }
@@ -82,10 +90,12 @@ public enum Sandbox {
     /// command, which inherits the group). `terminalFromTarget` opens a `.terminal` in the
     /// target's own /dev/pts (it must have a private devpts). `becomeRoot` sets the ids to the
     /// joined user namespace's 0, for a target whose root is not the host's.
-    public static func enter(_ target: EnterTarget, command: [String], environment: [String],
-                             workingDirectory: String? = "/", io: StandardIO = .inherit, cgroup: Int32? = nil,
-                             terminalFromTarget: Bool = false, becomeRoot: Bool = false,
-                             prepare: ((_ pid: Int32) throws -> Void)? = nil) throws(IsolationError) -> SandboxProcess {
+    public static func enter(
+        _ target: EnterTarget, command: [String], environment: [String],
+        workingDirectory: String? = "/", io: StandardIO = .inherit, cgroup: Int32? = nil,
+        terminalFromTarget: Bool = false, becomeRoot: Bool = false,
+        prepare: ((_ pid: Int32) throws -> Void)? = nil
+    ) throws(IsolationError) -> SandboxProcess {
         var spec = SandboxSpec(command: command, environment: environment, workingDirectory: workingDirectory)
         spec.useInit = false
         spec.becomeRoot = becomeRoot
@@ -98,11 +108,14 @@ public enum Sandbox {
         if case .terminal(let rows, let columns) = io {
             // From the target's own devpts (after joining its mount namespace), so `tty`
             // inside names a terminal that exists there.
-            terminalMode = terminalFromTarget ? .inside(rows: rows, columns: columns)
+            terminalMode =
+                terminalFromTarget
+                ? .inside(rows: rows, columns: columns)
                 : .given(try PseudoTerminal(rows: rows, columns: columns))
         }
-        let (child, report) = try launch(recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode,
-                                         cgroup: cgroup, prepare: prepare)
+        let (child, report) = try launch(
+            recipe, joins: joins, mapping: nil, io: io, terminal: terminalMode,
+            cgroup: cgroup, prepare: prepare)
         return try process(child, report, recipe: recipe, terminal: terminalMode)
     }
 
@@ -126,7 +139,9 @@ public enum Sandbox {
         do { recipe = try Recipe(spec) } catch { throw IsolationError(error) }
         var terminalMode = TerminalMode.none
         if case .terminal(let rows, let columns) = io {
-            terminalMode = spec.hasPrivateDevpts ? .inside(rows: rows, columns: columns)
+            terminalMode =
+                spec.hasPrivateDevpts
+                ? .inside(rows: rows, columns: columns)
                 : .given(try PseudoTerminal(rows: rows, columns: columns))
         }
         return (recipe, terminalMode)
@@ -134,14 +149,16 @@ public enum Sandbox {
 
     /// The running process a report stands for: one that exec'd its command, or a keeper
     /// (which keeps the sync socket as its line to us).
-    fileprivate static func process(_ child: gantry_child, _ report: gantry_report, recipe: Recipe,
-                                    terminal: TerminalMode) throws(IsolationError) -> SandboxProcess {
+    fileprivate static func process(
+        _ child: gantry_child, _ report: gantry_report, recipe: Recipe,
+        terminal: TerminalMode
+    ) throws(IsolationError) -> SandboxProcess {
         var child = child
         let kind = report.kind
         guard kind == Int32(GANTRY_REPORT_EXECUTED.rawValue) || kind == Int32(GANTRY_REPORT_READY.rawValue) else {
             gantry_abandon(&child)
             reap(child)
-            throw IsolationError(stage: .release, errno: EPROTO, subject: "unexpected report \(kind) from the child")
+            throw IsolationError(stage: .release, cause: Errno(EPROTO), subject: "unexpected report \(kind) from the child")
         }
         if recipe.useInit || recipe.keepAlive { protectInitFromOOMKiller(child.pid) }
         var terminalMaster: Int32? = report.tty_master >= 0 ? report.tty_master : nil
@@ -154,10 +171,12 @@ public enum Sandbox {
 
     /// Clones the child, writes its id maps, runs `prepare`, releases it and waits for its
     /// first report. On any failure the child is killed and reaped.
-    fileprivate static func launch(_ recipe: Recipe, joins: [EnterTarget.Join], mapping: UserMapping?,
-                                   io: StandardIO, terminal: TerminalMode, cgroup: Int32?,
-                                   prepare: ((Int32) throws -> Void)?, lockInto: Int32 = -1,
-                                   forkAfterJoins: Bool = false) throws(IsolationError) -> (gantry_child, gantry_report) {
+    fileprivate static func launch(
+        _ recipe: Recipe, joins: [EnterTarget.Join], mapping: UserMapping?,
+        io: StandardIO, terminal: TerminalMode, cgroup: Int32?,
+        prepare: ((Int32) throws -> Void)?, lockInto: Int32 = -1,
+        forkAfterJoins: Bool = false
+    ) throws(IsolationError) -> (gantry_child, gantry_report) {
         let arena = CArena()
         var raw = recipe.cRecipe(in: arena)
         raw.cgroup_fd = cgroup ?? -1
@@ -199,7 +218,7 @@ public enum Sandbox {
             do {
                 try prepare?(child.pid)
             } catch {
-                throw IsolationError(stage: .prepare, errno: 0, detail: "\(error)")
+                throw IsolationError(stage: .prepare, cause: Errno(0), detail: "\(error)")
             }
         } catch {
             gantry_abandon(&child)
@@ -241,22 +260,21 @@ public enum Sandbox {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let spawned = posix_spawn(&pid, path, nil, nil, argv, environ)
-        guard spawned == 0 else { throw IsolationError(stage: .writeIDMap, errno: spawned, subject: path) }
+        guard spawned == 0 else { throw IsolationError(stage: .writeIDMap, cause: Errno(spawned), subject: path) }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = try? POSIX.call { waitpid(pid, &status, 0) }
         guard ExitStatus(waitStatus: status) == .exited(0) else {
-            throw IsolationError(stage: .writeIDMap, errno: EPERM, subject: ([path] + arguments).joined(separator: " "),
-                                 hint: "\(path) refused the map: check your ranges in /etc/subuid and /etc/subgid")
+            throw IsolationError(
+                stage: .writeIDMap, cause: .notPermitted, subject: ([path] + arguments).joined(separator: " "),
+                hint: "\(path) refused the map: check your ranges in /etc/subuid and /etc/subgid")
         }
     }
 
     private static func writeProcFile(_ path: String, _ text: String) throws(IsolationError) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw IsolationError(stage: .writeIDMap, errno: errno, subject: path) }
+        let fd = try IsolationError.call(.writeIDMap, path) { open(path, O_WRONLY | O_CLOEXEC) }
         defer { close(fd) }
         // The kernel takes a map in a single write() or not at all.
-        let written = text.withCString { write(fd, $0, strlen($0)) }
-        if written < 0 { throw IsolationError(stage: .writeIDMap, errno: errno, subject: path) }
+        try IsolationError.call(.writeIDMap, path) { text.withCString { write(fd, $0, strlen($0)) } }
     }
 
     /// The init is the sandbox: if the OOM killer picks it (it may, as a second victim while
@@ -272,12 +290,14 @@ public enum Sandbox {
     fileprivate static func reap(_ child: gantry_child, kill killFirst: Bool = true) {
         var status: Int32 = 0
         if killFirst { kill(child.pid, SIGKILL) }
-        while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+        _ = try? POSIX.call { waitpid(child.pid, &status, 0) }
         if child.pidfd >= 0 { close(child.pidfd) }
     }
 
-    fileprivate static func error(from failure: gantry_failure, recipe: Recipe, joins: [EnterTarget.Join],
-                              cgroupGiven: Bool = false) -> IsolationError {
+    fileprivate static func error(
+        from failure: gantry_failure, recipe: Recipe, joins: [EnterTarget.Join],
+        cgroupGiven: Bool = false
+    ) -> IsolationError {
         let stage: IsolationError.Stage
         var subject: String?
         let index = Int(failure.index)
@@ -317,14 +337,15 @@ public enum Sandbox {
         case GANTRY_STAGE_JOIN_MOUNT_NS: stage = .joinMountNamespace
         case GANTRY_STAGE_LOCK:
             stage = .lockMounts
-            subject = ["setns user", "unshare mount", "open /proc/self/ns/mnt", "send"].indices.contains(index)
+            subject =
+                ["setns user", "unshare mount", "open /proc/self/ns/mnt", "send"].indices.contains(index)
                 ? ["setns user", "unshare mount", "open /proc/self/ns/mnt", "send"][index] : nil
         case GANTRY_STAGE_ATTACH: stage = .attach; subject = step?.target
         case GANTRY_STAGE_DETACH: stage = .detach; subject = step?.target
         case GANTRY_STAGE_CREATOR: stage = .creator; subject = recipe.userNamespaceCreator.map { "uid \($0.uid)" }
         default: stage = .exec; subject = recipe.argv.first
         }
-        return IsolationError(stage: stage, errno: failure.error, subject: subject)
+        return IsolationError(stage: stage, cause: Errno(failure.error), subject: subject)
     }
 }
 
@@ -438,17 +459,13 @@ public enum MountTree {
     public static func readOnly(_ path: String, idmappedThrough userNamespace: String?) throws(IsolationError) -> Int32 {
         var namespaceFD: Int32 = -1
         if let userNamespace {
-            namespaceFD = Glibc.open(userNamespace, O_RDONLY | O_CLOEXEC)
-            guard namespaceFD >= 0 else { throw IsolationError(stage: .openNamespace, errno: errno, subject: userNamespace) }
+            namespaceFD = try IsolationError.call(.openNamespace, userNamespace) { Glibc.open(userNamespace, O_RDONLY | O_CLOEXEC) }
         }
         defer { if namespaceFD >= 0 { close(namespaceFD) } }
         var failedCall: Int32 = 0
-        let fd = gantry_detached_tree(path, 0, namespaceFD, 1, &failedCall)
-        guard fd >= 0 else {
-            let error = errno
-            throw IsolationError(stage: failedCall == 1 ? .openTree : .idmap, errno: error, subject: path)
+        do { return try POSIX.call { gantry_detached_tree(path, 0, namespaceFD, 1, &failedCall) } } catch {
+            throw IsolationError(stage: failedCall == 1 ? .openTree : .idmap, cause: error, subject: path)
         }
-        return fd
     }
 }
 
@@ -470,11 +487,12 @@ public enum ProcessRoot {
         guard root >= 0 else { return -1 }
         defer { close(root) }
         let relative = String(path.drop { $0 == "/" })
-        let flags: Int32 = switch only {
-        case .reading: O_RDONLY
-        case .locating: pathOnly
-        case .locatingItself: pathOnly | O_NOFOLLOW
-        }
+        let flags: Int32 =
+            switch only {
+            case .reading: O_RDONLY
+            case .locating: pathOnly
+            case .locatingItself: pathOnly | O_NOFOLLOW
+            }
         return gantry_open_in_root(root, relative.isEmpty ? "." : relative, flags)
     }
 

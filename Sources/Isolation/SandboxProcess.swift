@@ -1,5 +1,6 @@
 internal import CGantry
 internal import Glibc
+internal import POSIXSupport
 import Synchronization
 
 /// A running sandbox (or entered command): the host pid of its first process — the init,
@@ -34,14 +35,12 @@ public final class SandboxProcess: Sendable {
     public func wait() throws(IsolationError) -> ExitStatus {
         if let status = reaped.withLock({ $0 }) { return status }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else {
-                if let status = reaped.withLock({ $0 }) { return status }
-                // Reaped by someone else (a subreaper's zombie sweep): all that is known is
-                // that it ended; a lab's teardown only sweeps processes it had killed.
-                if errno == ECHILD { return .signaled(SIGKILL) }
-                throw IsolationError(stage: .wait, errno: errno, subject: "pid \(pid)")
-            }
+        do { try POSIX.call { waitpid(pid, &status, 0) } } catch {
+            if let status = reaped.withLock({ $0 }) { return status }
+            // Reaped by someone else (a subreaper's zombie sweep): all that is known is
+            // that it ended; a lab's teardown only sweeps processes it had killed.
+            if error.rawValue == ECHILD { return .signaled(SIGKILL) }
+            throw IsolationError(stage: .wait, cause: error, subject: "pid \(pid)")
         }
         let result = ExitStatus(waitStatus: status)
         reaped.withLock { $0 = result }
@@ -52,8 +51,9 @@ public final class SandboxProcess: Sendable {
     public func poll() -> ExitStatus? {
         if let status = reaped.withLock({ $0 }) { return status }
         var status: Int32 = 0
-        let waited = waitpid(pid, &status, WNOHANG)
-        if waited < 0 && errno == ECHILD {
+        let waited: Int32
+        do { waited = try POSIX.call { waitpid(pid, &status, WNOHANG) } } catch {
+            guard error.rawValue == ECHILD else { return nil }
             reaped.withLock { $0 = .signaled(SIGKILL) }
             return .signaled(SIGKILL)
         }
@@ -67,11 +67,9 @@ public final class SandboxProcess: Sendable {
     /// Killing the init of a pid namespace makes the kernel kill everything in it.
     public func signal(_ signal: Int32) throws(IsolationError) {
         if reaped.withLock({ $0 }) != nil { return }
-        let result = pidfd >= 0
-            ? gantry_pidfd_send_signal(pidfd, signal)
-            : kill(pid, signal)
-        if result < 0 && errno != ESRCH {
-            throw IsolationError(stage: .wait, errno: errno, subject: "signal \(signal) to pid \(pid)")
+        do { try POSIX.call { pidfd >= 0 ? gantry_pidfd_send_signal(pidfd, signal) : kill(pid, signal) } } catch {
+            // ESRCH: it ended already, which is what the signal was for.
+            if error != .noSuchProcess { throw IsolationError(stage: .wait, cause: error, subject: "signal \(signal) to pid \(pid)") }
         }
     }
 }

@@ -1,5 +1,6 @@
 internal import CGantry
 internal import Glibc
+internal import POSIXSupport
 
 /// Signals taken from a signalfd instead of handlers: blocked on the calling thread from
 /// creation until deinit, so none is lost (they queue until read) and none interrupts a
@@ -17,11 +18,9 @@ public final class SignalQueue {
         sigemptyset(&set)
         for signal in signals { sigaddset(&set, signal) }
         pthread_sigmask(SIG_BLOCK, &set, &previousMask)
-        descriptor = signalfd(-1, &set, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
-        guard descriptor >= 0 else {
-            let error = errno
+        do { descriptor = try IsolationError.call(.wait, "signalfd") { signalfd(-1, &set, Int32(SFD_CLOEXEC | SFD_NONBLOCK)) } } catch {
             pthread_sigmask(SIG_SETMASK, &previousMask, nil)
-            throw IsolationError(stage: .wait, errno: error, subject: "signalfd")
+            throw error
         }
     }
 

@@ -34,13 +34,16 @@ public struct UserMapping: Codable, Sendable, Hashable {
     /// A normal user's lab: their own ids are root inside, and their subordinate ranges
     /// (when /etc/subuid and /etc/subgid give them one) are ids 1 and up, written by the
     /// helpers; without ranges or helpers, the single map the kernel allows.
-    public static func user(uid: UInt32, gid: UInt32, subordinateUIDs: Range<UInt32>?, subordinateGIDs: Range<UInt32>?,
-                            helpers: (newuidmap: String, newgidmap: String)?) -> UserMapping {
+    public static func user(
+        uid: UInt32, gid: UInt32, subordinateUIDs: Range<UInt32>?, subordinateGIDs: Range<UInt32>?,
+        helpers: (newuidmap: String, newgidmap: String)?
+    ) -> UserMapping {
         guard let subordinateUIDs, let subordinateGIDs, let helpers else { return .root(uid: uid, gid: gid) }
         let count = UInt32(min(subordinateUIDs.count, subordinateGIDs.count, 65_535))
-        return UserMapping(uids: [IDRange(inside: 0, outside: uid, count: 1), IDRange(inside: 1, outside: subordinateUIDs.lowerBound, count: count)],
-                           gids: [IDRange(inside: 0, outside: gid, count: 1), IDRange(inside: 1, outside: subordinateGIDs.lowerBound, count: count)],
-                           writer: .helpers(newuidmap: helpers.newuidmap, newgidmap: helpers.newgidmap))
+        return UserMapping(
+            uids: [IDRange(inside: 0, outside: uid, count: 1), IDRange(inside: 1, outside: subordinateUIDs.lowerBound, count: count)],
+            gids: [IDRange(inside: 0, outside: gid, count: 1), IDRange(inside: 1, outside: subordinateGIDs.lowerBound, count: count)],
+            writer: .helpers(newuidmap: helpers.newuidmap, newgidmap: helpers.newgidmap))
     }
 
     /// The helpers' arguments after the pid: `inside outside count` triples.
@@ -56,14 +59,16 @@ public struct UserMapping: Codable, Sendable, Hashable {
 
     /// The caller becomes root inside (`unshare --map-root-user`).
     public static func root(uid: UInt32, gid: UInt32) -> UserMapping {
-        UserMapping(uids: [IDRange(inside: 0, outside: uid, count: 1)],
-                    gids: [IDRange(inside: 0, outside: gid, count: 1)])
+        UserMapping(
+            uids: [IDRange(inside: 0, outside: uid, count: 1)],
+            gids: [IDRange(inside: 0, outside: gid, count: 1)])
     }
 
     /// The caller keeps its own ids inside (`unshare --map-current-user`).
     public static func current(uid: UInt32, gid: UInt32) -> UserMapping {
-        UserMapping(uids: [IDRange(inside: uid, outside: uid, count: 1)],
-                    gids: [IDRange(inside: gid, outside: gid, count: 1)])
+        UserMapping(
+            uids: [IDRange(inside: uid, outside: uid, count: 1)],
+            gids: [IDRange(inside: gid, outside: gid, count: 1)])
     }
 
     /// The text the kernel expects in `uid_map`: one range a line.

@@ -1,7 +1,6 @@
 internal import Cgroups
-public import Ledger
-internal import Netlink
 internal import Glibc
+public import Ledger
 internal import POSIXSupport
 
 /// `gantry cleanup`: undoes what dead sessions left. A ledger whose lock can be taken has
@@ -63,15 +62,6 @@ public enum Cleanup {
             let parent = POSIX.parentDirectory(of: directory)
             if parent.hasSuffix("/gantry") { rmdir(parent) }
             return "killed and removed cgroup \(directory)"
-        case .link(let name):
-            let socket = try RouteSocket()
-            guard try socket.link(named: name) != nil else { return nil }
-            try socket.deleteLink(name)
-            return "deleted link \(name)"
-        case .path(let path):
-            guard access(path, F_OK) == 0 else { return nil }
-            if unlink(path) != 0 && rmdir(path) != 0 { throw LedgerError.io("remove", path, errno) }
-            return "removed \(path)"
         case .process(let pid, let start):
             return try endProcess(pid, startTicks: start)
         }

@@ -1,6 +1,6 @@
 internal import Cgroups
-internal import Isolation
 internal import Glibc
+internal import Isolation
 
 /// What this host can do for labs, found by trying where trying is cheap. `gantry doctor`
 /// prints it; a lesson's `requires:` names these capabilities.
@@ -28,8 +28,10 @@ public struct HostSupport: Sendable {
     /// Every capability `detect` can report: what a lesson may name in `requires:` or as a
     /// block variant (```console cgroup.v2). Lint and `doctor` share this list.
     public static var knownCapabilities: [String] {
-        ["root", "userns", "namespaces", "netns", "overlay", "idmap", "cgroup", "cgroup.cpu", "cgroup.memory", "cgroup.pids",
-         "cgroup.v1", "cgroup.v2"] + tools.map { "tool." + $0.name }
+        [
+            "root", "userns", "namespaces", "netns", "overlay", "idmap", "cgroup", "cgroup.cpu", "cgroup.memory", "cgroup.pids",
+            "cgroup.v1", "cgroup.v2",
+        ] + tools.map { "tool." + $0.name }
     }
 
     /// Tools the course's lessons run, with the Debian package that brings each.
@@ -45,34 +47,50 @@ public struct HostSupport: Sendable {
     public static func detect(thorough: Bool = false) -> HostSupport {
         var findings: [Finding] = []
         let root = geteuid() == 0
-        findings.append(Finding(capability: "root", available: root,
-                                detail: root ? "running as root: each lab's root is a block of unprivileged host ids, its mounts locked"
-                                    : "running as uid \(getuid()): a lab's root is you, its other ids your subordinate ones",
-                                fix: root ? nil : "labs as root lock their mounts and have cgroup limits: run gantry with sudo"))
+        findings.append(
+            Finding(
+                capability: "root", available: root,
+                detail: root
+                    ? "running as root: each lab's root is a block of unprivileged host ids, its mounts locked"
+                    : "running as uid \(getuid()): a lab's root is you, its other ids your subordinate ones",
+                fix: root ? nil : "labs as root lock their mounts and have cgroup limits: run gantry with sudo"))
 
-        let userns = trySpawn(SandboxSpec(command: ["/bin/true"], namespaces: [.user],
-                                          userMapping: root ? .identity : .root(uid: getuid(), gid: getgid())))
-        findings.append(Finding(capability: "userns", available: userns == nil,
-                                detail: userns.map { "user namespaces refused: \($0)" } ?? "user namespaces work",
-                                fix: "sysctl -w kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000"))
+        let userns = trySpawn(
+            SandboxSpec(
+                command: ["/bin/true"], namespaces: [.user],
+                userMapping: root ? .identity : .root(uid: getuid(), gid: getgid())))
+        findings.append(
+            Finding(
+                capability: "userns", available: userns == nil,
+                detail: userns.map { "user namespaces refused: \($0)" } ?? "user namespaces work",
+                fix: "sysctl -w kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000"))
 
-        let all = trySpawn(SandboxSpec(command: ["/bin/true"], namespaces: .all,
-                                       userMapping: root ? .identity : .root(uid: getuid(), gid: getgid()),
-                                       mounts: [.proc(at: "/proc")], loopbackUp: true))
-        findings.append(Finding(capability: "namespaces", available: all == nil,
-                                detail: all.map { "all seven namespaces: \($0)" } ?? "mount, pid, uts, ipc, net and cgroup namespaces work",
-                                fix: "a kernel built with CONFIG_NAMESPACES and its parts"))
+        let all = trySpawn(
+            SandboxSpec(
+                command: ["/bin/true"], namespaces: .all,
+                userMapping: root ? .identity : .root(uid: getuid(), gid: getgid()),
+                mounts: [.proc(at: "/proc")], loopbackUp: true))
+        findings.append(
+            Finding(
+                capability: "namespaces", available: all == nil,
+                detail: all.map { "all seven namespaces: \($0)" } ?? "mount, pid, uts, ipc, net and cgroup namespaces work",
+                fix: "a kernel built with CONFIG_NAMESPACES and its parts"))
         findings.append(Finding(capability: "netns", available: all == nil, detail: all == nil ? "network namespaces work" : "no network namespaces", fix: nil))
 
-        var overlaySpec = SandboxSpec(command: ["/bin/true"], namespaces: [.user, .mount],
-                                      userMapping: root ? .identity : .root(uid: getuid(), gid: getgid()))
-        overlaySpec.stagingMounts = [.tmpfs(at: "/tmp"), .directory(at: "/tmp/u"), .directory(at: "/tmp/w"), .directory(at: "/tmp/m"),
-                                     .overlay(lower: ["/usr"], upper: "/tmp/u", work: "/tmp/w", at: "/tmp/m")]
+        var overlaySpec = SandboxSpec(
+            command: ["/bin/true"], namespaces: [.user, .mount],
+            userMapping: root ? .identity : .root(uid: getuid(), gid: getgid()))
+        overlaySpec.stagingMounts = [
+            .tmpfs(at: "/tmp"), .directory(at: "/tmp/u"), .directory(at: "/tmp/w"), .directory(at: "/tmp/m"),
+            .overlay(lower: ["/usr"], upper: "/tmp/u", work: "/tmp/w", at: "/tmp/m"),
+        ]
         let overlay = trySpawn(overlaySpec)
-        findings.append(Finding(capability: "overlay", available: overlay == nil,
-                                detail: overlay.map { "overlayfs in a user namespace refused (\($0)); labs fall back to read-only binds" }
-                                    ?? "overlayfs works in a user namespace: labs are writable everywhere",
-                                fix: "Linux 5.11 or later (modprobe overlay)"))
+        findings.append(
+            Finding(
+                capability: "overlay", available: overlay == nil,
+                detail: overlay.map { "overlayfs in a user namespace refused (\($0)); labs fall back to read-only binds" }
+                    ?? "overlayfs works in a user namespace: labs are writable everywhere",
+                fix: "Linux 5.11 or later (modprobe overlay)"))
 
         if root && thorough { findings.append(idmapFinding()) }
 
@@ -81,33 +99,46 @@ public struct HostSupport: Sendable {
             // Without root, only a subtree systemd delegated to the user (cgroup v2) is ours.
             let delegated = root ? nil : try? manager.delegatedSubtree()
             let usable = root || delegated != nil
-            findings.append(Finding(capability: "cgroup", available: usable,
-                                    detail: manager.layout.description + (root ? "" : delegated.map { "; delegated to you: \($0)" }
-                                        ?? "; none delegated to you: labs run without limits"),
-                                    fix: usable ? nil : "run as root, or in a systemd user session on cgroup v2 (Delegate=yes)"))
+            findings.append(
+                Finding(
+                    capability: "cgroup", available: usable,
+                    detail: manager.layout.description
+                        + (root
+                            ? ""
+                            : delegated.map { "; delegated to you: \($0)" }
+                                ?? "; none delegated to you: labs run without limits"),
+                    fix: usable ? nil : "run as root, or in a systemd user session on cgroup v2 (Delegate=yes)"))
             let offered = delegated.flatMap { try? manager.driver.fileSystem.read((manager.layout.unifiedPath ?? "") + "/" + $0 + "/cgroup.controllers") }
                 .map { Set($0.split(whereSeparator: \.isWhitespace).map(String.init)) }
             for controller in ["cpu", "memory", "pids"] {
                 let version = manager.layout.version(of: controller)
                 let available = version != nil && (root || offered?.contains(controller) == true)
-                findings.append(Finding(capability: "cgroup.\(controller)", available: available,
-                                        detail: version.map { "\(controller) controller on cgroup v\($0)" + (available ? "" : ", not yours to use") } ?? "no \(controller) controller",
-                                        fix: version == nil ? "enable the \(controller) controller (cgroup_enable=\(controller) on the kernel command line)"
-                                            : "cgroup limits need root or a delegated subtree with \(controller)"))
+                findings.append(
+                    Finding(
+                        capability: "cgroup.\(controller)", available: available,
+                        detail: version.map { "\(controller) controller on cgroup v\($0)" + (available ? "" : ", not yours to use") }
+                            ?? "no \(controller) controller",
+                        fix: version == nil
+                            ? "enable the \(controller) controller (cgroup_enable=\(controller) on the kernel command line)"
+                            : "cgroup limits need root or a delegated subtree with \(controller)"))
             }
             // Which commands a cgroup lesson shows: the v2 files, or the v1 ones (cgcreate…).
             let version = manager.layout.mode == .unified ? "cgroup.v2" : "cgroup.v1"
-            findings.append(Finding(capability: version, available: true,
-                                    detail: "lessons show the \(version == "cgroup.v2" ? "cgroup v2" : "cgroup v1") form of cgroup commands", fix: nil))
+            findings.append(
+                Finding(
+                    capability: version, available: true,
+                    detail: "lessons show the \(version == "cgroup.v2" ? "cgroup v2" : "cgroup v1") form of cgroup commands", fix: nil))
         } catch {
             findings.append(Finding(capability: "cgroup", available: false, detail: "\(error)", fix: "mount cgroup2 at /sys/fs/cgroup"))
         }
 
         for tool in tools {
             let path = which(tool.name)
-            findings.append(Finding(capability: "tool.\(tool.name)", available: path != nil,
-                                    detail: path.map { "\(tool.name) at \($0)" } ?? "\(tool.name) not found",
-                                    fix: "apt-get install \(tool.package)"))
+            findings.append(
+                Finding(
+                    capability: "tool.\(tool.name)", available: path != nil,
+                    detail: path.map { "\(tool.name) at \($0)" } ?? "\(tool.name) not found",
+                    fix: "apt-get install \(tool.package)"))
         }
         return HostSupport(findings: findings)
     }
@@ -118,10 +149,13 @@ public struct HostSupport: Sendable {
         let name = "idmap"
         do {
             // A user namespace to map through: a sleeping child's.
-            let holder = try Sandbox.spawn(SandboxSpec(command: ["/bin/sleep", "10"], namespaces: [.user],
-                                                       userMapping: UserMapping(uids: [IDRange(inside: 0, outside: 0x7000_0000, count: 1)],
-                                                                                gids: [IDRange(inside: 0, outside: 0x7000_0000, count: 1)])),
-                                           io: .descriptors(input: nil, output: nil, error: nil))
+            let holder = try Sandbox.spawn(
+                SandboxSpec(
+                    command: ["/bin/sleep", "10"], namespaces: [.user],
+                    userMapping: UserMapping(
+                        uids: [IDRange(inside: 0, outside: 0x7000_0000, count: 1)],
+                        gids: [IDRange(inside: 0, outside: 0x7000_0000, count: 1)])),
+                io: .descriptors(input: nil, output: nil, error: nil))
             defer { try? holder.signal(SIGKILL); _ = try? holder.wait() }
             var refused: [String] = []
             for directory in Lab.hostRootEntries().compactMap({ entry -> String? in
@@ -132,10 +166,12 @@ public struct HostSupport: Sendable {
                     if error.stage == .idmap { refused.append(directory) }
                 }
             }
-            return Finding(capability: name, available: refused.isEmpty,
-                           detail: refused.isEmpty ? "the host's directories can be idmapped: the lab's root owns, inside, what root owns"
-                               : "cannot be idmapped (a lab sees their files owned by nobody and cannot change them): " + refused.joined(separator: " "),
-                           fix: "keep these directories on a filesystem that supports idmapped mounts (ext4, xfs, btrfs, tmpfs; Linux 5.12+)")
+            return Finding(
+                capability: name, available: refused.isEmpty,
+                detail: refused.isEmpty
+                    ? "the host's directories can be idmapped: the lab's root owns, inside, what root owns"
+                    : "cannot be idmapped (a lab sees their files owned by nobody and cannot change them): " + refused.joined(separator: " "),
+                fix: "keep these directories on a filesystem that supports idmapped mounts (ext4, xfs, btrfs, tmpfs; Linux 5.12+)")
         } catch {
             return Finding(capability: name, available: false, detail: "could not try: \(error)", fix: "Linux 5.12 or later")
         }

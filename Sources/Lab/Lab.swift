@@ -1,9 +1,9 @@
 public import Cgroups
+internal import Glibc
 public import Isolation
 public import Ledger
 internal import Netlink
-internal import Glibc
-internal import POSIXSupport
+public import POSIXSupport
 import Synchronization
 
 /// A disposable Linux machine: its own user (root inside), mount, pid, uts, ipc, net and
@@ -53,8 +53,10 @@ public final class Lab: Sendable {
     private let destroyed = Mutex(false)
 
     /// Builds a lab; throws with what failed, leaving nothing behind.
-    public static func create(_ configuration: LabConfiguration = LabConfiguration(),
-                              ledgerDirectory: String = Ledger.defaultDirectory()) throws(LabError) -> Lab {
+    public static func create(
+        _ configuration: LabConfiguration = LabConfiguration(),
+        ledgerDirectory: String = Ledger.defaultDirectory()
+    ) throws(LabError) -> Lab {
         // Orphans of this lab's entered commands must come back to us, whose teardown reaps
         // them (see waitForInit), not to an ancestor that may never do so.
         Sandbox.adoptOrphans()
@@ -73,9 +75,7 @@ public final class Lab: Sendable {
             let manager = try CgroupManager.host()
             let parent = range != nil ? "gantry" : try manager.delegatedSubtree().map { $0 + "/gantry" }
             group = try parent.map { parent throws(CgroupError) in
-                try manager.create(parent + "/" + id, limits: configuration.limits, delegating: Lab.delegatedControllers) { directories in
-                    for directory in directories { try ledger.record(.cgroupDirectory(directory)) }
-                }
+                try ledger.createGroup(parent + "/" + id, limits: configuration.limits, delegating: Lab.delegatedControllers, with: manager)
             }
         } catch {
             if range != nil {
@@ -88,10 +88,12 @@ public final class Lab: Sendable {
             // The keeper is born in the lab's group, so its cgroup namespace is rooted there,
             // then moves to the leaf; the group then offers its controllers to children, and
             // is handed to the lab's root as delegation is documented.
-            let built = try range.map { try buildLocked(configuration, group: group!, ids: $0.base) }
+            let built =
+                try range.map { try buildLocked(configuration, group: group!, ids: $0.base) }
                 ?? spawnUnprivileged(configuration, group: group)
-            let lab = Lab(id: id, configuration: configuration, initProcess: built.process, cgroup: group, ledger: ledger,
-                          usesOverlay: built.overlay, range: range, unmappedDirectories: built.unmapped)
+            let lab = Lab(
+                id: id, configuration: configuration, initProcess: built.process, cgroup: group, ledger: ledger,
+                usesOverlay: built.overlay, range: range, unmappedDirectories: built.unmapped)
             do {
                 // A cleanup after a crash waits for the keeper, so no process of the lab is
                 // left when it reports done.
@@ -123,8 +125,10 @@ public final class Lab: Sendable {
         }
     }
 
-    private init(id: String, configuration: LabConfiguration, initProcess: SandboxProcess, cgroup: Cgroup?,
-                 ledger: Ledger, usesOverlay: Bool, range: LabIDRange?, unmappedDirectories: [String]) {
+    private init(
+        id: String, configuration: LabConfiguration, initProcess: SandboxProcess, cgroup: Cgroup?,
+        ledger: Ledger, usesOverlay: Bool, range: LabIDRange?, unmappedDirectories: [String]
+    ) {
         self.id = id
         self.configuration = configuration
         self.initProcess = initProcess
@@ -155,9 +159,10 @@ public final class Lab: Sendable {
     private static func buildLocked(_ configuration: LabConfiguration, group: Cgroup, ids base: UInt32) throws(LabError) -> Built {
         let owner = Ownership(uid: base, gid: base)
         let block = [IDRange(inside: 0, outside: base, count: LabIDRange.count)]
-        var spec = SandboxSpec(command: [], namespaces: [.user, .pid, .net, .uts, .ipc, .cgroup],
-                               userMapping: UserMapping(uids: block, gids: block),
-                               hostname: configuration.hostname, loopbackUp: true)
+        var spec = SandboxSpec(
+            command: [], namespaces: [.user, .pid, .net, .uts, .ipc, .cgroup],
+            userMapping: UserMapping(uids: block, gids: block),
+            hostname: configuration.hostname, loopbackUp: true)
         spec.keepAlive = true
         spec.awaitsFilesystem = true
         spec.becomeRoot = true
@@ -187,7 +192,7 @@ public final class Lab: Sendable {
                 if mountPoints.contains(where: { $0.hasPrefix(path + "/") }) { continue }
                 do {
                     trees[name] = try MountTree.readOnly(path, idmappedThrough: userNamespace)
-                } catch where error.stage == .idmap {
+                } catch  where error.stage == .idmap {
                     // This filesystem cannot be idmapped: its files look owned by nobody
                     // inside, and the lab's root cannot change them. Honest, not hidden.
                     guard let fd = try? MountTree.readOnly(path, idmappedThrough: nil) else { continue }
@@ -197,10 +202,11 @@ public final class Lab: Sendable {
                     continue
                 }
             }
-            let plan = LabFilesystem.plan(LabFilesystem.Locked(
-                entries: entries, mountPoints: mountPoints, trees: trees, overlay: overlay, owner: owner,
-                storageSize: configuration.limits.memoryMax.flatMap { $0 > 0 ? UInt64($0 / 2) : nil },
-                cgroupView: group.viewMounts(owner: owner), masks: masks))
+            let plan = LabFilesystem.plan(
+                LabFilesystem.Locked(
+                    entries: entries, mountPoints: mountPoints, trees: trees, overlay: overlay, owner: owner,
+                    storageSize: configuration.limits.memoryMax.flatMap { $0 > 0 ? UInt64($0 / 2) : nil },
+                    cgroupView: group.viewMounts(owner: owner), masks: masks))
             var filesystem = SandboxSpec(command: [], namespaces: [.mount], root: .pivot(LabFilesystem.root), mounts: plan.mounts)
             filesystem.stagingMounts = plan.staging
             do {
@@ -237,8 +243,9 @@ public final class Lab: Sendable {
     }
 
     private static func spawnUnprivileged(_ configuration: LabConfiguration, group: Cgroup?, overlay: Bool) throws(IsolationError) -> SandboxProcess {
-        let plan = LabFilesystem.plan(entries: hostRootEntries(), mountPoints: hostMountPoints(), overlay: overlay,
-                                      cgroupView: group?.viewMounts() ?? [])
+        let plan = LabFilesystem.plan(
+            entries: hostRootEntries(), mountPoints: hostMountPoints(), overlay: overlay,
+            cgroupView: group?.viewMounts() ?? [])
         var spec = SandboxSpec(
             command: [], namespaces: .all, userMapping: userMapping(),
             hostname: configuration.hostname, root: .pivot(LabFilesystem.root), mounts: plan.mounts,
@@ -262,14 +269,17 @@ public final class Lab: Sendable {
             return (entries.ranges(of: name) + entries.ranges(of: String(uid))).first
         }
         let helperPaths: [String] = ["/usr/bin/newuidmap", "/usr/bin/newgidmap"]
-        let helpers = helperPaths.allSatisfy { access($0, X_OK) == 0 }
+        let helpers =
+            helperPaths.allSatisfy { access($0, X_OK) == 0 }
             ? (newuidmap: "/usr/bin/newuidmap", newgidmap: "/usr/bin/newgidmap") : nil
         return .user(uid: uid, gid: gid, subordinateUIDs: range("/etc/subuid"), subordinateGIDs: range("/etc/subgid"), helpers: helpers)
     }
 
     /// Runs `command` inside the lab: its namespaces, its root, its cgroup.
-    public func enter(_ command: [String], io: StandardIO = .inherit, workingDirectory: String = "/root",
-                      environment: [String]? = nil, terminal: String? = nil) throws(LabError) -> SandboxProcess {
+    public func enter(
+        _ command: [String], io: StandardIO = .inherit, workingDirectory: String = "/root",
+        environment: [String]? = nil, terminal: String? = nil
+    ) throws(LabError) -> SandboxProcess {
         try checkAlive()
         let leaf = processGroup
         let directory = leaf?.directoryDescriptor()
@@ -291,7 +301,7 @@ public final class Lab: Sendable {
     /// Runs a shell command string in the lab, as `bash -c` would, and collects what it
     /// printed (stdout and stderr together). Not the learner's shell: probes use this.
     public func run(_ script: String, timeoutMilliseconds: Int = 30_000) throws(LabError) -> LabCommandResult {
-        guard let (readEnd, writeEnd) = POSIX.makePipe() else { throw .system("pipe", errno) }
+        let (readEnd, writeEnd) = try LabError.call("pipe2") { () throws(Errno) in try POSIX.makePipe() }
         // Its input is nothing: never Gantry's own (a terminal, or a file the learner could
         // not otherwise read).
         let nothing = open("/dev/null", O_RDONLY | O_CLOEXEC)
@@ -310,8 +320,9 @@ public final class Lab: Sendable {
         close(readEnd)
         let status: ExitStatus
         do { status = try process.wait() } catch { throw .sandbox(error) }
-        return LabCommandResult(output: output, status: status, microseconds: started.duration(to: clock.now).microseconds,
-                                timedOut: timedOut)
+        return LabCommandResult(
+            output: output, status: status, microseconds: started.duration(to: clock.now).microseconds,
+            timedOut: timedOut)
     }
 
     /// Reads until EOF, or kills the command at the deadline (its cgroup is the lab's, so
@@ -327,12 +338,10 @@ public final class Lab: Sendable {
                 try? process.signal(SIGKILL)
             }
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, timedOut ? 1000 : Int32(min(max(remaining, 1), 1000)))
-            if ready < 0 && errno == EINTR { continue }
+            // EINTR comes back as no answer: the loop recomputes the time left.
+            let ready = (try? POSIX.call(retryOnInterrupt: false) { poll(&descriptor, 1, timedOut ? 1000 : Int32(min(max(remaining, 1), 1000))) }) ?? 0
             if ready == 0 { if timedOut { break } else { continue } }
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
+            guard let count = try? POSIX.call({ read(fd, &buffer, buffer.count) }), count > 0 else { break }
             data += buffer[0..<count]
         }
         return (String(decoding: data, as: UTF8.self), timedOut)
@@ -438,17 +447,23 @@ public enum LabError: Error, Sendable, CustomStringConvertible {
     case sandbox(IsolationError)
     case cgroup(CgroupError)
     case ledger(LedgerError)
-    case system(String, Int32)
+    case system(String, Errno)
     case gone(String)
     case probe(String)
 
     /// The kernel's errno behind it, where there is one.
-    public var errno: Int32? {
+    public var cause: Errno? {
         switch self {
-        case .sandbox(let error): error.errno == 0 ? nil : error.errno
-        case .system(_, let errno): errno
+        case .sandbox(let error): error.cause.rawValue == 0 ? nil : error.cause
+        case .system(_, let cause): cause
         default: nil
         }
+    }
+
+    /// A call that throws `Errno` (`POSIX.call`, `POSIX.makePipe`), its failure as `.system`
+    /// naming it.
+    static func call<Result>(_ name: @autoclosure () -> String, _ body: () throws(Errno) -> Result) throws(LabError) -> Result {
+        do { return try body() } catch { throw .system(name(), error) }
     }
 
     public var description: String {
@@ -456,7 +471,7 @@ public enum LabError: Error, Sendable, CustomStringConvertible {
         case .sandbox(let error): "could not build or enter the lab: \(error)"
         case .cgroup(let error): "could not set up the lab's cgroup: \(error)"
         case .ledger(let error): "could not write the lab's ledger: \(error)"
-        case .system(let call, let errno): "\(call): errno \(errno)"
+        case .system(let call, let cause): "\(call): \(cause)"
         case .gone(let message), .probe(let message): message
         }
     }

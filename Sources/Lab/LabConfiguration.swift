@@ -12,8 +12,10 @@ public struct LabConfiguration: Sendable, Hashable, Codable {
     /// Extra environment for every process of the lab (`KEY=VALUE`).
     public var environment: [String]
 
-    public init(hostname: String = "gantry", limits: ResourceLimits = LabConfiguration.defaultLimits,
-                overlay: Bool? = nil, environment: [String] = []) {
+    public init(
+        hostname: String = "gantry", limits: ResourceLimits = LabConfiguration.defaultLimits,
+        overlay: Bool? = nil, environment: [String] = []
+    ) {
         self.hostname = hostname
         self.limits = limits
         self.overlay = overlay
@@ -25,10 +27,11 @@ public struct LabConfiguration: Sendable, Hashable, Codable {
 
     /// The environment of a login on a small Debian machine, plus `environment`.
     func processEnvironment(terminal: String?) -> [String] {
-        POSIX.environment([
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/bash",
-            "LANG=C.UTF-8", "TERM=\(terminal ?? "xterm-256color")",
-        ], overriding: environment)
+        POSIX.environment(
+            [
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/bash",
+                "LANG=C.UTF-8", "TERM=\(terminal ?? "xterm-256color")",
+            ], overriding: environment)
     }
 }

@@ -42,15 +42,18 @@ struct LabFilesystem {
         var readOnly: [String] = []
 
         static let candidates = Masks(
-            files: ["/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                    "/proc/sched_debug", "/proc/sysrq-trigger"],
+            files: [
+                "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                "/proc/sched_debug", "/proc/sysrq-trigger",
+            ],
             directories: ["/proc/acpi", "/proc/asound", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"],
             readOnly: ["/proc/bus", "/proc/fs", "/proc/irq"])
 
         /// The candidates that exist, by `exists` (the host's /proc and /sys are the same kernel's).
         static func present(_ exists: (String) -> Bool) -> Masks {
-            Masks(files: candidates.files.filter(exists), directories: candidates.directories.filter(exists),
-                  readOnly: candidates.readOnly.filter(exists))
+            Masks(
+                files: candidates.files.filter(exists), directories: candidates.directories.filter(exists),
+                readOnly: candidates.readOnly.filter(exists))
         }
     }
 
@@ -77,8 +80,10 @@ struct LabFilesystem {
 
     static func plan(_ input: Locked) -> (staging: [Mount], mounts: [Mount]) {
         let owner = input.owner
-        var stagingMounts: [Mount] = [.tmpfs(at: staging, size: input.storageSize, mode: 0o755),
-                                .directory(at: root, owner: owner)]
+        var stagingMounts: [Mount] = [
+            .tmpfs(at: staging, size: input.storageSize, mode: 0o755),
+            .directory(at: root, owner: owner),
+        ]
         for (name, mode) in storedDirectories {
             stagingMounts.append(.directory(at: storage + "/" + name, mode: mode, owner: owner))
         }
@@ -103,10 +108,12 @@ struct LabFilesystem {
                 // The merged directory takes its owner and mode from the upper one: the same
                 // as the host's, as the lab sees it.
                 let upperOwner = Ownership(uid: mapped(uid, into: owner.uid), gid: mapped(gid, into: owner.gid))
-                stagingMounts += [.directory(at: upper, mode: mode & 0o7777, owner: upperOwner), .directory(at: work, mode: 0o700),
-                            .tree(descriptor: tree, at: lower),
-                            .overlay(lower: [lower], upper: upper, work: work, at: root + hostPath),
-                            .detach(at: lower)]
+                stagingMounts += [
+                    .directory(at: upper, mode: mode & 0o7777, owner: upperOwner), .directory(at: work, mode: 0o700),
+                    .tree(descriptor: tree, at: lower),
+                    .overlay(lower: [lower], upper: upper, work: work, at: root + hostPath),
+                    .detach(at: lower),
+                ]
             }
         }
         for name in freshOrder { mounts += lockedFresh(name, input) }
@@ -141,19 +148,23 @@ struct LabFilesystem {
         case "proc":
             // Global sysctls are checked against the host's root, which the lab's root is not;
             // read-only besides, and the network ones (the lab's own namespaces) writable.
-            var mounts: [Mount] = [.proc(at: "/proc"),
-                                   .bind(source: root + "/proc/sys", at: "/proc/sys", readOnly: true, recursive: false),
-                                   .bind(source: root + "/proc/sys/net", at: "/proc/sys/net", readOnly: false, recursive: false),
-                                   .setReadOnly(at: "/proc/sys/net", readOnly: false)]
+            var mounts: [Mount] = [
+                .proc(at: "/proc"),
+                .bind(source: root + "/proc/sys", at: "/proc/sys", readOnly: true, recursive: false),
+                .bind(source: root + "/proc/sys/net", at: "/proc/sys/net", readOnly: false, recursive: false),
+                .setReadOnly(at: "/proc/sys/net", readOnly: false),
+            ]
             for path in input.masks.readOnly where path.hasPrefix("/proc/") {
                 mounts.append(.bind(source: root + path, at: path, readOnly: true, recursive: false))
             }
             return mounts + masked(input.masks, under: "/proc/")
         case "dev": return [.minimalDev(at: "/dev", owner: owner), stored("shm", at: "/dev/shm")]
         case "run":
-            return [stored("run", at: "/run"), .directory(at: "/run/lock", mode: 0o1777, owner: owner),
-                    .proc(at: hiddenProc), .sysfs(at: hiddenSysfs, readOnly: false),
-                    .tmpfs(at: hiddenCover, size: 4096, mode: 0o755)]
+            return [
+                stored("run", at: "/run"), .directory(at: "/run/lock", mode: 0o1777, owner: owner),
+                .proc(at: hiddenProc), .sysfs(at: hiddenSysfs, readOnly: false),
+                .tmpfs(at: hiddenCover, size: 4096, mode: 0o755),
+            ]
         case "sys":
             return [.sysfs(at: "/sys", readOnly: true)] + input.cgroupView + masked(input.masks, under: "/sys/")
         case "tmp", "root", "home": return [stored(name, at: "/" + name)]
@@ -178,18 +189,24 @@ struct LabFilesystem {
         switch name {
         // Global sysctls need the host's root, which an unprivileged lab never is; the
         // read-only view is for clarity, and the network ones belong to the lab.
-        case "proc": [.proc(at: "/proc"), .bind(source: root + "/proc/sys", at: "/proc/sys", readOnly: true, recursive: false),
-                      .bind(source: root + "/proc/sys/net", at: "/proc/sys/net", readOnly: false, recursive: false),
-                      .setReadOnly(at: "/proc/sys/net", readOnly: false)]
+        case "proc":
+            [
+                .proc(at: "/proc"), .bind(source: root + "/proc/sys", at: "/proc/sys", readOnly: true, recursive: false),
+                .bind(source: root + "/proc/sys/net", at: "/proc/sys/net", readOnly: false, recursive: false),
+                .setReadOnly(at: "/proc/sys/net", readOnly: false),
+            ]
         case "dev": [.minimalDev(at: "/dev")]
         case "run": [.tmpfs(at: "/run", mode: 0o755), .directory(at: "/run/lock", mode: 0o1777)]
         // `ip netns exec` unmounts /sys and mounts a new sysfs read-write. Inside a user
         // namespace the kernel allows that only while another sysfs stays mounted whose
         // superblock is not read-only ("mnt_too_revealing"). So the lab's sysfs superblock is
         // read-write, kept at /run/gantry/sysfs, and both it and /sys are read-only mounts of it.
-        case "sys": [.sysfs(at: sysfsKeeper, readOnly: false),
-                     .bind(source: root + sysfsKeeper, at: sysfsKeeper, readOnly: true, recursive: false),
-                     .bind(source: root + sysfsKeeper, at: "/sys", readOnly: true, recursive: false)] + cgroupView
+        case "sys":
+            [
+                .sysfs(at: sysfsKeeper, readOnly: false),
+                .bind(source: root + sysfsKeeper, at: sysfsKeeper, readOnly: true, recursive: false),
+                .bind(source: root + sysfsKeeper, at: "/sys", readOnly: true, recursive: false),
+            ] + cgroupView
         case "tmp": [.tmpfs(at: "/tmp", mode: 0o1777)]
         case "root": [.tmpfs(at: "/root", mode: 0o700)]
         case "home": [.tmpfs(at: "/home", mode: 0o755)]
@@ -200,8 +217,10 @@ struct LabFilesystem {
     /// The staging mounts (at host paths inside the lab's mount namespace) and the mounts
     /// inside the new root, for the host's top-level `entries`. `mountPoints` are the host's
     /// mount points; `overlay` false gives the fallback: read-only binds.
-    static func plan(entries: [Entry], mountPoints: Set<String>, overlay: Bool,
-                     cgroupView: [Mount]) -> (staging: [Mount], mounts: [Mount]) {
+    static func plan(
+        entries: [Entry], mountPoints: Set<String>, overlay: Bool,
+        cgroupView: [Mount]
+    ) -> (staging: [Mount], mounts: [Mount]) {
         var stagingMounts: [Mount] = [.tmpfs(at: staging, mode: 0o755), .directory(at: root)]
         var mounts: [Mount] = []
         for entry in entries {
@@ -216,8 +235,10 @@ struct LabFilesystem {
                     mounts.append(.tmpfs(at: hostPath, mode: 0o755))
                 } else if overlay {
                     let upper = staging + "/.gantry-lab/upper/" + name, work = staging + "/.gantry-lab/work/" + name
-                    stagingMounts += [.directory(at: upper), .directory(at: work),
-                                      .overlay(lower: [hostPath], upper: upper, work: work, at: root + hostPath)]
+                    stagingMounts += [
+                        .directory(at: upper), .directory(at: work),
+                        .overlay(lower: [hostPath], upper: upper, work: work, at: root + hostPath),
+                    ]
                 } else {
                     mounts.append(.bind(source: hostPath, at: hostPath, readOnly: true, recursive: true))
                 }

@@ -37,12 +37,15 @@ public final class LabIDRange: Sendable {
     /// Takes a free block; throws when every candidate is held.
     static func allocate(directory: String) throws(LabError) -> LabIDRange {
         let locks = directory + "/ids"
-        if mkdir(directory, 0o700) < 0 && errno != EEXIST { throw .system("mkdir \(directory)", errno) }
-        if mkdir(locks, 0o700) < 0 && errno != EEXIST { throw .system("mkdir \(locks)", errno) }
+        for path in [directory, locks] {
+            do { try POSIX.call { mkdir(path, 0o700) } } catch { if error != .exists { throw .system("mkdir \(path)", error) } }
+        }
         for base in candidates() {
             if let range = take(base, in: locks) { return range }
         }
-        throw .gone("no free block of \(count) host ids for a lab: every candidate is in use (stop a lab, or give user 'gantry' more ranges in /etc/subuid and /etc/subgid)")
+        throw .gone(
+            "no free block of \(count) host ids for a lab: every candidate is in use (stop a lab, or give user 'gantry' more ranges in /etc/subuid and /etc/subgid)"
+        )
     }
 
     /// Blocks to try, in order: the administrator's, else the container range from a random
@@ -96,7 +99,8 @@ struct SubordinateIDs {
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count == 3, let first = UInt32(fields[1]), let count = UInt32(fields[2]), count > 0,
-                  first <= UInt32.max - count else { continue }
+                first <= UInt32.max - count
+            else { continue }
             entries.append((String(fields[0]), first..<(first + count)))
         }
         return SubordinateIDs(entries: entries)

@@ -1,5 +1,5 @@
-public import Isolation
 internal import Glibc
+public import Isolation
 internal import POSIXSupport
 
 /// A persistent bash in a lab, on a PTY, so `cd`, variables and nested interactive programs
@@ -54,18 +54,22 @@ public final class LabShell {
     /// Reports the status and depth (OSC 133 "D"), then makes sure this shell's prompt ends
     /// with OSC 133 "B" (input starts here), so the prompt can be told from the output in
     /// any shell, with or without echo, whatever PS1 its rc files set.
-    static let promptCommand = #"__gantry_status=$?; printf '\033]133;D;%s;%s\007' "$__gantry_status" "${SHLVL:-1}"; case "$PS1" in *'133;B'*) ;; *) PS1="$PS1"'\[\033]133;B\007\]' ;; esac"#
+    static let promptCommand =
+        #"__gantry_status=$?; printf '\033]133;D;%s;%s\007' "$__gantry_status" "${SHLVL:-1}"; case "$PS1" in *'133;B'*) ;; *) PS1="$PS1"'\[\033]133;B\007\]' ;; esac"#
 
     /// Starts the shell and waits until it is ready (bounded by `timeoutMilliseconds`).
-    public init(lab: Lab, rows: UInt16 = 24, columns: UInt16 = 80, terminalType: String = "xterm-256color",
-                timeoutMilliseconds: Int = 10_000) throws(LabError) {
+    public init(
+        lab: Lab, rows: UInt16 = 24, columns: UInt16 = 80, terminalType: String = "xterm-256color",
+        timeoutMilliseconds: Int = 10_000
+    ) throws(LabError) {
         self.lab = lab
         var environment = lab.configuration.processEnvironment(terminal: terminalType)
         // PS1 stays unexported (set below), so shells the learner nests show Debian's usual
         // prompt and read /etc/bash.bashrc as on any machine.
         environment += ["PROMPT_COMMAND=" + Self.promptCommand, "SHLVL=0", "HISTFILE=/dev/null"]
-        process = try lab.enter(["/bin/bash", "--noprofile", "--norc", "--noediting", "-i"],
-                                io: .terminal(rows: rows, columns: columns), environment: environment)
+        process = try lab.enter(
+            ["/bin/bash", "--noprofile", "--norc", "--noediting", "-i"],
+            io: .terminal(rows: rows, columns: columns), environment: environment)
         guard let terminal = process.terminal else { throw .gone("the lab's shell has no terminal") }
         self.terminal = terminal
         _ = fcntl(terminal, F_SETFL, fcntl(terminal, F_GETFL) | O_NONBLOCK)
@@ -100,19 +104,23 @@ public final class LabShell {
     /// REPL checks the lab then, while a program the learner is typing into still runs).
     /// `stopWhen` is asked after each wait: true gives up on the command as a timeout does
     /// (Ctrl-C, a moment for the prompt): a session told to end does not wait on a program.
-    public func run(_ command: String, timeoutMilliseconds: Int? = 60_000, watching: [Watch] = [],
-                    stopAtContinuation: Bool = false, onQuiet: (() -> Void)? = nil,
-                    stopWhen: (() -> Bool)? = nil,
-                    onOutput: ((String) -> Void)? = nil) throws(LabError) -> Result {
+    public func run(
+        _ command: String, timeoutMilliseconds: Int? = 60_000, watching: [Watch] = [],
+        stopAtContinuation: Bool = false, onQuiet: (() -> Void)? = nil,
+        stopWhen: (() -> Bool)? = nil,
+        onOutput: ((String) -> Void)? = nil
+    ) throws(LabError) -> Result {
         let clock = ContinuousClock()
         let started = clock.now
         let nested = depth > 1
         try send(Array((command + "\n").utf8))
-        var stop = try waitForMarker(timeoutMilliseconds: timeoutMilliseconds, watching: watching,
-                                     stopAtContinuation: stopAtContinuation, onQuiet: onQuiet, stopWhen: stopWhen, onOutput: onOutput)
+        var stop = try waitForMarker(
+            timeoutMilliseconds: timeoutMilliseconds, watching: watching,
+            stopAtContinuation: stopAtContinuation, onQuiet: onQuiet, stopWhen: stopWhen, onOutput: onOutput)
         if case .continuation(let raw)? = stop {
-            return Result(output: Self.normalizedNewlines(Self.withoutModeSwitches(raw)), screen: raw, status: 0, depth: depth,
-                          microseconds: started.duration(to: clock.now).microseconds, timedOut: false, needsMore: true)
+            return Result(
+                output: Self.normalizedNewlines(Self.withoutModeSwitches(raw)), screen: raw, status: 0, depth: depth,
+                microseconds: started.duration(to: clock.now).microseconds, timedOut: false, needsMore: true)
         }
         var timedOut = false
         if stop == nil {
@@ -126,9 +134,10 @@ public final class LabShell {
         lastStatus = status
         let (prompt, output) = Self.split(raw, command: command, nested: nested)
         let screen = nested ? prompt + command + "\n" + output : output
-        return Result(output: output, screen: screen, status: status, depth: depth,
-                      microseconds: elapsed.microseconds,
-                      timedOut: timedOut)
+        return Result(
+            output: output, screen: screen, status: status, depth: depth,
+            microseconds: elapsed.microseconds,
+            timedOut: timedOut)
     }
 
     /// After a command: the prompt the waiting shell prints (up to its OSC 133 "B" marker),
@@ -205,14 +214,12 @@ public final class LabShell {
 
     /// Writes what the terminal takes now.
     private func flush() throws(LabError) {
+        // The terminal is non-blocking: what it does not take now (EAGAIN) waits for POLLOUT.
         while !outgoing.isEmpty {
-            let written = outgoing.withUnsafeBytes { write(terminal, $0.baseAddress!, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN { return }
-                throw .system("write to the lab's terminal", errno)
+            do { outgoing.removeFirst(try POSIX.call { outgoing.withUnsafeBytes { write(terminal, $0.baseAddress!, $0.count) } }) } catch {
+                if error == .tryAgain { return }
+                throw .system("write to the lab's terminal", error)
             }
-            outgoing.removeFirst(written)
         }
     }
 
@@ -233,16 +240,17 @@ public final class LabShell {
     /// from /proc/PID/syscall of the terminal's foreground process. `sleep 5` is not.
     public var programAwaitsInput: Bool {
         guard let pid = foregroundProcess, let text = POSIX.readFile("/proc/\(pid)/syscall"),
-              let number = Int(text.split(separator: " ").first ?? "") else { return false }
+            let number = Int(text.split(separator: " ").first ?? "")
+        else { return false }
         return Self.inputWaits.contains(number)
     }
 
     #if arch(arm64)
-    /// read, ppoll, pselect6, epoll_pwait (the asm-generic numbers).
-    static let inputWaits: Set<Int> = [63, 73, 72, 22]
+        /// read, ppoll, pselect6, epoll_pwait (the asm-generic numbers).
+        static let inputWaits: Set<Int> = [63, 73, 72, 22]
     #else
-    /// read, poll, select, epoll_wait, pselect6, ppoll, epoll_pwait (x86-64).
-    static let inputWaits: Set<Int> = [0, 7, 23, 232, 270, 271, 281]
+        /// read, poll, select, epoll_wait, pselect6, ppoll, epoll_pwait (x86-64).
+        static let inputWaits: Set<Int> = [0, 7, 23, 232, 270, 271, 281]
     #endif
 
     /// Whether the terminal is in canonical (line) mode: a program reading lines (`cat`,
@@ -260,6 +268,21 @@ public final class LabShell {
         guard tcgetattr(terminal, &mode) == 0 else { return }
         if on { mode.c_lflag |= tcflag_t(ECHO) } else { mode.c_lflag &= ~tcflag_t(ECHO) }
         tcsetattr(terminal, TCSANOW, &mode)
+        echoOffMode = on ? nil : mode.c_lflag
+    }
+
+    /// The local modes Gantry left when it turned echo off; a program that changes them
+    /// (a password prompt: `read -s`, getpass) did so for a reason.
+    private var echoOffMode: tcflag_t?
+
+    /// Echo is off because the running program turned it off to read a line nobody should
+    /// see (a password: `read -s`, getpass), not because Gantry did: the terminal reads
+    /// lines, without echo, and its local modes differ from the ones Gantry left. Programs
+    /// in raw mode (readline, `top`) draw their own input and are not secret.
+    public var programDisabledEcho: Bool {
+        var mode = termios()
+        guard tcgetattr(terminal, &mode) == 0, mode.c_lflag & tcflag_t(ICANON) != 0, mode.c_lflag & tcflag_t(ECHO) == 0 else { return false }
+        return echoOffMode.map { $0 != mode.c_lflag } ?? false
     }
 
     public func resize(rows: UInt16, columns: UInt16) {
@@ -275,14 +298,17 @@ public final class LabShell {
     }
 
     /// Reads until a marker, returning the output before it; nil at the deadline.
-    private func waitForMarker(timeoutMilliseconds: Int?, watching: [Watch] = [], stopAtContinuation: Bool = false,
-                               onQuiet: (() -> Void)? = nil, stopWhen: (() -> Bool)? = nil,
-                               onOutput: ((String) -> Void)?) throws(LabError) -> Stop? {
+    private func waitForMarker(
+        timeoutMilliseconds: Int?, watching: [Watch] = [], stopAtContinuation: Bool = false,
+        onQuiet: (() -> Void)? = nil, stopWhen: (() -> Bool)? = nil,
+        onOutput: ((String) -> Void)?
+    ) throws(LabError) -> Stop? {
         let deadline = timeoutMilliseconds.map { ContinuousClock.now.advanced(by: .milliseconds($0)) }
         var output: [UInt8] = []
         while true {
             if stopAtContinuation, let index = Self.firstIndex(of: Self.continuationMarker, in: pending),
-               Self.firstIndex(of: Self.markerPrefix, in: pending).map({ $0 > index }) ?? true {
+                Self.firstIndex(of: Self.markerPrefix, in: pending).map({ $0 > index }) ?? true
+            {
                 let before = Array(pending[..<index])
                 output += before
                 pending.removeFirst(index + Self.continuationMarker.count)
@@ -329,9 +355,12 @@ public final class LabShell {
         if descriptors[0].revents & Int16(POLLOUT) != 0 { try flush() }
         guard descriptors[0].revents & ~Int16(POLLOUT) != 0 else { return false }
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        let count = read(terminal, &buffer, buffer.count)
-        if count < 0 && (errno == EINTR || errno == EAGAIN) { return false }
-        if count <= 0 { throw .gone("the lab's shell ended") }
+        let count: Int
+        do { count = try POSIX.call { read(terminal, &buffer, buffer.count) } } catch {
+            if error == .tryAgain { return false }
+            throw .gone("the lab's shell ended")
+        }
+        if count == 0 { throw .gone("the lab's shell ended") }
         pending += buffer[0..<count]
         return true
     }
@@ -339,7 +368,8 @@ public final class LabShell {
     /// Splits at the first complete marker: (before, status, depth, after).
     static func splitAtMarker(_ bytes: [UInt8]) -> ([UInt8], Int32, Int, [UInt8])? {
         guard let start = firstIndex(of: markerPrefix, in: bytes),
-              let end = bytes[(start + markerPrefix.count)...].firstIndex(of: 0x07) else { return nil }
+            let end = bytes[(start + markerPrefix.count)...].firstIndex(of: 0x07)
+        else { return nil }
         let fields = String(decoding: bytes[(start + markerPrefix.count)..<end], as: UTF8.self).split(separator: ";")
         let status = fields.first.flatMap { Int32($0) } ?? 0
         let depth = fields.count > 1 ? Int(fields[1]) ?? 1 : 1
@@ -351,7 +381,8 @@ public final class LabShell {
     static func safePrefixLength(_ bytes: [UInt8]) -> Int {
         guard let escape = bytes.lastIndex(of: 0x1b) else { return bytes.count }
         let tail = bytes[escape...]
-        let couldBeStatus = tail.count < markerPrefix.count
+        let couldBeStatus =
+            tail.count < markerPrefix.count
             ? markerPrefix.starts(with: tail)
             : tail.starts(with: markerPrefix) && !tail.contains(0x07)
         let couldBeContinuation = tail.count < continuationMarker.count && continuationMarker.starts(with: tail)

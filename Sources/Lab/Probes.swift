@@ -1,7 +1,7 @@
 internal import Cgroups
+internal import Glibc
 public import Isolation
 public import Netlink
-internal import Glibc
 internal import POSIXSupport
 
 /// What a probe saw, and a sentence saying so (the check's pass/fail text builds on it).
@@ -50,15 +50,17 @@ extension Lab {
             guard let pid = Int32(name) else { continue }
             if let marker {
                 guard let cgroups = Self.readText("/proc/\(name)/cgroup"),
-                      cgroups.split(separator: "\n").contains(where: { line in
-                          let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
-                          return path == marker || path.hasPrefix(marker + "/")
-                      }) else { continue }
+                    cgroups.split(separator: "\n").contains(where: { line in
+                        let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
+                        return path == marker || path.hasPrefix(marker + "/")
+                    })
+                else { continue }
             } else if !(namespace?.contains(pid) ?? false) {
                 continue
             }
             let status = Self.readText("/proc/\(name)/status") ?? ""
-            let nspids = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?
+            let nspids =
+                status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?
                 .split(whereSeparator: \.isWhitespace).dropFirst().compactMap { Int32($0) } ?? []
             let command = (Self.readText("/proc/\(name)/cmdline") ?? "").split(separator: "\0").joined(separator: " ")
             result.append(LabProcess(hostPid: pid, labPids: Array(nspids.dropFirst()), command: command))
@@ -83,9 +85,11 @@ extension Lab {
         let own = namespace(kind, of: hostPid).value, lab = namespace(kind, of: initProcess.pid).value
         let different = own != nil && own != lab
         let name = kind.procName ?? "?"
-        return Observation(value: different, description: different
-            ? "process \(hostPid) has its own \(name) namespace (\(own!)), not the lab's (\(lab ?? "?"))"
-            : "process \(hostPid) is still in the lab's \(name) namespace")
+        return Observation(
+            value: different,
+            description: different
+                ? "process \(hostPid) has its own \(name) namespace (\(own!)), not the lab's (\(lab ?? "?"))"
+                : "process \(hostPid) is still in the lab's \(name) namespace")
     }
 
     // MARK: Hostnames
@@ -109,8 +113,10 @@ extension Lab {
         let fd = ProcessRoot.open(path, of: hostPid ?? initProcess.pid, only: .locating)
         if fd >= 0 { close(fd) }
         let exists = fd >= 0
-        return Observation(value: exists, description: "\(path) \(exists ? "exists" : "does not exist")"
-            + (hostPid.map { " for process \($0)" } ?? " in the lab"))
+        return Observation(
+            value: exists,
+            description: "\(path) \(exists ? "exists" : "does not exist")"
+                + (hostPid.map { " for process \($0)" } ?? " in the lab"))
     }
 
     public func fileContents(_ path: String, inMountNamespaceOf hostPid: Int32? = nil) -> Observation<String?> {
@@ -128,8 +134,11 @@ extension Lab {
     /// Named network namespaces in the lab (`ip netns list`).
     public func networkNamespaces() -> Observation<[String]> {
         let names = NetworkNamespace.names(in: hostPath("/run/netns"))
-        return Observation(value: names, description: names.isEmpty ? "the lab has no named network namespaces"
-            : "the lab's named network namespaces: \(names.joined(separator: ", "))")
+        return Observation(
+            value: names,
+            description: names.isEmpty
+                ? "the lab has no named network namespaces"
+                : "the lab's named network namespaces: \(names.joined(separator: ", "))")
     }
 
     /// The lab's user namespace, for probes that must join it first: an unprivileged Gantry
@@ -144,8 +153,10 @@ extension Lab {
     public func links(inNetworkNamespace name: String? = nil) throws(LabError) -> Observation<[Link]> {
         do {
             let links = try RouteSocket(namespaceAt: networkNamespacePath(name), userNamespace: probeUserNamespace).links()
-            return Observation(value: links, description: "links in \(name ?? "the lab"): "
-                + links.map { "\($0.name)\($0.isUp ? " UP" : " DOWN")" }.joined(separator: ", "))
+            return Observation(
+                value: links,
+                description: "links in \(name ?? "the lab"): "
+                    + links.map { "\($0.name)\($0.isUp ? " UP" : " DOWN")" }.joined(separator: ", "))
         } catch {
             throw .probe("cannot read the links of \(name.map { "network namespace \($0)" } ?? "the lab"): \(error)")
         }
@@ -154,19 +165,24 @@ extension Lab {
     public func addresses(inNetworkNamespace name: String? = nil, link: String) throws(LabError) -> Observation<[InterfaceAddress]> {
         do {
             let addresses = try RouteSocket(namespaceAt: networkNamespacePath(name), userNamespace: probeUserNamespace).addresses(on: link).map(\.address)
-            return Observation(value: addresses, description: "\(link) in \(name ?? "the lab") has "
-                + (addresses.isEmpty ? "no addresses" : addresses.map(\.description).joined(separator: ", ")))
+            return Observation(
+                value: addresses,
+                description: "\(link) in \(name ?? "the lab") has "
+                    + (addresses.isEmpty ? "no addresses" : addresses.map(\.description).joined(separator: ", ")))
         } catch {
             throw .probe("cannot read the addresses of \(link) in \(name ?? "the lab"): \(error)")
         }
     }
 
     /// ICMP echo from inside a network namespace of the lab.
-    public func ping(_ address: IPAddress, fromNetworkNamespace name: String? = nil, count: Int = 1,
-                     timeoutMilliseconds: Int = 1000) throws(LabError) -> Observation<Ping.Result> {
+    public func ping(
+        _ address: IPAddress, fromNetworkNamespace name: String? = nil, count: Int = 1,
+        timeoutMilliseconds: Int = 1000
+    ) throws(LabError) -> Observation<Ping.Result> {
         do {
-            let result = try Ping.echo(address, count: count, timeoutMilliseconds: timeoutMilliseconds,
-                                       inNamespaceAt: networkNamespacePath(name), userNamespace: probeUserNamespace)
+            let result = try Ping.echo(
+                address, count: count, timeoutMilliseconds: timeoutMilliseconds,
+                inNamespaceAt: networkNamespacePath(name), userNamespace: probeUserNamespace)
             return Observation(value: result, description: "from \(name ?? "the lab"): \(result)")
         } catch {
             throw .probe("cannot ping \(address) from \(name ?? "the lab"): \(error)")
@@ -196,7 +212,7 @@ extension Lab {
 
     /// Starts a process with its output on a pipe and returns all it printed.
     private func collect(_ capture: (StandardIO) throws(IsolationError) -> SandboxProcess) throws(LabError) -> String {
-        guard let (readEnd, writeEnd) = POSIX.makePipe() else { throw .system("pipe", errno) }
+        let (readEnd, writeEnd) = try LabError.call("pipe2") { () throws(Errno) in try POSIX.makePipe() }
         let process: SandboxProcess
         do { process = try capture(.descriptors(input: nil, output: writeEnd, error: writeEnd)) } catch {
             close(readEnd); close(writeEnd)
@@ -226,47 +242,32 @@ public struct LabCgroup: Sendable {
 
     /// The CPU limit as a fraction of one CPU (nil: no limit), from cpu.max or the cfs files.
     public var cpuLimit: Observation<Double?> {
-        let files = KernelCgroupFileSystem()
-        var fraction: Double?
-        var raw = "?"
-        if group.driver.layout.mode == .unified, let directory = group.directories.first,
-           let text = try? files.read(directory + "/cpu.max") {
-            raw = text.trimmed
-            let parts = raw.split(separator: " ")
-            if parts.count == 2, let quota = Double(parts[0]), let period = Double(parts[1]) { fraction = quota / period }
-        } else if let directory = group.driver.layout.v1Paths["cpu"].map({ $0 + "/" + group.path }),
-                  let quota = try? files.read(directory + "/cpu.cfs_quota_us"), let period = try? files.read(directory + "/cpu.cfs_period_us") {
-            raw = "cfs_quota_us \(quota.trimmed), cfs_period_us \(period.trimmed)"
-            if let q = Double(quota.trimmed), let p = Double(period.trimmed), q >= 0 { fraction = q / p }
-        }
-        return Observation(value: fraction, description: "cgroup \(name) allows "
-            + (fraction.map { "\(Int(($0 * 100).rounded()))% of a CPU" } ?? "unlimited CPU") + " (\(raw))")
+        let limits = group.appliedLimits()
+        return Observation(
+            value: limits.cpu,
+            description: "cgroup \(name) allows "
+                + (limits.cpu.map { "\(Int(($0 * 100).rounded()))% of a CPU" } ?? "unlimited CPU") + " (\(limits.cpuRaw ?? "?"))")
     }
 
     /// The memory limit in bytes (nil: none), from memory.max or memory.limit_in_bytes.
     public var memoryLimit: Observation<Int64?> {
-        let (value, raw) = limitFile(v2: "memory.max", v1: ("memory", "memory.limit_in_bytes"))
-        // v1 writes "no limit" as a page-rounded LONG_MAX.
-        let limit = value.flatMap { $0 >= Int64.max / 2 ? nil : $0 }
-        return Observation(value: limit, description: "cgroup \(name) memory limit: " + (limit.map { "\($0) bytes" } ?? "none") + " (\(raw))")
+        let limits = group.appliedLimits()
+        return Observation(
+            value: limits.memoryMax,
+            description: "cgroup \(name) memory limit: "
+                + (limits.memoryMax.map { "\($0) bytes" } ?? "none") + " (\(limits.memoryRaw ?? Self.missing("memory")))")
     }
 
     /// The task limit (nil: none), from pids.max.
     public var pidsLimit: Observation<Int64?> {
-        let (value, raw) = limitFile(v2: "pids.max", v1: ("pids", "pids.max"))
-        return Observation(value: value, description: "cgroup \(name) pids limit: " + (value.map(String.init) ?? "none") + " (\(raw))")
+        let limits = group.appliedLimits()
+        return Observation(
+            value: limits.pidsMax,
+            description: "cgroup \(name) pids limit: "
+                + (limits.pidsMax.map(String.init) ?? "none") + " (\(limits.pidsRaw ?? Self.missing("pids")))")
     }
 
-    /// A limit file's number ("max" is nil) and its raw text, on either version.
-    private func limitFile(v2: String, v1: (controller: String, file: String)) -> (Int64?, String) {
-        let layout = group.driver.layout
-        let directory = layout.mode == .unified ? group.directories.first : layout.v1Paths[v1.controller].map { $0 + "/" + group.path }
-        guard let directory, let text = POSIX.readFile(directory + "/" + (layout.mode == .unified ? v2 : v1.file)) else {
-            return (nil, "no such file: is the \(v1.controller) controller on for this group?")
-        }
-        let raw = text.trimmed
-        return (Int64(raw), raw)
-    }
+    private static func missing(_ controller: String) -> String { "no such file: is the \(controller) controller on for this group?" }
 
     /// Host pids of the processes in the group, in any of its hierarchies (on v1,
     /// `cgclassify -g pids:G` puts a process in the pids one only).
@@ -312,10 +313,8 @@ public struct LabCgroup: Sendable {
         var total: UInt64 = 0
         for pid in (try? group.processes()) ?? [] {
             for task in Lab.list("/proc/\(pid)/task") where task.allSatisfy(\.isNumber) {
-                guard let stat = Lab.readText("/proc/\(pid)/task/\(task)/stat"),
-                      let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 13,
-                      let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { continue }
-                total += (user + system) * 1_000_000 / UInt64(max(ticks, 1))
+                guard let stat = ProcFS.stat("\(pid)/task/\(task)") else { continue }
+                total += (stat.userTicks + stat.systemTicks) * 1_000_000 / UInt64(max(ticks, 1))
             }
         }
         return total

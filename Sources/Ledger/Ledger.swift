@@ -1,9 +1,9 @@
-internal import CGantry
 internal import Glibc
-internal import POSIXSupport
+public import POSIXSupport
 
 /// A session's list of side effects the kernel will not undo by itself (cgroup directories,
-/// host-side links, state files), written *before* each is made and undone last-in-first-out.
+/// a lab's keeper), written *before* each is made and undone last-in-first-out. Links and
+/// mounts need no entry: they live in namespaces that die with the session's processes.
 ///
 /// The file is `<directory>/<session>.ledger`; its owner holds an exclusive flock on it for
 /// the whole session, so a ledger whose lock can be taken belongs to a dead session, and
@@ -13,10 +13,6 @@ public final class Ledger: Sendable {
     public enum Entry: Sendable, Hashable, CustomStringConvertible {
         /// A cgroup directory (absolute), removed with everything in it.
         case cgroupDirectory(String)
-        /// A network link left on the host side (its netns's death removes the rest).
-        case link(String)
-        /// A file or directory to delete.
-        case path(String)
         /// A process that must be gone before the rest is undone (a lab's keeper), named by
         /// its pid and start time so a reused pid is never mistaken for it.
         case process(pid: Int32, startTicks: UInt64)
@@ -24,8 +20,6 @@ public final class Ledger: Sendable {
         var line: String {
             switch self {
             case .cgroupDirectory(let path): "cgroup\t" + path
-            case .link(let name): "link\t" + name
-            case .path(let path): "path\t" + path
             case .process(let pid, let start): "process\t\(pid):\(start)"
             }
         }
@@ -35,8 +29,6 @@ public final class Ledger: Sendable {
             guard parts.count == 2 else { return nil }
             switch parts[0] {
             case "cgroup": self = .cgroupDirectory(parts[1])
-            case "link": self = .link(parts[1])
-            case "path": self = .path(parts[1])
             case "process":
                 let fields = parts[1].split(separator: ":")
                 guard fields.count == 2, let pid = Int32(fields[0]), let start = UInt64(fields[1]) else { return nil }
@@ -45,7 +37,7 @@ public final class Ledger: Sendable {
             }
         }
 
-        public var description: String { line.replacingTabs }
+        public var description: String { line.split(separator: "\t").joined(separator: " ") }
     }
 
     public let path: String
@@ -61,24 +53,30 @@ public final class Ledger: Sendable {
     /// Opens a new ledger for `session` and takes its lock.
     public init(session: String, directory: String = Ledger.defaultDirectory()) throws(LedgerError) {
         guard !session.isEmpty, !session.contains("/") else { throw .invalid("'\(session)' is not a session name") }
-        if mkdir(directory, 0o700) < 0 && errno != EEXIST { throw .io("mkdir", directory, errno) }
-        path = directory + "/" + session + ".ledger"
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io("create", path, errno) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let error = errno
+        do { try POSIX.call { mkdir(directory, 0o700) } } catch { if error != .exists { throw .io("mkdir", directory, error) } }
+        let path = directory + "/" + session + ".ledger"
+        let fd: Int32
+        do { fd = try POSIX.call { open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600) } } catch {
+            throw .io("create", path, error)
+        }
+        do { try POSIX.call { flock(fd, LOCK_EX | LOCK_NB) } } catch {
             close(fd)
             throw .io("lock", path, error)
         }
+        self.path = path
+        self.fd = fd
     }
 
     deinit { close(fd) }
 
     /// Appends `entry` and makes it durable; call before making the side effect.
     public func record(_ entry: Entry) throws(LedgerError) {
-        var bytes = Array((entry.line + "\n").utf8)
-        guard write(fd, &bytes, bytes.count) == bytes.count else { throw .io("append to", path, errno) }
-        guard fsync(fd) == 0 else { throw .io("fsync", path, errno) }
+        do throws(Errno) {
+            try POSIX.writeAll(fd, entry.line + "\n")
+            try POSIX.call { fsync(fd) }
+        } catch {
+            throw .io("append to", path, error)
+        }
     }
 
     /// Ends the session cleanly: every entry was undone, so the ledger goes.
@@ -88,27 +86,22 @@ public final class Ledger: Sendable {
 
     /// Entries of a ledger file, oldest first.
     public static func entries(at path: String) throws(LedgerError) -> [Entry] {
-        guard let text = POSIX.readFile(path) else { throw .io("open", path, errno) }
+        guard let text = POSIX.readFile(path) else { throw .io("open", path, .current) }
         // A torn last line (a crash mid-append) is skipped, not trusted.
         return text.split(separator: "\n").compactMap(Entry.init(line:))
     }
 }
 
 public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
-    case io(String, String, Int32)
+    case io(String, String, Errno)
     case invalid(String)
 
     public var description: String {
         switch self {
-        case .io(let operation, let path, let errno):
-            let name = gantry_errno_name(errno).map { String(cString: $0) } ?? "errno \(errno)"
-            return "\(operation) \(path): \(name) (\(String(cString: strerror(errno))))"
+        case .io(let operation, let path, let cause):
+            return "\(operation) \(path): \(cause)"
         case .invalid(let message):
             return message
         }
     }
-}
-
-extension String {
-    var replacingTabs: String { split(separator: "\t").joined(separator: " ") }
 }

@@ -107,12 +107,14 @@ enum Placeholders {
             let column = columnOffset + text.distance(from: text.startIndex, to: token.range.lowerBound) + 1
             if let kind = token.kind {
                 if inCommand {
-                    throw LessonError(file: file, line: line, column: column,
-                                      "a command can use {{\(token.name)}} but not capture it; captures go in expected output")
+                    throw LessonError(
+                        file: file, line: line, column: column,
+                        "a command can use {{\(token.name)}} but not capture it; captures go in expected output")
                 }
                 guard kinds[kind] != nil else {
-                    throw LessonError(file: file, line: line, column: column,
-                                      "unknown placeholder kind '\(kind)' (known: \(kinds.keys.sorted().joined(separator: ", ")))")
+                    throw LessonError(
+                        file: file, line: line, column: column,
+                        "unknown placeholder kind '\(kind)' (known: \(kinds.keys.sorted().joined(separator: ", ")))")
                 }
             }
         }

@@ -37,7 +37,8 @@ public enum ExpectationUpdater {
         let endsWithNewline = lines.last == ""
         if endsWithNewline { lines.removeLast() }
         var result = lines.map { line -> String in
-            let needsEscape = line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } || line.hasSuffix(" ")
+            let needsEscape =
+                line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } || line.hasSuffix(" ")
                 || line.hasSuffix(" (re)") || line.hasSuffix(" (glob)") || line.hasPrefix("$ ") || (line.hasPrefix("[") && line.hasSuffix("]"))
             guard needsEscape else { return line }
             var escaped = ""

@@ -1,3 +1,5 @@
+internal import POSIXSupport
+
 /// A lesson's front matter: the subset of YAML lessons need — nested mappings by indentation,
 /// block (`- item`) and flow (`[a, b]`) lists of scalars, plain, 'single' and "double" quoted
 /// scalars, `#` comments. Anchors, tags, multi-line scalars and flow mappings are refused with
@@ -53,8 +55,9 @@ enum FrontMatterParser {
         for (offset, raw) in lines.enumerated() {
             let number = firstLine + offset
             if raw.contains("\t") {
-                throw LessonError(file: file, line: number, column: (raw.firstIndex(of: "\t")?.utf16Offset(in: raw) ?? 0) + 1,
-                                  "a tab in the front matter; indent with spaces")
+                throw LessonError(
+                    file: file, line: number, column: (raw.firstIndex(of: "\t")?.utf16Offset(in: raw) ?? 0) + 1,
+                    "a tab in the front matter; indent with spaces")
             }
             let text = stripComment(raw)
             if text.allSatisfy(\.isWhitespace) { continue }
@@ -80,8 +83,9 @@ enum FrontMatterParser {
                 let line = lines[index]
                 let rest = line.text.dropFirst().drop { $0 == " " }
                 if rest.contains(": ") || rest.hasSuffix(":") {
-                    throw LessonError(file: file, line: line.number, column: line.indent + 3,
-                                      "lists of mappings are not supported in front matter; use a list of plain values")
+                    throw LessonError(
+                        file: file, line: line.number, column: line.indent + 3,
+                        "lists of mappings are not supported in front matter; use a list of plain values")
                 }
                 items.append(.scalar(try scalar(rest, line: line, column: line.indent + 3, file: file), line: line.number))
                 index += 1
@@ -94,7 +98,7 @@ enum FrontMatterParser {
             guard let colon = line.text.firstIndex(of: ":") else {
                 throw LessonError(file: file, line: line.number, column: indent + 1, "expected 'key: value', found '\(line.text)'")
             }
-            let key = String(line.text[..<colon]).trimmingTrailingSpaces
+            let key = String(line.text[..<colon]).trimmingTrailingWhitespace
             if key.isEmpty || key.contains(" ") && !key.hasPrefix("\"") {
                 throw LessonError(file: file, line: line.number, column: indent + 1, "'\(key)' is not a key (letters, digits, - and _)")
             }
@@ -112,12 +116,14 @@ enum FrontMatterParser {
                     entries.append((key, .scalar("", line: line.number), line.number))
                 }
             } else if rest.hasPrefix("[") {
-                entries.append((key, try flowList(rest, line: line, column: line.indent + (rest.startIndex.utf16Offset(in: line.text)) + 1, file: file), line.number))
+                entries.append(
+                    (key, try flowList(rest, line: line, column: line.indent + (rest.startIndex.utf16Offset(in: line.text)) + 1, file: file), line.number))
             } else {
                 let column = rest.startIndex.utf16Offset(in: line.text) + line.indent + 1
                 if rest.hasPrefix("{") || rest.hasPrefix("&") || rest.hasPrefix("*") || rest.hasPrefix("!") || rest.hasPrefix("|") || rest.hasPrefix(">") {
-                    throw LessonError(file: file, line: line.number, column: column,
-                                      "'\(rest.first!)' starts YAML that front matter does not support; write a plain or quoted value")
+                    throw LessonError(
+                        file: file, line: line.number, column: column,
+                        "'\(rest.first!)' starts YAML that front matter does not support; write a plain or quoted value")
                 }
                 entries.append((key, .scalar(try scalar(rest, line: line, column: column, file: file), line: line.number), line.number))
             }
@@ -130,7 +136,7 @@ enum FrontMatterParser {
     }
 
     private static func flowList(_ text: Substring, line: Line, column: Int, file: String) throws(LessonError) -> YAMLValue {
-        let trimmed = text.trimmingTrailingSpaces
+        let trimmed = text.trimmingTrailingWhitespace
         guard trimmed.hasSuffix("]") else {
             throw LessonError(file: file, line: line.number, column: column, "a list opened with '[' must close with ']' on the same line")
         }
@@ -139,26 +145,37 @@ enum FrontMatterParser {
         var items: [YAMLValue] = []
         for part in inner.split(separator: ",", omittingEmptySubsequences: false) {
             let item = part.drop { $0 == " " }
-            items.append(.scalar(try scalar(Substring(String(item).trimmingTrailingSpaces), line: line, column: column, file: file), line: line.number))
+            items.append(.scalar(try scalar(Substring(String(item).trimmingTrailingWhitespace), line: line, column: column, file: file), line: line.number))
         }
         return .list(items, line: line.number)
     }
 
     private static func scalar(_ text: Substring, line: Line, column: Int, file: String) throws(LessonError) -> String {
-        let value = String(text).trimmingTrailingSpaces
+        let value = String(text).trimmingTrailingWhitespace
         for quote in ["\"", "'"] where value.hasPrefix(quote) {
             guard value.count >= 2, value.hasSuffix(quote) else {
                 throw LessonError(file: file, line: line.number, column: column, "a value opened with \(quote) must close with \(quote) on the same line")
             }
-            var inner = String(value.dropFirst().dropLast())
-            if quote == "\"" {
-                inner = inner.replacingOccurrences("\\\"", "\"").replacingOccurrences("\\\\", "\\")
-            } else {
-                inner = inner.replacingOccurrences("''", "'")
-            }
-            return inner
+            let inner = String(value.dropFirst().dropLast())
+            return quote == "\"" ? unescapeDoubleQuoted(inner) : inner.replacing("''", with: "'")
         }
         return value
+    }
+
+    /// `\"` and `\\` in a double-quoted value, read left to right (so `\\"` is a backslash
+    /// and then a quote); any other escape is kept as written.
+    static func unescapeDoubleQuoted(_ text: String) -> String {
+        var result = ""
+        var characters = text.makeIterator()
+        while let character = characters.next() {
+            if character == "\\", let next = characters.next() {
+                if next != "\"" && next != "\\" { result.append(character) }
+                result.append(next)
+            } else {
+                result.append(character)
+            }
+        }
+        return result
     }
 
     /// Drops a `#` comment (one that starts the line or follows a space, outside quotes).
@@ -177,24 +194,5 @@ enum FrontMatterParser {
             previous = character
         }
         return line
-    }
-}
-
-extension StringProtocol {
-    var trimmingTrailingSpaces: String {
-        var view = Substring(self)
-        while let last = view.last, last.isWhitespace { view = view.dropLast() }
-        return String(view)
-    }
-
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        guard !target.isEmpty else { return String(self) }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }

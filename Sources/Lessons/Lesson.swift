@@ -1,5 +1,5 @@
-public import Lab
 internal import Cgroups
+public import Lab
 
 /// One lesson: a Markdown file that reads as course notes and is its own test.
 public struct Lesson: Sendable {
@@ -64,9 +64,11 @@ public struct Step: Sendable {
 extension Lesson {
     /// The lab this lesson asks for: its hostname and lab-wide limits (defaults 1 GiB, 512 tasks).
     public var labConfiguration: LabConfiguration {
-        LabConfiguration(hostname: lab.hostname ?? "gantry",
-                         limits: ResourceLimits(memoryMax: lab.memory.flatMap(ResourceLimits.parseBytes) ?? (1 << 30),
-                                                pidsMax: lab.pids ?? 512))
+        LabConfiguration(
+            hostname: lab.hostname ?? "gantry",
+            limits: ResourceLimits(
+                memoryMax: lab.memory.flatMap(ResourceLimits.parseBytes) ?? (1 << 30),
+                pidsMax: lab.pids ?? 512))
     }
 
     public func title(in language: String) -> String { translatedTitles[language] ?? title }

@@ -1,4 +1,5 @@
 internal import Lab
+internal import POSIXSupport
 
 /// Reads a lesson file: front matter between `---` fences, `##` steps, fenced `console`,
 /// `check` and `setup` blocks, `> **Hint:**` blockquotes, `<details>` translations, prose.
@@ -42,13 +43,13 @@ public enum LessonParser {
             let number = index + 1
             if line.hasPrefix("## ") {
                 flush()
-                let title = String(line.dropFirst(3)).trimmingTrailingSpaces
+                let title = String(line.dropFirst(3)).trimmingTrailingWhitespace
                 var id = slug(title)
                 var displayed = title
                 // An explicit id: `## Title {#id}`.
                 if let open = title.firstRange(of: "{#"), title.hasSuffix("}") {
                     id = String(title[open.upperBound..<title.index(before: title.endIndex)])
-                    displayed = String(title[..<open.lowerBound]).trimmingTrailingSpaces
+                    displayed = String(title[..<open.lowerBound]).trimmingTrailingWhitespace
                 }
                 if id.isEmpty { throw LessonError(file: file, line: number, column: 4, "a step needs a title after '## '") }
                 if lesson.steps.contains(where: { $0.id == id }) {
@@ -61,9 +62,12 @@ public enum LessonParser {
             if line.hasPrefix("```") {
                 let info = line.dropFirst(3).split(separator: " ").map(String.init)
                 guard let closeFence = lines[(index + 1)...].firstIndex(where: { $0.hasPrefix("```") }),
-                      lines[closeFence].dropFirst(3).allSatisfy(\.isWhitespace) else {
+                    lines[closeFence].dropFirst(3).allSatisfy(\.isWhitespace)
+                else {
                     if let other = lines[(index + 1)...].firstIndex(where: { $0.hasPrefix("```") }) {
-                        throw LessonError(file: file, line: number, "the code block opened here is not closed before line \(other + 1) opens another: add a line ``` before it")
+                        throw LessonError(
+                            file: file, line: number,
+                            "the code block opened here is not closed before line \(other + 1) opens another: add a line ``` before it")
                     }
                     throw LessonError(file: file, line: number, "the code block opened here is never closed with ```")
                 }
@@ -79,14 +83,20 @@ public enum LessonParser {
                     let capability = info.count == 2 ? info[1] : nil
                     switch kind {
                     case "console":
-                        step!.console.append(ConsoleBlock(line: number, capability: capability,
-                                                          commands: try ConsoleParser.parse(body, firstLine: number + 1, file: file)))
+                        step!.console.append(
+                            ConsoleBlock(
+                                line: number, capability: capability,
+                                commands: try ConsoleParser.parse(body, firstLine: number + 1, file: file)))
                     case "check":
-                        step!.checks.append(CheckBlock(line: number, capability: capability,
-                                                       checks: try CheckParser.parse(body, firstLine: number + 1, file: file)))
+                        step!.checks.append(
+                            CheckBlock(
+                                line: number, capability: capability,
+                                checks: try CheckParser.parse(body, firstLine: number + 1, file: file)))
                     default:
-                        step!.setup.append(SetupBlock(line: number, capability: capability,
-                                                      commands: body.map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }))
+                        step!.setup.append(
+                            SetupBlock(
+                                line: number, capability: capability,
+                                commands: body.map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }))
                     }
                 } else {
                     prose += lines[index...closeFence].map(String.init)
@@ -102,7 +112,7 @@ public enum LessonParser {
                     hint.append(String(lines[index].dropFirst().drop { $0 == " " }))
                     index += 1
                 }
-                step!.hints.append(hint.joined(separator: "\n").trimmingTrailingSpaces)
+                step!.hints.append(hint.joined(separator: "\n").trimmingTrailingWhitespace)
                 continue
             }
             if line.hasPrefix("<details><summary>") && line.hasSuffix("</summary>") {
@@ -116,7 +126,7 @@ public enum LessonParser {
                     // A `### ` line is the step's title in that language; `> **힌트:**`
                     // blockquotes are its hints, in the order of the English ones.
                     if let title = text.first(where: { $0.hasPrefix("### ") }) {
-                        step!.translatedTitles[language] = String(title.dropFirst(4)).trimmingTrailingSpaces
+                        step!.translatedTitles[language] = String(title.dropFirst(4)).trimmingTrailingWhitespace
                         text.removeAll { $0 == title }
                     }
                     var hints: [String] = []
@@ -125,13 +135,13 @@ public enum LessonParser {
                     while position < text.count {
                         let candidate = text[position]
                         if let marker = Self.hintMarkers.first(where: { candidate.hasPrefix($0) }) {
-                            var hint = [String(candidate.dropFirst(marker.count)).trimmingTrailingSpaces.drop { $0 == " " }.description]
+                            var hint = [String(candidate.dropFirst(marker.count)).trimmingTrailingWhitespace.drop { $0 == " " }.description]
                             position += 1
                             while position < text.count, text[position].hasPrefix(">") {
                                 hint.append(String(text[position].dropFirst().drop { $0 == " " }))
                                 position += 1
                             }
-                            hints.append(hint.joined(separator: "\n").trimmingTrailingSpaces)
+                            hints.append(hint.joined(separator: "\n").trimmingTrailingWhitespace)
                             continue
                         }
                         kept.append(candidate)
@@ -161,19 +171,24 @@ public enum LessonParser {
         let file = lesson.file
         let known = Set(HostSupport.knownCapabilities)
         for capability in lesson.requires where !known.contains(capability) {
-            throw LessonError(file: file, line: 2, "unknown capability '\(capability)' in requires: (known: \(known.sorted().joined(separator: ", ")); `gantry doctor` lists them)")
+            throw LessonError(
+                file: file, line: 2,
+                "unknown capability '\(capability)' in requires: (known: \(known.sorted().joined(separator: ", ")); `gantry doctor` lists them)")
         }
         var captured: Set<String> = []
         for step in lesson.steps {
             // A step says what the lab must be like when it is done; a step whose point is
             // an output says so with `seen`.
             if step.checks.isEmpty {
-                throw LessonError(file: file, line: step.line, column: 4,
-                                  "step '\(step.id)' has no ```check block: say what the lab is like when it is done (or `seen output=…` for a step whose point is what a command shows)")
+                throw LessonError(
+                    file: file, line: step.line, column: 4,
+                    "step '\(step.id)' has no ```check block: say what the lab is like when it is done (or `seen output=…` for a step whose point is what a command shows)"
+                )
             }
             for block in step.console {
                 if let capability = block.capability, !known.contains(capability) {
-                    throw LessonError(file: file, line: block.line, column: 4, "unknown capability '\(capability)' (known: \(known.sorted().joined(separator: ", ")))")
+                    throw LessonError(
+                        file: file, line: block.line, column: 4, "unknown capability '\(capability)' (known: \(known.sorted().joined(separator: ", ")))")
                 }
                 for command in block.commands {
                     for token in Placeholders.tokens(command.command) where !captured.contains(token.name) {
@@ -181,8 +196,11 @@ public enum LessonParser {
                     }
                     for expected in command.expected {
                         for token in Placeholders.tokens(expected.text) {
-                            if token.kind != nil { captured.insert(token.name) } else if !captured.contains(token.name) {
-                                throw LessonError(file: file, line: expected.line, "{{\(token.name)}} is used before any output captures it (as {{\(token.name):int}})")
+                            if token.kind != nil {
+                                captured.insert(token.name)
+                            } else if !captured.contains(token.name) {
+                                throw LessonError(
+                                    file: file, line: expected.line, "{{\(token.name)}} is used before any output captures it (as {{\(token.name):int}})")
                             }
                         }
                     }
@@ -190,13 +208,16 @@ public enum LessonParser {
             }
             for block in step.checks {
                 if let capability = block.capability, !known.contains(capability) {
-                    throw LessonError(file: file, line: block.line, column: 4, "unknown capability '\(capability)' (known: \(known.sorted().joined(separator: ", ")))")
+                    throw LessonError(
+                        file: file, line: block.line, column: 4, "unknown capability '\(capability)' (known: \(known.sorted().joined(separator: ", ")))")
                 }
                 for check in block.checks {
                     if let later = check.undoneBy {
                         let position = lesson.steps.firstIndex { $0.id == later }
                         guard let position, position > lesson.steps.firstIndex(where: { $0.id == step.id })! else {
-                            throw LessonError(file: file, line: check.line, "undone-by=\(later) names no later step (steps: \(lesson.steps.map(\.id).joined(separator: ", ")))")
+                            throw LessonError(
+                                file: file, line: check.line,
+                                "undone-by=\(later) names no later step (steps: \(lesson.steps.map(\.id).joined(separator: ", ")))")
                         }
                     }
                     for name in check.placeholders where !captured.contains(name) {
@@ -263,16 +284,16 @@ public enum LessonParser {
             }
             points = number
         }
-        return Lesson(file: file, id: id, title: title, translatedTitles: translations, order: order, requires: requires, lab: lab,
-                      points: points, introduction: [], introductionTranslations: [:], steps: [])
+        return Lesson(
+            file: file, id: id, title: title, translatedTitles: translations, order: order, requires: requires, lab: lab,
+            points: points, introduction: [], introductionTranslations: [:], steps: [])
     }
 
     /// `Change the hostname` → `change-the-hostname`.
     static func slug(_ title: String) -> String {
         var result = ""
         for character in title.lowercased() {
-            if character.isLetter || character.isNumber { result.append(character) }
-            else if !result.isEmpty && result.last != "-" { result.append("-") }
+            if character.isLetter || character.isNumber { result.append(character) } else if !result.isEmpty && result.last != "-" { result.append("-") }
         }
         while result.hasSuffix("-") { result.removeLast() }
         return result

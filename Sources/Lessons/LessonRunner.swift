@@ -1,5 +1,5 @@
-public import Lab
 internal import Cgroups
+public import Lab
 internal import POSIXSupport
 
 /// Runs a lesson's reference solution in a fresh lab: every command of every step through a
@@ -144,8 +144,10 @@ public struct LessonRunner {
     }
 
     /// Runs `preparation(for:step:)` in a lab's shell; what went wrong, by lesson line.
-    public func prepare(_ lesson: Lesson, step index: Int, shell: LabShell, matcher: inout OutputMatcher,
-                        onCommand: (String) -> Void = { _ in }) -> [Failure] {
+    public func prepare(
+        _ lesson: Lesson, step index: Int, shell: LabShell, matcher: inout OutputMatcher,
+        onCommand: (String) -> Void = { _ in }
+    ) -> [Failure] {
         var failures: [Failure] = []
         for item in preparation(for: lesson, step: index) {
             let command = matcher.substitute(item.command)

@@ -154,9 +154,13 @@ public struct OutputMatcher: Sendable {
         var result: [String] = []
         var i = 0, j = 0
         while i < n || j < m {
-            if i < n && j < m && expected[i] == actual[j] { result.append("  " + expected[i]); i += 1; j += 1 }
-            else if j < m && (i == n || table[i][j + 1] > table[i + 1][j]) { result.append("+ " + actual[j]); j += 1 }
-            else { result.append("- " + expected[i]); i += 1 }
+            if i < n && j < m && expected[i] == actual[j] {
+                result.append("  " + expected[i]); i += 1; j += 1
+            } else if j < m && (i == n || table[i][j + 1] > table[i + 1][j]) {
+                result.append("+ " + actual[j]); j += 1
+            } else {
+                result.append("- " + expected[i]); i += 1
+            }
         }
         return result
     }

@@ -1,5 +1,5 @@
-public import Lab
 internal import Glibc
+public import Lab
 
 /// What makes a step done, in one place: the REPL asks it after every command a learner
 /// types, and `gantry test` after the reference commands, so a lesson that passes its test
@@ -94,8 +94,10 @@ public struct StepTracker {
 
     /// Evaluates the step. Checks that measure over a window (CPU use) run last and only
     /// once everything else holds; `onMeasuring` is called just before each measurement.
-    public func verdict(lab: Lab, captures: [String: String], shell: Int32? = nil, look: Look,
-                        onMeasuring: () -> Void = {}) -> Verdict {
+    public func verdict(
+        lab: Lab, captures: [String: String], shell: Int32? = nil, look: Look,
+        onMeasuring: () -> Void = {}
+    ) -> Verdict {
         var verdict = evaluateOnce(lab: lab, captures: captures, shell: shell, look: look, onMeasuring: onMeasuring)
         var measuredAgain = false
         for _ in 1..<max(look.tries, 1) {
@@ -110,26 +112,33 @@ public struct StepTracker {
         return verdict
     }
 
-    private func evaluateOnce(lab: Lab, captures: [String: String], shell: Int32?, look: Look,
-                              onMeasuring: () -> Void) -> Verdict {
+    private func evaluateOnce(
+        lab: Lab, captures: [String: String], shell: Int32?, look: Look,
+        onMeasuring: () -> Void
+    ) -> Verdict {
         let context = ProbeContext(lab: lab, captures: captures, shell: shell, outputs: outputs, thorough: look.thorough)
         var expectations: [Expectation] = []
         var holding = true
         for check in checks where !check.probe.measures {
             guard holding || look.everything else {
-                expectations.append(Expectation(line: check.line, description: check.probe.expectation, passed: false,
-                                                message: Message("not looked at yet", ko: "아직 보지 않음")))
+                expectations.append(
+                    Expectation(
+                        line: check.line, description: check.probe.expectation, passed: false,
+                        message: Message("not looked at yet", ko: "아직 보지 않음")))
                 continue
             }
             let outcome = check.probe.evaluate(context)
             holding = holding && outcome.passed
-            expectations.append(Expectation(line: check.line, description: check.probe.expectation, passed: outcome.passed, message: outcome.seen,
-                                            wrong: outcome.wrong))
+            expectations.append(
+                Expectation(
+                    line: check.line, description: check.probe.expectation, passed: outcome.passed, message: outcome.seen,
+                    wrong: outcome.wrong))
         }
         for check in checks where check.probe.measures {
-            var expectation = Expectation(line: check.line, description: check.probe.expectation, passed: false,
-                                          message: Message("not measured until the rest of the step holds", ko: "나머지가 맞을 때까지 재지 않음"),
-                                          measurement: true)
+            var expectation = Expectation(
+                line: check.line, description: check.probe.expectation, passed: false,
+                message: Message("not measured until the rest of the step holds", ko: "나머지가 맞을 때까지 재지 않음"),
+                measurement: true)
             if holding {
                 onMeasuring()
                 let outcome = check.probe.evaluate(context)
@@ -165,8 +174,10 @@ public struct Overtaking {
     public init() {}
 
     /// Takes the baseline for the steps after `current`.
-    public mutating func takeBaseline(_ lesson: Lesson, from current: Int, applies: (String?) -> Bool, lab: Lab,
-                                      captures: [String: String]) {
+    public mutating func takeBaseline(
+        _ lesson: Lesson, from current: Int, applies: (String?) -> Bool, lab: Lab,
+        captures: [String: String]
+    ) {
         alreadyHeld = []
         for index in lesson.steps.indices where index > current {
             let tracker = StepTracker(step: lesson.steps[index], applies: applies)
@@ -177,8 +188,10 @@ public struct Overtaking {
     /// The furthest step after `current` whose checks all hold now, with what the current
     /// step's commands printed standing in for its own — provided every step it passes over
     /// holds too, but for what a step in between undoes (`undone-by`); nil when none does.
-    public func furthestHolding(_ lesson: Lesson, after current: Int, applies: (String?) -> Bool, lab: Lab,
-                                captures: [String: String], shell: Int32?, outputs: [String]) -> Int? {
+    public func furthestHolding(
+        _ lesson: Lesson, after current: Int, applies: (String?) -> Bool, lab: Lab,
+        captures: [String: String], shell: Int32?, outputs: [String]
+    ) -> Int? {
         for index in lesson.steps.indices.reversed() where index > current && !alreadyHeld.contains(index) {
             var tracker = StepTracker(step: lesson.steps[index], applies: applies)
             for output in outputs.isEmpty ? [""] : outputs { tracker.record(output: output) }

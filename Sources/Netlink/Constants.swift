@@ -3,14 +3,18 @@
 /// here because Swift's Glibc module imports none of those headers.
 enum RTM {
     static let newLink: UInt16 = 16, delLink: UInt16 = 17, getLink: UInt16 = 18, setLink: UInt16 = 19
-    static let newAddress: UInt16 = 20, delAddress: UInt16 = 21, getAddress: UInt16 = 22
-    static let newRoute: UInt16 = 24, delRoute: UInt16 = 25, getRoute: UInt16 = 26
+    static let newAddress: UInt16 = 20, getAddress: UInt16 = 22
+    static let newRoute: UInt16 = 24
 }
 
 enum NLMSG {
-    static let noop: UInt16 = 1, error: UInt16 = 2, done: UInt16 = 3
+    static let error: UInt16 = 2, done: UInt16 = 3
     static let headerLength = 16
 }
+
+/// Socket options of a netlink socket: SOL_NETLINK from <bits/socket.h>, NETLINK_EXT_ACK
+/// (extended error messages) from <linux/netlink.h>.
+let solNetlink: Int32 = 270, netlinkExtendedAck: Int32 = 11
 
 /// nlmsghdr flags.
 struct NetlinkFlags: OptionSet, Sendable {
@@ -18,8 +22,7 @@ struct NetlinkFlags: OptionSet, Sendable {
     static let request = NetlinkFlags(rawValue: 0x001)
     static let multi = NetlinkFlags(rawValue: 0x002)
     static let ack = NetlinkFlags(rawValue: 0x004)
-    static let dump = NetlinkFlags(rawValue: 0x300)      // NLM_F_ROOT | NLM_F_MATCH
-    static let replace = NetlinkFlags(rawValue: 0x100)
+    static let dump = NetlinkFlags(rawValue: 0x300)  // NLM_F_ROOT | NLM_F_MATCH
     static let exclusive = NetlinkFlags(rawValue: 0x200)
     static let create = NetlinkFlags(rawValue: 0x400)
 }
@@ -50,7 +53,7 @@ enum RTA {
 let nlaFNested: UInt16 = 0x8000
 
 enum AddressFamily {
-    static let unspecified: UInt8 = 0, inet: UInt8 = 2, inet6: UInt8 = 10, bridge: UInt8 = 7
+    static let unspecified: UInt8 = 0, inet: UInt8 = 2, inet6: UInt8 = 10
 }
 
 /// net_device flags (IFF_*).
@@ -60,9 +63,6 @@ public struct InterfaceFlags: OptionSet, Sendable, Hashable {
     public static let up = InterfaceFlags(rawValue: 0x1)
     public static let broadcast = InterfaceFlags(rawValue: 0x2)
     public static let loopback = InterfaceFlags(rawValue: 0x8)
-    public static let pointToPoint = InterfaceFlags(rawValue: 0x10)
-    public static let running = InterfaceFlags(rawValue: 0x40)
-    public static let noARP = InterfaceFlags(rawValue: 0x80)
-    public static let multicast = InterfaceFlags(rawValue: 0x1000)
+    /// The carrier is there (a veth whose peer is up): what `ip link` shows as LOWER_UP.
     public static let lowerUp = InterfaceFlags(rawValue: 0x10000)
 }

@@ -19,13 +19,17 @@ struct NetlinkRequest: Equatable {
     }
 
     /// struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; u32 flags; u32 change; }
-    mutating func appendLinkHeader(family: UInt8 = AddressFamily.unspecified, index: Int32 = 0,
-                                   flags: UInt32 = 0, change: UInt32 = 0) {
+    mutating func appendLinkHeader(
+        family: UInt8 = AddressFamily.unspecified, index: Int32 = 0,
+        flags: UInt32 = 0, change: UInt32 = 0
+    ) {
         body += Self.linkHeader(family: family, index: index, flags: flags, change: change)
     }
 
-    static func linkHeader(family: UInt8 = AddressFamily.unspecified, index: Int32 = 0,
-                           flags: UInt32 = 0, change: UInt32 = 0) -> [UInt8] {
+    static func linkHeader(
+        family: UInt8 = AddressFamily.unspecified, index: Int32 = 0,
+        flags: UInt32 = 0, change: UInt32 = 0
+    ) -> [UInt8] {
         var bytes: [UInt8] = [family, 0]
         bytes.append(uint16: 0)
         bytes.append(uint32: UInt32(bitPattern: index))
@@ -41,8 +45,10 @@ struct NetlinkRequest: Equatable {
     }
 
     /// struct rtmsg { u8 family, dst_len, src_len, tos, table, protocol, scope, type; u32 flags; }
-    mutating func appendRouteHeader(family: UInt8, destinationLength: UInt8, table: UInt8 = 254,
-                                    origin: UInt8 = 4, scope: UInt8, type: UInt8 = 1) {
+    mutating func appendRouteHeader(
+        family: UInt8, destinationLength: UInt8, table: UInt8 = 254,
+        origin: UInt8 = 4, scope: UInt8, type: UInt8 = 1
+    ) {
         // origin is rtm_protocol: 4 = RTPROT_STATIC, "added by an administrator".
         body += [family, destinationLength, 0, 0, table, origin, scope, type]
         body.append(uint32: 0)

@@ -1,13 +1,13 @@
-internal import CGantry
 internal import Glibc
+public import POSIXSupport
 
 /// A netlink request the kernel refused, or one we refused to send. The description names
 /// the operation and the object: `add address 172.16.0.1/24 to veth0: EEXIST (File exists) — …`.
 public enum NetlinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kernel answered with an errno.
-    case kernel(operation: String, errno: Int32)
+    case kernel(operation: String, cause: Errno)
     /// A system call around the request failed (socket, setns, send, recv).
-    case system(call: String, errno: Int32)
+    case system(call: String, cause: Errno)
     /// Bad input, caught before anything was sent.
     case invalidArgument(String)
     /// No link of that name in the namespace the socket belongs to.
@@ -15,19 +15,30 @@ public enum NetlinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kernel's bytes did not parse.
     case malformedReply(String)
 
-    public var errno: Int32? {
+    /// The kernel's errno, for `.kernel` and `.system`.
+    public var cause: Errno? {
         switch self {
-        case .kernel(_, let errno), .system(_, let errno): errno
+        case .kernel(_, let cause), .system(_, let cause): cause
         default: nil
         }
     }
 
+    /// One system call through `POSIX.call`, its failure as `.system` naming the call (the
+    /// name is made only after errno was read).
+    @discardableResult
+    static func call<Result: FixedWidthInteger>(
+        _ name: @autoclosure () -> String, retryOnInterrupt: Bool = true,
+        _ body: () -> Result
+    ) throws(NetlinkError) -> Result {
+        do { return try POSIX.call(retryOnInterrupt: retryOnInterrupt, body) } catch { throw .system(call: name(), cause: error) }
+    }
+
     public var description: String {
         switch self {
-        case .kernel(let operation, let errno):
-            return "\(operation): \(Self.name(errno))" + (Self.hint(errno).map { " — \($0)" } ?? "")
-        case .system(let call, let errno):
-            return "\(call): \(Self.name(errno))"
+        case .kernel(let operation, let cause):
+            return "\(operation): \(cause)" + (Self.hint(cause.rawValue).map { " — \($0)" } ?? "")
+        case .system(let call, let cause):
+            return "\(call): \(cause)"
         case .invalidArgument(let message):
             return message
         case .noSuchLink(let name):
@@ -35,11 +46,6 @@ public enum NetlinkError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedReply(let message):
             return "unexpected reply from the kernel: \(message)"
         }
-    }
-
-    static func name(_ errno: Int32) -> String {
-        let symbol = gantry_errno_name(errno).map { String(cString: $0) } ?? "errno \(errno)"
-        return symbol + " (" + String(cString: strerror(errno)) + ")"
     }
 
     static func hint(_ errno: Int32) -> String? {

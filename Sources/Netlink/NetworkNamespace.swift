@@ -23,19 +23,15 @@ public final class NetworkNamespace: Sendable {
     /// and every socket and process in it are gone: the throwaway host a test needs.
     public static func create() throws(NetlinkError) -> NetworkNamespace {
         let fd = try onThread { () throws(NetlinkError) -> Int32 in
-            guard gantry_unshare(cloneNewNet) == 0 else { throw .system(call: "unshare(CLONE_NEWNET)", errno: errno) }
-            let fd = Glibc.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw .system(call: "open(/proc/thread-self/ns/net)", errno: errno) }
-            return fd
+            try NetlinkError.call("unshare(CLONE_NEWNET)") { gantry_unshare(cloneNewNet) }
+            return try NetlinkError.call("open(/proc/thread-self/ns/net)") { Glibc.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) }
         }
         return NetworkNamespace(fd: fd)
     }
 
     /// Opens an existing namespace: `/proc/PID/ns/net`, `/run/netns/NAME`, or another fd path.
     public static func open(_ path: String) throws(NetlinkError) -> NetworkNamespace {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(call: "open(\(path))", errno: errno) }
-        return NetworkNamespace(fd: fd)
+        NetworkNamespace(fd: try NetlinkError.call("open(\(path))") { Glibc.open(path, O_RDONLY | O_CLOEXEC) })
     }
 
     // MARK: Named namespaces, as `ip netns` keeps them
@@ -61,17 +57,14 @@ public final class NetworkNamespace: Sendable {
         try Self.validate(name: name)
         mkdir(directory, 0o755)
         let target = directory + "/" + name
-        let file = Glibc.open(target, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)
-        guard file >= 0 else {
-            throw errno == EEXIST
-                ? .invalidArgument("a network namespace named '\(name)' already exists in \(directory)")
-                : .system(call: "create \(target)", errno: errno)
+        do {
+            close(try NetlinkError.call("create \(target)") { Glibc.open(target, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0) })
+        } catch  where error.cause == .exists {
+            throw .invalidArgument("a network namespace named '\(name)' already exists in \(directory)")
         }
-        close(file)
-        guard mount(path, target, nil, UInt(MS_BIND), nil) == 0 else {
-            let error = errno
+        do { try NetlinkError.call("mount(\(path) on \(target), MS_BIND)") { mount(path, target, nil, UInt(MS_BIND), nil) } } catch {
             unlink(target)
-            throw .system(call: "mount(\(path) on \(target), MS_BIND)", errno: error)
+            throw error
         }
     }
 
@@ -79,10 +72,9 @@ public final class NetworkNamespace: Sendable {
     public static func removeName(_ name: String, in directory: String = namedDirectory) throws(NetlinkError) {
         try validate(name: name)
         let target = directory + "/" + name
-        guard umount2(target, Int32(MNT_DETACH)) == 0 || errno == EINVAL else {
-            throw .system(call: "umount2(\(target))", errno: errno)
-        }
-        guard unlink(target) == 0 else { throw .system(call: "unlink(\(target))", errno: errno) }
+        // EINVAL: nothing is mounted there (a name whose namespace was never bound).
+        do { try NetlinkError.call("umount2(\(target))") { umount2(target, Int32(MNT_DETACH)) } } catch  where error.cause == .invalid {}
+        try NetlinkError.call("unlink(\(target))") { unlink(target) }
     }
 
     private static func validate(name: String) throws(NetlinkError) {
@@ -93,7 +85,8 @@ public final class NetworkNamespace: Sendable {
 
     // MARK: Threads
 
-    static let cloneNewNet: Int32 = 0x4000_0000  // CLONE_NEWNET
+    /// CLONE_NEWNET and CLONE_NEWUSER from <linux/sched.h>, which Swift's Glibc module does not import.
+    static let cloneNewNet: Int32 = 0x4000_0000, cloneNewUser: Int32 = 0x1000_0000
 
     /// One way to make a socket, `socket(domain, type, protocol)`.
     struct SocketKind {
@@ -111,21 +104,26 @@ public final class NetworkNamespace: Sendable {
     static func socket(inNamespaceAt path: String, userNamespace: String?, kinds: [SocketKind]) throws(NetlinkError) -> (fd: Int32, kind: Int) {
         guard let userNamespace else {
             return try inNamespace(at: path) { () throws(NetlinkError) -> (fd: Int32, kind: Int) in
-                var lastError: Int32 = 0
+                var lastError = NetlinkError.invalidArgument("no socket kind to try")
                 for (index, kind) in kinds.enumerated() {
-                    let fd = Glibc.socket(kind.domain, kind.type | Int32(SOCK_CLOEXEC.rawValue), kind.protocolNumber)
-                    if fd >= 0 { return (fd, index) }
-                    lastError = errno
+                    do throws(NetlinkError) {
+                        return (
+                            try NetlinkError.call("socket in \(path)") {
+                                Glibc.socket(kind.domain, kind.type | Int32(SOCK_CLOEXEC.rawValue), kind.protocolNumber)
+                            }, index
+                        )
+                    } catch { lastError = error }
                 }
-                throw .system(call: "socket in \(path)", errno: lastError)
+                throw lastError
             }
         }
         let user = try open(userNamespace), network = try open(path)
-        let joins = [gantry_join(fd: user.fd, nstype: 0x1000_0000 /* CLONE_NEWUSER */), gantry_join(fd: network.fd, nstype: cloneNewNet)]
+        let joins = [gantry_join(fd: user.fd, nstype: cloneNewUser), gantry_join(fd: network.fd, nstype: cloneNewNet)]
         let cKinds = kinds.map { gantry_socket_kind(domain: $0.domain, type: $0.type, protocol: $0.protocolNumber) }
         var chosen: Int32 = -1
-        let fd = gantry_socket_in(joins, joins.count, cKinds, cKinds.count, &chosen)
-        guard fd >= 0 else { throw .system(call: "socket in \(path) (through user namespace \(userNamespace))", errno: errno) }
+        let fd = try NetlinkError.call("socket in \(path) (through user namespace \(userNamespace))") {
+            gantry_socket_in(joins, joins.count, cKinds, cKinds.count, &chosen)
+        }
         return (fd, Int(chosen))
     }
 
@@ -133,7 +131,7 @@ public final class NetworkNamespace: Sendable {
     static func inNamespace<T>(at path: String, _ body: @escaping () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
         let namespace = try open(path)
         return try onThread { () throws(NetlinkError) -> T in
-            guard gantry_setns(namespace.fd, cloneNewNet) == 0 else { throw .system(call: "setns(\(path), CLONE_NEWNET)", errno: errno) }
+            try NetlinkError.call("setns(\(path), CLONE_NEWNET)") { gantry_setns(namespace.fd, cloneNewNet) }
             return try body()
         }
     }
@@ -142,9 +140,10 @@ public final class NetworkNamespace: Sendable {
     /// whatever namespace it switched to goes with it.
     static func onThread<T>(_ body: @escaping () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
         let result = ResultBox<T>()
-        try runOnNewThread(ThreadTask {
-            do throws(NetlinkError) { result.value = .success(try body()) } catch { result.value = .failure(error) }
-        })
+        try runOnNewThread(
+            ThreadTask {
+                do throws(NetlinkError) { result.value = .success(try body()) } catch { result.value = .failure(error) }
+            })
         return try result.value!.get()
     }
 
@@ -152,13 +151,15 @@ public final class NetworkNamespace: Sendable {
     private static func runOnNewThread(_ task: ThreadTask) throws(NetlinkError) {
         let context = Unmanaged.passRetained(task).toOpaque()
         var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { context in
-            Unmanaged<ThreadTask>.fromOpaque(context!).takeRetainedValue().work()
-            return nil
-        }, context)
+        let created = pthread_create(
+            &thread, nil,
+            { context in
+                Unmanaged<ThreadTask>.fromOpaque(context!).takeRetainedValue().work()
+                return nil
+            }, context)
         guard created == 0 else {
             Unmanaged<ThreadTask>.fromOpaque(context).release()
-            throw .system(call: "pthread_create", errno: created)
+            throw .system(call: "pthread_create", cause: Errno(created))
         }
         pthread_join(thread, nil)
     }

@@ -22,10 +22,11 @@ enum NetlinkParser {
             guard length >= NLMSG.headerLength, offset + length <= bytes.count else {
                 throw MalformedReply(description: "netlink message of length \(length) at offset \(offset) overruns \(bytes.count) bytes")
             }
-            replies.append(NetlinkReply(
-                type: bytes.uint16(at: offset + 4), flags: bytes.uint16(at: offset + 6),
-                sequence: bytes.uint32(at: offset + 8),
-                body: bytes[(offset + NLMSG.headerLength)..<(offset + length)]))
+            replies.append(
+                NetlinkReply(
+                    type: bytes.uint16(at: offset + 4), flags: bytes.uint16(at: offset + 6),
+                    sequence: bytes.uint32(at: offset + 8),
+                    body: bytes[(offset + NLMSG.headerLength)..<(offset + length)]))
             offset += (length + 3) & ~3
         }
         return replies

@@ -1,4 +1,5 @@
 internal import Glibc
+internal import POSIXSupport
 
 /// ICMP echo, so a check can ask "does 172.16.0.2 answer from inside testnet?" without
 /// trusting a `ping` binary or its output. Raw ICMP sockets need CAP_NET_RAW in the
@@ -25,8 +26,10 @@ public enum Ping {
 
     /// Sends `count` echo requests, one after the other, waiting up to `timeoutMilliseconds`
     /// for each reply. With `namespacePath` the socket lives in that network namespace.
-    public static func echo(_ destination: IPAddress, count: Int = 1, timeoutMilliseconds: Int = 1000,
-                            inNamespaceAt namespacePath: String? = nil, userNamespace: String? = nil) throws(NetlinkError) -> Result {
+    public static func echo(
+        _ destination: IPAddress, count: Int = 1, timeoutMilliseconds: Int = 1000,
+        inNamespaceAt namespacePath: String? = nil, userNamespace: String? = nil
+    ) throws(NetlinkError) -> Result {
         let family = destination.family == AddressFamily.inet ? AF_INET : AF_INET6
         let endpoint: Endpoint
         if let namespacePath {
@@ -54,9 +57,11 @@ public enum Ping {
     /// An echo request: type 8 (IPv4) or 128 (IPv6), code 0, checksum, identifier, sequence,
     /// and 16 bytes of payload. The IPv6 checksum is the kernel's to fill in.
     static func request(family: Int32, identifier: UInt16, sequence: UInt16) -> [UInt8] {
-        var packet: [UInt8] = [family == AF_INET ? 8 : 128, 0, 0, 0,
-                               UInt8(identifier >> 8), UInt8(identifier & 0xff),
-                               UInt8(sequence >> 8), UInt8(sequence & 0xff)]
+        var packet: [UInt8] = [
+            family == AF_INET ? 8 : 128, 0, 0, 0,
+            UInt8(identifier >> 8), UInt8(identifier & 0xff),
+            UInt8(sequence >> 8), UInt8(sequence & 0xff),
+        ]
         packet += Array("gantry-ping-0123".utf8)
         if family == AF_INET {
             let sum = checksum(packet)
@@ -96,18 +101,20 @@ public enum Ping {
         /// Raw first (CAP_NET_RAW), then the unprivileged datagram ping socket.
         static func kinds(family: Int32) -> [NetworkNamespace.SocketKind] {
             let protocolNumber = family == AF_INET ? Int32(IPPROTO_ICMP) : Int32(IPPROTO_ICMPV6)
-            return [.init(domain: family, type: Int32(SOCK_RAW.rawValue), protocolNumber: protocolNumber),
-                    .init(domain: family, type: Int32(SOCK_DGRAM.rawValue), protocolNumber: protocolNumber)]
+            return [
+                .init(domain: family, type: Int32(SOCK_RAW.rawValue), protocolNumber: protocolNumber),
+                .init(domain: family, type: Int32(SOCK_DGRAM.rawValue), protocolNumber: protocolNumber),
+            ]
         }
 
         static func open(family: Int32) throws(NetlinkError) -> Endpoint {
             let protocolNumber = family == AF_INET ? Int32(IPPROTO_ICMP) : Int32(IPPROTO_ICMPV6)
             let cloexec = Int32(SOCK_CLOEXEC.rawValue)
-            var fd = socket(family, Int32(SOCK_RAW.rawValue) | cloexec, protocolNumber)
-            if fd >= 0 { return Endpoint(fd: fd, family: family, raw: true) }
-            fd = socket(family, Int32(SOCK_DGRAM.rawValue) | cloexec, protocolNumber)
-            guard fd >= 0 else {
-                throw .system(call: "socket(ICMP): raw needs CAP_NET_RAW, datagram needs net.ipv4.ping_group_range", errno: errno)
+            if let fd = try? POSIX.call({ socket(family, Int32(SOCK_RAW.rawValue) | cloexec, protocolNumber) }) {
+                return Endpoint(fd: fd, family: family, raw: true)
+            }
+            let fd = try NetlinkError.call("socket(ICMP): raw needs CAP_NET_RAW, datagram needs net.ipv4.ping_group_range") {
+                socket(family, Int32(SOCK_DGRAM.rawValue) | cloexec, protocolNumber)
             }
             return Endpoint(fd: fd, family: family, raw: false)
         }
@@ -117,20 +124,21 @@ public enum Ping {
             // offset (sin_addr, sin6_addr), the length says which it is.
             var address = sockaddr_storage()
             address.ss_family = sa_family_t(family)
-            let (offset, length) = family == AF_INET
+            let (offset, length) =
+                family == AF_INET
                 ? (MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!, MemoryLayout<sockaddr_in>.size)
                 : (MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!, MemoryLayout<sockaddr_in6>.size)
             withUnsafeMutableBytes(of: &address) { raw in
                 for (index, byte) in destination.bytes.enumerated() { raw[offset + index] = byte }
             }
-            let sent = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, packet, packet.count, 0, $0, socklen_t(length))
+            do {
+                try NetlinkError.call("sendto(\(destination))") {
+                    withUnsafePointer(to: &address) { pointer in
+                        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, packet, packet.count, 0, $0, socklen_t(length)) }
+                    }
                 }
-            }
-            // ENETUNREACH and friends mean "no route": not reachable, not an error of ours.
-            if sent < 0 && ![ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(errno) {
-                throw .system(call: "sendto(\(destination))", errno: errno)
+            } catch  where [ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.cause?.rawValue ?? 0) {
+                // "No route": not reachable, which the ping reports; not an error of ours.
             }
         }
 
@@ -142,10 +150,13 @@ public enum Ping {
                 let remaining = (deadline - Ping.monotonicMicroseconds()) / 1000
                 if remaining <= 0 { return false }
                 var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let ready = poll(&descriptor, 1, Int32(min(remaining, Int(Int32.max))))
-                if ready < 0 {
-                    if errno == EINTR { continue }
-                    throw .system(call: "poll(ICMP)", errno: errno)
+                // Not retried on EINTR by the helper: the loop recomputes the time left.
+                let ready: Int32
+                do {
+                    ready = try NetlinkError.call("poll(ICMP)", retryOnInterrupt: false) { poll(&descriptor, 1, Int32(min(remaining, Int(Int32.max)))) }
+                } catch {
+                    if error.cause == .interrupted { continue }
+                    throw error
                 }
                 if ready == 0 { return false }
                 let count = recv(fd, &buffer, buffer.count, 0)

@@ -1,14 +1,9 @@
 extension RouteSocket {
     /// `ip address add ADDRESS/PREFIX dev LINK` (with `brd +` for IPv4).
     public func addAddress(_ address: InterfaceAddress, to link: String) throws(NetlinkError) {
-        try perform(Self.addressRequest(RTM.newAddress, address, index: try index(of: link), flags: [.create, .exclusive]),
-                    operation: "add address \(address) to \(link)")
-    }
-
-    /// `ip address del ADDRESS/PREFIX dev LINK`.
-    public func deleteAddress(_ address: InterfaceAddress, from link: String) throws(NetlinkError) {
-        try perform(Self.addressRequest(RTM.delAddress, address, index: try index(of: link), flags: []),
-                    operation: "delete address \(address) from \(link)")
+        try perform(
+            Self.addressRequest(RTM.newAddress, address, index: try index(of: link), flags: [.create, .exclusive]),
+            operation: "add address \(address) to \(link)")
     }
 
     static func addressRequest(_ type: UInt16, _ address: InterfaceAddress, index: Int32, flags: NetlinkFlags) -> NetlinkRequest {
@@ -48,8 +43,9 @@ extension RouteSocket {
             throw .invalidArgument("gateway \(gateway) is not of the destination's address family")
         }
         var request = NetlinkRequest(type: RTM.newRoute, flags: [.create, .exclusive])
-        request.appendRouteHeader(family: family, destinationLength: destination?.prefixLength ?? 0,
-                                  scope: gateway == nil ? 253 /* RT_SCOPE_LINK */ : 0 /* RT_SCOPE_UNIVERSE */)
+        request.appendRouteHeader(
+            family: family, destinationLength: destination?.prefixLength ?? 0,
+            scope: gateway == nil ? 253 /* RT_SCOPE_LINK */ : 0 /* RT_SCOPE_UNIVERSE */)
         if let destination { request.appendAttribute(RTA.destination, destination.address.bytes) }
         if let gateway { request.appendAttribute(RTA.gateway, gateway.bytes) }
         if let device { request.appendAttribute(RTA.outputInterface, uint32: UInt32(bitPattern: try index(of: device))) }

@@ -41,8 +41,9 @@ extension RouteSocket {
     public func createVeth(_ name: String, peer: String, peerNamespace: NamespaceTarget? = nil) throws(NetlinkError) {
         try Self.validate(linkName: name)
         try Self.validate(linkName: peer)
-        try perform(Self.vethRequest(name, peer: peer, peerNamespace: peerNamespace),
-                    operation: "create veth pair \(name) <-> \(peer)")
+        try perform(
+            Self.vethRequest(name, peer: peer, peerNamespace: peerNamespace),
+            operation: "create veth pair \(name) <-> \(peer)")
     }
 
     static func vethRequest(_ name: String, peer: String, peerNamespace: NamespaceTarget?) -> NetlinkRequest {
@@ -77,32 +78,17 @@ extension RouteSocket {
 
     /// `ip link set NAME up` / `down`.
     public func setLink(_ name: String, up: Bool) throws(NetlinkError) {
-        try modify(name, operation: "set \(name) \(up ? "up" : "down")", flags: up ? InterfaceFlags.up.rawValue : 0,
-                   change: InterfaceFlags.up.rawValue)
-    }
-
-    /// `ip link set NAME mtu N`.
-    public func setMTU(_ name: String, _ mtu: UInt32) throws(NetlinkError) {
-        try modify(name, operation: "set \(name) mtu \(mtu)", NetlinkRequest.attribute(IFLA.mtu, uint32: mtu))
-    }
-
-    /// `ip link set NAME address MAC`.
-    public func setMACAddress(_ name: String, _ mac: [UInt8]) throws(NetlinkError) {
-        guard mac.count == 6 else { throw .invalidArgument("a MAC address has 6 bytes, not \(mac.count)") }
-        try modify(name, operation: "set \(name) address", NetlinkRequest.attribute(IFLA.address, mac))
-    }
-
-    /// `ip link set NAME name NEW` (the link must be down).
-    public func renameLink(_ name: String, to newName: String) throws(NetlinkError) {
-        try Self.validate(linkName: newName)
-        try modify(name, operation: "rename \(name) to \(newName)", NetlinkRequest.attribute(IFLA.name, string: newName))
+        try modify(
+            name, operation: "set \(name) \(up ? "up" : "down")", flags: up ? InterfaceFlags.up.rawValue : 0,
+            change: InterfaceFlags.up.rawValue)
     }
 
     /// `ip link set NAME master BRIDGE`, or `nomaster` with nil.
     public func setMaster(_ name: String, bridge: String?) throws(NetlinkError) {
         let master = try bridge.map { bridge throws(NetlinkError) in try index(of: bridge) } ?? 0
-        try modify(name, operation: "set \(name) master \(bridge ?? "none")",
-                   NetlinkRequest.attribute(IFLA.master, uint32: UInt32(bitPattern: master)))
+        try modify(
+            name, operation: "set \(name) master \(bridge ?? "none")",
+            NetlinkRequest.attribute(IFLA.master, uint32: UInt32(bitPattern: master)))
     }
 
     /// `ip link set NAME netns TARGET`: the link leaves this namespace (and goes down).
@@ -110,8 +96,10 @@ extension RouteSocket {
         try modify(name, operation: "move \(name) to another network namespace", target.attribute)
     }
 
-    private func modify(_ name: String, operation: String, flags: UInt32 = 0, change: UInt32 = 0,
-                        _ attributes: [UInt8] = []) throws(NetlinkError) {
+    private func modify(
+        _ name: String, operation: String, flags: UInt32 = 0, change: UInt32 = 0,
+        _ attributes: [UInt8] = []
+    ) throws(NetlinkError) {
         var request = NetlinkRequest(type: RTM.newLink, flags: [])
         request.appendLinkHeader(index: try index(of: name), flags: flags, change: change)
         request.body += attributes

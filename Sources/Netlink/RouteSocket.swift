@@ -1,5 +1,6 @@
 internal import CGantry
 internal import Glibc
+internal import POSIXSupport
 
 /// An rtnetlink socket (AF_NETLINK, NETLINK_ROUTE) bound to one network namespace: the one
 /// current on the thread that opened it. Requests are synchronous: send, then read until the
@@ -19,8 +20,9 @@ public final class RouteSocket {
     /// `userNamespace`: the user namespace that owns it, when this process is not privileged
     /// there (see `NetworkNamespace.socket`); reading links and addresses needs no privilege.
     public convenience init(namespaceAt path: String, userNamespace: String? = nil) throws(NetlinkError) {
-        let made = try NetworkNamespace.socket(inNamespaceAt: path, userNamespace: userNamespace,
-                                               kinds: [.init(domain: AF_NETLINK, type: Int32(SOCK_RAW.rawValue), protocolNumber: 0)])
+        let made = try NetworkNamespace.socket(
+            inNamespaceAt: path, userNamespace: userNamespace,
+            kinds: [.init(domain: AF_NETLINK, type: Int32(SOCK_RAW.rawValue), protocolNumber: 0)])
         try self.init(fd: made.fd)
     }
 
@@ -29,15 +31,13 @@ public final class RouteSocket {
         // Let the kernel tell us exactly which attribute it disliked (extended ACKs); older
         // kernels without it simply do not.
         var on: Int32 = 1
-        _ = setsockopt(fd, 270 /* SOL_NETLINK */, 11 /* NETLINK_EXT_ACK */, &on, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd, solNetlink, netlinkExtendedAck, &on, socklen_t(MemoryLayout<Int32>.size))
     }
 
     deinit { close(fd) }
 
     static func openSocket() throws(NetlinkError) -> Int32 {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0 /* NETLINK_ROUTE */)
-        guard fd >= 0 else { throw .system(call: "socket(AF_NETLINK)", errno: errno) }
-        return fd
+        try NetlinkError.call("socket(AF_NETLINK)") { socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0 /* NETLINK_ROUTE */) }
     }
 
     /// Sends a request that changes something and waits for the kernel's ACK.
@@ -59,23 +59,21 @@ public final class RouteSocket {
         let bytes = request.encoded(sequence: sequence)
         var address = sockaddr_nl()
         address.nl_family = sa_family_t(AF_NETLINK)
-        let sent = bytes.withUnsafeBytes { buffer in
-            withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+        // A netlink datagram goes whole or not at all.
+        try NetlinkError.call("sendto(netlink)") {
+            bytes.withUnsafeBytes { buffer in
+                withUnsafePointer(to: &address) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+                    }
                 }
             }
         }
-        guard sent == bytes.count else { throw .system(call: "sendto(netlink)", errno: errno) }
 
         var collected: [NetlinkReply] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .system(call: "recv(netlink)", errno: errno)
-            }
+            let count = try NetlinkError.call("recv(netlink)") { recv(fd, &buffer, buffer.count, 0) }
             let replies: [NetlinkReply]
             do { replies = try NetlinkParser.messages(Array(buffer[0..<count])) } catch {
                 throw .malformedReply(error.description)
@@ -87,7 +85,7 @@ public final class RouteSocket {
                     guard reply.body.count >= 4 else { throw .malformedReply("short error message") }
                     let code = reply.body.int32(at: reply.body.startIndex)
                     if code == 0 { return collected }
-                    throw .kernel(operation: operation(), errno: -code)
+                    throw .kernel(operation: operation(), cause: Errno(-code))
                 case NLMSG.done:
                     return collected
                 default:

@@ -1,3 +1,4 @@
+internal import CGantry
 internal import Glibc
 
 /// The handful of small POSIX chores every target of Gantry needs, written once: reading a
@@ -7,10 +8,7 @@ public enum POSIX {
     public static func readToEnd(_ fd: Int32) -> [UInt8] {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
+        while let count = try? call({ read(fd, &buffer, buffer.count) }), count > 0 {
             data += buffer[0..<count]
         }
         return data
@@ -19,10 +17,15 @@ public enum POSIX {
     /// The whole file as text, or nil with errno set (for files the kernel makes up, whose
     /// size says nothing, this reads to EOF rather than trusting stat).
     public static func readFile(_ path: String) -> String? {
+        readFileBytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The whole file as bytes, or nil with errno set.
+    public static func readFileBytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        return String(decoding: readToEnd(fd), as: UTF8.self)
+        return readToEnd(fd)
     }
 
     /// Entry names in a directory, without `.` and `..`; `directoriesOnly` keeps DT_DIR ones.
@@ -74,11 +77,11 @@ public enum POSIX {
         return getcwd(&buffer, buffer.count) != nil ? string(buffer) : nil
     }
 
-    /// A pipe whose both ends are close-on-exec: (read end, write end), or nil with errno set.
-    public static func makePipe() -> (read: Int32, write: Int32)? {
+    /// A pipe whose both ends are close-on-exec from birth (pipe2, so a fork on another
+    /// thread never inherits it): (read end, write end).
+    public static func makePipe() throws(Errno) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { return nil }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        try call { gantry_pipe2(&fds, O_CLOEXEC) }
         return (fds[0], fds[1])
     }
 
@@ -96,6 +99,15 @@ extension String {
     public var trimmed: String {
         var view = Substring(self)
         while let first = view.first, first.isWhitespace { view = view.dropFirst() }
+        while let last = view.last, last.isWhitespace { view = view.dropLast() }
+        return String(view)
+    }
+}
+
+extension StringProtocol {
+    /// Without trailing white space (spaces, tabs, line ends): a line as it would print.
+    public var trimmingTrailingWhitespace: String {
+        var view = Substring(self)
         while let last = view.last, last.isWhitespace { view = view.dropLast() }
         return String(view)
     }
@@ -123,6 +135,14 @@ extension String {
             result.unicodeScalars.append(scalar)
         }
         return result
+    }
+}
+
+extension String {
+    /// One decimal place (`2.5`), without Foundation's String(format:).
+    public init(oneDecimal value: Double) {
+        let tenths = Int64((value * 10).rounded())
+        self = (tenths < 0 ? "-" : "") + "\(abs(tenths) / 10).\(abs(tenths) % 10)"
     }
 }
 

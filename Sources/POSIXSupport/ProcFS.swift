@@ -26,14 +26,16 @@ public enum ProcFS {
         let fields = text[text.index(after: close)...].split(separator: " ")
         func number(_ field: Int) -> UInt64? { fields.count > field - 3 ? UInt64(String(fields[field - 3]).trimmed) : nil }
         guard let state = fields.first?.first, let parent = number(4), let user = number(14), let system = number(15),
-              let start = number(22) else { return nil }
+            let start = number(22)
+        else { return nil }
         let arguments = (number(48), number(49)), environment = (number(50), number(51))
         func range(_ bounds: (UInt64?, UInt64?)) -> Range<UInt> {
             guard let low = bounds.0, let high = bounds.1, low <= high else { return 0..<0 }
             return UInt(low)..<UInt(high)
         }
-        return Stat(state: state, parent: Int32(truncatingIfNeeded: parent), userTicks: user, systemTicks: system,
-                    startTicks: start, arguments: range(arguments), environment: range(environment))
+        return Stat(
+            state: state, parent: Int32(truncatingIfNeeded: parent), userTicks: user, systemTicks: system,
+            startTicks: start, arguments: range(arguments), environment: range(environment))
     }
 
     /// `/proc/PID/stat` of a process (or `self`), or nil when it is gone.
@@ -62,10 +64,12 @@ extension ProcFS {
         text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ").map(String.init)
             guard fields.count >= 10, let separator = fields.firstIndex(of: "-"), separator >= 6, separator + 3 < fields.count,
-                  let id = Int(fields[0]), let parent = Int(fields[1]) else { return nil }
-            return Mount(id: id, parent: parent, mountPoint: unescape(fields[4]), options: fields[5].split(separator: ",").map(String.init),
-                         type: fields[separator + 1], source: unescape(fields[separator + 2]),
-                         superOptions: fields[separator + 3].split(separator: ",").map(String.init))
+                let id = Int(fields[0]), let parent = Int(fields[1])
+            else { return nil }
+            return Mount(
+                id: id, parent: parent, mountPoint: unescape(fields[4]), options: fields[5].split(separator: ",").map(String.init),
+                type: fields[separator + 1], source: unescape(fields[separator + 2]),
+                superOptions: fields[separator + 3].split(separator: ",").map(String.init))
         }
     }
 
@@ -81,7 +85,8 @@ extension ProcFS {
         var iterator = Array(field.utf8)[...]
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "\\"), iterator.count >= 3,
-               let value = UInt8(String(decoding: iterator.prefix(3), as: UTF8.self), radix: 8) {
+                let value = UInt8(String(decoding: iterator.prefix(3), as: UTF8.self), radix: 8)
+            {
                 bytes.append(value)
                 iterator = iterator.dropFirst(3)
             } else {

@@ -52,7 +52,8 @@ struct Completer {
         let directoryPart = slash.map { String(prefix[...$0]) } ?? ""
         let namePart = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
         let listed = listDirectory(directoryPart.isEmpty ? "." : directoryPart)
-        return listed
+        return
+            listed
             .filter { $0.name.hasPrefix(namePart) && (namePart.hasPrefix(".") || !$0.name.hasPrefix(".")) }
             .map { directoryPart + $0.name + ($0.isDirectory ? "/" : "") }
             .sorted()

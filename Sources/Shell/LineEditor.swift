@@ -29,7 +29,7 @@ final class LineEditor {
         }
         using_history()
         stifle_history(Self.historyLimit)
-        _ = POSIX.makeDirectories(POSIX.parentDirectory(of: historyFile), mode: 0o700)
+        try? POSIX.makeDirectories(POSIX.parentDirectory(of: historyFile), mode: 0o700)
         // append_history needs the file to exist.
         let fd = open(historyFile, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd) }
@@ -79,7 +79,9 @@ final class LineEditor {
     /// half-typed line, which are then drawn again.
     func printAbove(_ text: String) {
         let shown = text.hasSuffix("\n") ? text : text + "\n"
-        gantry_rl_print_above(shown, shown.utf8.count)
+        gantry_rl_clear_for_print()
+        Terminal.write(shown)
+        gantry_rl_redraw()
     }
 
     /// The C side of Tab: candidates from `completer`, handed out one by one by a generator.
@@ -87,8 +89,9 @@ final class LineEditor {
         let line = gantry_rl_line_buffer().map { String(cString: $0) } ?? ""
         let word = text.map { String(cString: $0) } ?? ""
         let prefixBytes = Array(line.utf8.prefix(Int(start)))
-        matches = completer.candidates(line: String(decoding: prefixBytes, as: UTF8.self) + word,
-                                       wordStart: String(decoding: prefixBytes, as: UTF8.self).count, word: word)
+        matches = completer.candidates(
+            line: String(decoding: prefixBytes, as: UTF8.self) + word,
+            wordStart: String(decoding: prefixBytes, as: UTF8.self).count, word: word)
         // No fallback to readline's file names (the host's); a directory is completed to its
         // slash with no space after, so Tab can go on.
         gantry_rl_completion_settings(matches.count == 1 && matches[0].hasSuffix("/") ? 0 : 32)
@@ -130,18 +133,18 @@ final class PlainLineReader {
                 defer { buffer = [] }
                 return String(decoding: buffer, as: UTF8.self)
             }
-            var descriptors = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
-                               pollfd(fd: signals?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
-            if poll(&descriptors, 2, -1) < 0 { continue }
+            var descriptors = [
+                pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: signals?.descriptor ?? -1, events: Int16(POLLIN), revents: 0),
+            ]
+            guard (try? POSIX.call({ poll(&descriptors, 2, -1) })) != nil else { continue }
             if descriptors[1].revents != 0, let (signal, _) = signals?.next(), [SIGINT, SIGTERM, SIGHUP].contains(signal) {
                 interrupted = signal
                 continue
             }
             guard descriptors[0].revents != 0 else { continue }
             var chunk = [UInt8](repeating: 0, count: 4096)
-            let count = read(descriptor, &chunk, chunk.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { ended = true; continue }
+            guard let count = try? POSIX.call({ read(descriptor, &chunk, chunk.count) }), count > 0 else { ended = true; continue }
             buffer += chunk[0..<count]
         }
     }

@@ -80,7 +80,8 @@ struct MarkdownRenderer {
         func span(_ delimiter: String, from start: String.Index) -> (String, String.Index)? {
             let open = text.index(start, offsetBy: delimiter.count)
             guard open < text.endIndex, let close = text[open...].firstRange(of: delimiter),
-                  close.lowerBound > open else { return nil }
+                close.lowerBound > open
+            else { return nil }
             return (String(text[open..<close.lowerBound]), close.upperBound)
         }
         while index < text.endIndex {
@@ -92,13 +93,15 @@ struct MarkdownRenderer {
                 result += style.bold(inner); index = next; continue
             }
             if rest.hasPrefix("*") || rest.hasPrefix("_"), !rest.dropFirst().hasPrefix(" "),
-               index == text.startIndex || text[text.index(before: index)] == " " || text[text.index(before: index)] == "(",
-               let (inner, next) = span(String(rest.first!), from: index) {
+                index == text.startIndex || text[text.index(before: index)] == " " || text[text.index(before: index)] == "(",
+                let (inner, next) = span(String(rest.first!), from: index)
+            {
                 result += style.underline(inner); index = next; continue
             }
             if rest.hasPrefix("["), let close = rest.firstIndex(of: "]"),
-               text.index(after: close) < text.endIndex, text[text.index(after: close)] == "(",
-               let end = text[close...].firstIndex(of: ")") {
+                text.index(after: close) < text.endIndex, text[text.index(after: close)] == "(",
+                let end = text[close...].firstIndex(of: ")")
+            {
                 let label = String(text[text.index(after: index)..<close])
                 let link = String(text[text.index(close, offsetBy: 2)..<end])
                 result += label + " " + style.dim("(\(link))")

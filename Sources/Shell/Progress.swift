@@ -70,9 +70,12 @@ enum ProgressFormat {
         for (id, lesson) in progress.lessons.sorted(by: { $0.key < $1.key }) {
             lines.append("lesson\t\(id)\tstep=\(lesson.step)")
             for (stepID, record) in lesson.steps.sorted(by: { $0.key < $1.key }) {
-                lines.append(["step", id, stepID, "done=\(yesNo(record.done))", "attempts=\(record.attempts)",
-                              "hints=\(record.hintsUsed)", "solved=\(yesNo(record.solved))",
-                              "skipped=\(yesNo(record.skipped))", "seconds=\(record.seconds)"].joined(separator: "\t"))
+                lines.append(
+                    [
+                        "step", id, stepID, "done=\(yesNo(record.done))", "attempts=\(record.attempts)",
+                        "hints=\(record.hintsUsed)", "solved=\(yesNo(record.solved))",
+                        "skipped=\(yesNo(record.skipped))", "seconds=\(record.seconds)",
+                    ].joined(separator: "\t"))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -82,7 +85,7 @@ enum ProgressFormat {
         var progress = Progress()
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.first.map(String.init) == header else {
-            throw ProgressError(file: file, line: 1, message: "expected '\(header.replacingTabs)' (a Gantry progress file)")
+            throw ProgressError(file: file, line: 1, message: "expected '\(header.showingTabs)' (a Gantry progress file)")
         }
         for (offset, line) in lines.enumerated().dropFirst() where !line.isEmpty {
             let lineNumber = offset + 1
@@ -132,5 +135,5 @@ enum ProgressFormat {
 }
 
 extension String {
-    var replacingTabs: String { split(separator: "\t", omittingEmptySubsequences: false).joined(separator: "⇥") }
+    var showingTabs: String { split(separator: "\t", omittingEmptySubsequences: false).joined(separator: "⇥") }
 }

@@ -26,19 +26,20 @@ public struct ProgressStore: Sendable {
             return Loaded(progress: try ProgressFormat.decode(text, file: file))
         } catch {
             let aside = file + ".unreadable-\(time(nil))"
-            let moved = rename(file, aside) == 0
-            return Loaded(progress: Progress(), notice: "\(error)\n" + (moved
-                ? "The file was kept as \(aside); progress starts afresh. Repair it and move it back to resume."
-                : "It could not be moved aside (\(String(cString: strerror(errno)))); progress will not be saved over it."),
-                          canSave: moved)
+            let moved = Result { () throws(Errno) in try POSIX.call { rename(file, aside) } }
+            return Loaded(
+                progress: Progress(),
+                notice: "\(error)\n"
+                    + (moved.isSuccess
+                        ? "The file was kept as \(aside); progress starts afresh. Repair it and move it back to resume."
+                        : "It could not be moved aside (\(moved.failure?.message ?? "")); progress will not be saved over it."),
+                canSave: moved.isSuccess)
         }
     }
 
     public func save(_ progress: Progress) throws(POSIX.WriteError) {
         let directory = POSIX.parentDirectory(of: file)
-        if !POSIX.makeDirectories(directory, mode: 0o700) {
-            throw POSIX.WriteError(path: directory, errno: errno)
-        }
+        do { try POSIX.makeDirectories(directory, mode: 0o700) } catch { throw POSIX.WriteError(path: directory, cause: error) }
         try POSIX.writeAtomically(file, ProgressFormat.encode(progress), mode: 0o600)
     }
 }

@@ -1,4 +1,5 @@
 public import Lessons
+internal import POSIXSupport
 
 /// Progress as tables, for `:lessons`, `:progress` and `gantry progress`.
 public struct ProgressTable {
@@ -24,8 +25,10 @@ public struct ProgressTable {
             for (index, step) in lesson.steps.enumerated() {
                 let record = progress[lesson.id, step.id]
                 let state = record.done ? "✓ done" : record.skipped ? "skipped" : record.attempts > 0 ? "started" : "·"
-                rows.append([index == 0 ? lesson.id : "", "\(index + 1). \(step.title)", state, "\(record.attempts)",
-                             "\(record.hintsUsed)", record.solved ? "yes" : "", Self.duration(record.seconds)])
+                rows.append([
+                    index == 0 ? lesson.id : "", "\(index + 1). \(step.title)", state, "\(record.attempts)",
+                    "\(record.hintsUsed)", record.solved ? "yes" : "", Self.duration(record.seconds),
+                ])
             }
         }
         if rows.isEmpty { return ["No progress yet: `gantry` opens the first lesson."] }
@@ -51,7 +54,7 @@ public struct ProgressTable {
             cells.enumerated().map { column, cell in
                 let fitted = fit(cell, widths[column])
                 return column == cells.count - 1 ? fitted : fitted + String(repeating: " ", count: widths[column] - displayWidth(fitted))
-            }.joined(separator: "  ").trimmingTrailingSpaces
+            }.joined(separator: "  ").trimmingTrailingWhitespace
         }
         return [style.bold(line(header))] + rows.map(line)
     }
@@ -64,13 +67,5 @@ public struct ProgressTable {
             result.append(character)
         }
         return result + "…"
-    }
-}
-
-extension String {
-    var trimmingTrailingSpaces: String {
-        var view = Substring(self)
-        while view.last == " " { view = view.dropLast() }
-        return String(view)
     }
 }

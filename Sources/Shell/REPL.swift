@@ -38,8 +38,9 @@ public enum REPL {
     static func interactive(_ session: ShellSession, signals: SignalQueue) -> Int32 {
         guard session.start() else { return 1 }
         let editor = LineEditor(historyFile: session.options.paths.historyFile)
-        LineEditor.completer = Completer(lessonIDs: session.lessons.map(\.id),
-                                         listDirectory: Completer.labLister { [weak session] in session?.shell?.foregroundProcess })
+        LineEditor.completer = Completer(
+            lessonIDs: session.lessons.map(\.id),
+            listDirectory: Completer.labLister { [weak session] in session?.shell?.foregroundProcess })
         var interrupts = 0
         var exitStatus: Int32 = 0
         session: while true {
@@ -47,23 +48,31 @@ public enum REPL {
             editor.start(prompt: session.prompt(forReadline: true))
             var line: String?? = nil
             while line == nil {
-                var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
-                                   pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
-                                   pollfd(fd: session.shell?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
+                var descriptors = [
+                    pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: session.shell?.descriptor ?? -1, events: Int16(POLLIN), revents: 0),
+                ]
                 if poll(&descriptors, 3, -1) < 0 { continue }
                 if descriptors[1].revents != 0, let (signal, _) = signals.next() {
                     switch signal {
                     case SIGINT:
                         interrupts += 1
                         editor.interrupt()
-                        if interrupts == 2 { editor.printAbove(session.style.dim("(Ctrl-D or :quit ends the session; nothing is lost either way)")) }
+                        if interrupts == 2 {
+                            let text = session.style.dim("(Ctrl-D or :quit ends the session; nothing is lost either way)")
+                            editor.printAbove(text)
+                            session.emit(.output(text + "\n"))
+                        }
                     case SIGWINCH:
                         editor.resize()
                         let size = Foreground.terminalSize()
                         session.shell?.resize(rows: size.rows, columns: size.columns)
+                        session.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
                     case SIGTERM, SIGHUP:
                         editor.stop()
                         exitStatus = 128 + signal
+                        session.endReason = "signal \(signal == SIGTERM ? "SIGTERM" : "SIGHUP")"
                         break session
                     default:
                         break  // Ctrl-Z, Ctrl-\ at Gantry's prompt: nothing to stop
@@ -71,7 +80,10 @@ public enum REPL {
                 }
                 if descriptors[2].revents != 0 {
                     let (text, finished) = session.idleOutput()
-                    if !text.isEmpty { editor.printAbove(text) }
+                    if !text.isEmpty {
+                        editor.printAbove(text)
+                        session.emit(.output(text.hasSuffix("\n") ? text : text + "\n"))
+                    }
                     if finished {
                         editor.stop()
                         break
@@ -87,17 +99,21 @@ public enum REPL {
             guard let text = accepted else {
                 // Ctrl-D: leaves a nested shell as in a terminal; at the top, ends the session.
                 if (session.shell?.depth ?? 1) > 1 {
-                    Terminal.write("exit\n")
+                    session.show("exit\n")
                     _ = session.handle("exit", io: terminalIO(session, signals: signals))
                     continue
                 }
-                Terminal.write("\n")
+                session.show("\n")
+                session.endReason = "Ctrl-D"
                 break
             }
             editor.remember(text)
+            // readline drew the prompt and the line; the observers see them as shown.
+            session.emit(.output(session.prompt(forReadline: false) + text + "\n"))
             if session.handle(text, io: terminalIO(session, signals: signals)) == .quit { break }
             if session.quitRequested != 0 {
                 exitStatus = 128 + session.quitRequested
+                session.endReason = "signal \(session.quitRequested == SIGTERM ? "SIGTERM" : "SIGHUP")"
                 break
             }
         }
@@ -116,11 +132,15 @@ public enum REPL {
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 let count = read(STDIN_FILENO, &buffer, buffer.count)
                 guard count > 0 else { return }
-                if !state.echoing && shell.readsLines {
+                // A program that turned echo off itself (a password prompt) keeps it off,
+                // and what is typed there is recorded only as its length.
+                let secret = shell.programDisabledEcho
+                if !state.echoing && shell.readsLines && !secret {
                     shell.setEcho(true)
                     state.echoing = true
                 }
                 state.linesEntered += buffer[0..<count].filter { $0 == 0x0d }.count
+                session.emit(.keystrokes(text: String(decoding: buffer[0..<count], as: UTF8.self), redacted: secret))
                 try? shell.send(Array(buffer[0..<count]))
             },
             LabShell.Watch(descriptor: signals.descriptor) {
@@ -129,6 +149,7 @@ public enum REPL {
                 case SIGWINCH:
                     let size = Foreground.terminalSize()
                     shell.resize(rows: size.rows, columns: size.columns)
+                    session.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
                 case SIGTERM, SIGHUP:
                     session.quitRequested = signal
                     try? shell.interrupt()
@@ -151,7 +172,7 @@ public enum REPL {
         io.stream = { text in
             let shown = state.strippingAcceptedLine(text)
             // Raw mode: the terminal no longer turns \n into \r\n.
-            Terminal.write(shown.replacing("\n", with: "\r\n"))
+            session.show(shown.replacing("\n", with: "\r\n"))
         }
         io.onQuiet = {
             guard state.linesEntered > 0 else { return }
@@ -206,14 +227,16 @@ public enum REPL {
         guard session.start() else { return 1 }
         let reader = PlainLineReader(descriptor: STDIN_FILENO, signals: signals)
         var io = CommandIO()
-        io.watches = [LabShell.Watch(descriptor: signals.descriptor) {
-            guard let (signal, _) = signals.next(), [SIGINT, SIGTERM, SIGHUP].contains(signal) else { return }
-            session.quitRequested = signal
-            try? session.shell?.interrupt()
-        }]
+        io.watches = [
+            LabShell.Watch(descriptor: signals.descriptor) {
+                guard let (signal, _) = signals.next(), [SIGINT, SIGTERM, SIGHUP].contains(signal) else { return }
+                session.quitRequested = signal
+                try? session.shell?.interrupt()
+            }
+        ]
         io.continuation = {
             guard let line = reader.next() else { return nil }
-            Terminal.write("> " + line + "\n")
+            session.show("> " + line + "\n")
             return line
         }
         // A program without Gantry's markers (`sh`, busybox sh in a chroot) holds the lab's
@@ -226,21 +249,27 @@ public enum REPL {
                 try? shell.send([0x04])
                 return
             }
-            Terminal.write(line + "\n")
+            session.show(line + "\n")
+            session.emit(.keystrokes(text: line + "\n", redacted: false))
             try? shell.send(Array((line + "\n").utf8))
             session.checkWhileRunning(lines: 1)
         }
         io.stopWhen = { session.quitRequested != 0 }
         while session.quitRequested == 0, let line = reader.next() {
-            Terminal.write(session.prompt(forReadline: false) + line + "\n")
+            session.show(session.prompt(forReadline: false) + line + "\n")
             if session.handle(line, io: io) == .quit { break }
         }
         if reader.interrupted != 0 { session.quitRequested = reader.interrupted }
+        if session.quitRequested != 0 {
+            session.endReason = "signal \(session.quitRequested == SIGTERM ? "SIGTERM" : session.quitRequested == SIGINT ? "SIGINT" : "SIGHUP")"
+        } else if session.endReason == "quit" && !session.quitTyped {
+            session.endReason = "end of input"
+        }
         let unfinished = session.unfinishedStepReport()
         session.end()
         if session.quitRequested != 0 { return 128 + session.quitRequested }
         if let unfinished {
-            Terminal.write(unfinished + "\n")
+            session.show(unfinished + "\n")
             return 1
         }
         return session.failedSteps.isEmpty ? 0 : 1

@@ -23,8 +23,9 @@ public struct ShellPaths: Sendable {
             if let value = environment(variable), value.hasPrefix("/") { return value }
             return home + "/" + fallback
         }
-        return ShellPaths(stateDirectory: base("XDG_STATE_HOME", default: ".local/state") + "/gantry",
-                          dataDirectory: base("XDG_DATA_HOME", default: ".local/share") + "/gantry")
+        return ShellPaths(
+            stateDirectory: base("XDG_STATE_HOME", default: ".local/state") + "/gantry",
+            dataDirectory: base("XDG_DATA_HOME", default: ".local/share") + "/gantry")
     }
 
     static func environment(_ name: String) -> String? {

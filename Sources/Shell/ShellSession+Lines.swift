@@ -1,7 +1,7 @@
-internal import Lab
-internal import Lessons
 internal import Glibc
 internal import Isolation
+internal import Lab
+internal import Lessons
 internal import POSIXSupport
 
 /// How a command gets the terminal while it runs; the REPL makes one per mode.
@@ -26,6 +26,10 @@ extension ShellSession {
 
     /// One line from the learner: a meta-command, or a command for the lab.
     func handle(_ line: String, io: CommandIO) -> Next {
+        if !line.trimmed.isEmpty {
+            let depth = shell?.depth ?? 1
+            emit(.lineSent(text: line, target: line.hasPrefix(":") ? .gantry : depth > 1 ? .nestedShell(depth: depth) : .labShell))
+        }
         if line.hasPrefix(":") {
             switch MetaCommand.parse(line) {
             case .success(let command): return perform(command)
@@ -50,10 +54,12 @@ extension ShellSession {
         let line = matcher.substitute(original)
         if line != original { say(style.dim("→ " + line)) }
         var command = line
+        let started = ContinuousClock.now
         do {
             io.willRun()
-            var result = try shell.run(line, timeoutMilliseconds: nil, watching: io.watches, stopAtContinuation: true, onQuiet: io.onQuiet,
-                                       stopWhen: io.stopWhen, onOutput: io.stream)
+            var result = try shell.run(
+                line, timeoutMilliseconds: nil, watching: io.watches, stopAtContinuation: true, onQuiet: io.onQuiet,
+                stopWhen: io.stopWhen, onOutput: io.stream)
             var output = result.output
             while result.needsMore {
                 io.didRun()
@@ -66,15 +72,17 @@ extension ShellSession {
                 }
                 command += "\n" + more
                 io.willRun()
-                result = try shell.run(more, timeoutMilliseconds: nil, watching: io.watches, stopAtContinuation: true,
-                                       onQuiet: io.onQuiet, stopWhen: io.stopWhen, onOutput: io.stream)
+                result = try shell.run(
+                    more, timeoutMilliseconds: nil, watching: io.watches, stopAtContinuation: true,
+                    onQuiet: io.onQuiet, stopWhen: io.stopWhen, onOutput: io.stream)
                 output += result.output
             }
             io.didRun()
-            if io.stream == nil { Terminal.write(output) }
-            if !output.isEmpty && !output.hasSuffix("\n") { Terminal.write(style.dim("⏎") + "\n") }
+            if io.stream == nil { show(output) }
+            if !output.isEmpty && !output.hasSuffix("\n") { show(style.dim("⏎") + "\n") }
             shellPrompt = try shell.readPrompt()
             lastStatus = result.status
+            emit(.commandEnded(status: result.status, milliseconds: started.duration(to: .now).milliseconds))
             afterCommand(command, output: output, status: result.status)
         } catch {
             io.didRun()
@@ -88,8 +96,10 @@ extension ShellSession {
         guard let lab else { return }
         var reason = ""
         if case .gone = error {} else { reason = " (\(error))" }
-        say(style.note(words("The lab's own shell ended\(reason).", "랩의 셸이 끝났습니다\(reason).")) +
-            words(" A new one is started; the lab is as you left it. :quit or Ctrl-D ends the session.", " 새 셸을 시작합니다. 랩은 그대로입니다. :quit이나 Ctrl-D로 세션을 끝냅니다."))
+        say(
+            style.note(words("The lab's own shell ended\(reason).", "랩의 셸이 끝났습니다\(reason)."))
+                + words(
+                    " A new one is started; the lab is as you left it. :quit or Ctrl-D ends the session.", " 새 셸을 시작합니다. 랩은 그대로입니다. :quit이나 Ctrl-D로 세션을 끝냅니다."))
         do {
             try startShell(in: lab)
         } catch {
@@ -112,8 +122,10 @@ extension ShellSession {
         self.place = place
         let shellPid = shell?.foregroundProcess
         // One command may have done this step and the next ones: the furthest that holds wins.
-        if let ahead = place.overtaking.furthestHolding(place.lesson, after: place.index, applies: runner.applies, lab: lab,
-                                                        captures: matcher.captures, shell: shellPid, outputs: place.tracker.outputs) {
+        if let ahead = place.overtaking.furthestHolding(
+            place.lesson, after: place.index, applies: runner.applies, lab: lab,
+            captures: matcher.captures, shell: shellPid, outputs: place.tracker.outputs)
+        {
             return overtake(to: ahead)
         }
         var verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shellPid, look: .quick, onMeasuring: announceMeasuring)
@@ -121,6 +133,7 @@ extension ShellSession {
         // Something just sent to the background may still be starting: look again, briefly.
         verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shellPid, look: .settled, onMeasuring: announceMeasuring)
         if verdict.done { return completeStep(verdict) }
+        emitCheck(verdict)
         // A word at once for a wrong turn: something that held when the step opened is now
         // broken (the lab's hostname changed), or the step partly holds and a part of the lab
         // is wrong. A step not begun, or one only waiting to be looked at (`seen`), is left
@@ -129,8 +142,10 @@ extension ShellSession {
         guard let failed = wrongTurn(verdict, in: place), failed.message != place.lastTold else { return }
         self.place?.lastTold = failed.message
         say(style.bad(language == "ko" ? "✗ 아직: " : "✗ Not yet: ") + failed.message.text(language) + ".")
-        say(style.dim("  " + (hintsLeft > 0 ? (language == "ko" ? ":hint 힌트 (\(hintsLeft)개 남음), " : ":hint for a hint (\(hintsLeft) left), ") : "")
-                      + (language == "ko" ? ":check 자세히" : ":check for the details")))
+        say(
+            style.dim(
+                "  " + (hintsLeft > 0 ? (language == "ko" ? ":hint 힌트 (\(hintsLeft)개 남음), " : ":hint for a hint (\(hintsLeft) left), ") : "")
+                    + (language == "ko" ? ":check 자세히" : ":check for the details")))
         noteFailure()
     }
 
@@ -153,6 +168,7 @@ extension ShellSession {
         guard let place else { return }
         let language = progress.language
         for skipped in place.index..<index {
+            emit(.stepDone(step: place.lesson.steps[skipped].id, overtaken: true))
             progress[place.lesson.id, place.lesson.steps[skipped].id].done = true
             failedSteps.removeAll { $0 == place.lesson.steps[skipped].id }
         }
@@ -172,18 +188,30 @@ extension ShellSession {
         guard status == 127, let word = command.split(separator: " ").first.map(String.init) else { return }
         let language = progress.language
         let pointers: [String: (String, String)] = [
-            "gnome-system-monitor": ("a desktop program; here `top` (q quits) or `ps -eo pid,pcpu,comm --sort=-pcpu` shows what uses the CPU",
-                                     "데스크톱 프로그램입니다. 여기서는 `top`(q로 종료)이나 `ps -eo pid,pcpu,comm --sort=-pcpu`로 CPU 사용을 봅니다"),
-            "nautilus": ("a desktop file manager; here `ls -l` and `tree`-like `find ~/newroot` show the files",
-                         "데스크톱 파일 관리자입니다. 여기서는 `ls -l`이나 `find ~/newroot`로 파일을 봅니다"),
-            "yum": ("CentOS's package manager; this lab is Debian, and its tools (cgroup-tools, iproute2) are already installed",
-                    "CentOS의 패키지 관리자입니다. 이 랩은 데비안이고 필요한 도구(cgroup-tools, iproute2)는 이미 설치되어 있습니다"),
-            "dnf": ("Fedora's package manager; this lab is Debian, and what the lessons need is installed",
-                    "Fedora의 패키지 관리자입니다. 이 랩은 데비안이고 레슨에 필요한 것은 설치되어 있습니다"),
-            "systemctl": ("the lab runs no systemd (its pid 1 is Gantry's keeper); the Docker part of the notes needs a Docker host",
-                          "랩에는 systemd가 없습니다 (1번 프로세스는 Gantry의 keeper입니다). 노트의 Docker 부분은 Docker가 있는 호스트가 필요합니다"),
-            "docker": ("the lab has no Docker engine: these lessons build what Docker does by hand",
-                       "랩에는 Docker 엔진이 없습니다: 이 레슨들은 Docker가 하는 일을 손으로 만듭니다"),
+            "gnome-system-monitor": (
+                "a desktop program; here `top` (q quits) or `ps -eo pid,pcpu,comm --sort=-pcpu` shows what uses the CPU",
+                "데스크톱 프로그램입니다. 여기서는 `top`(q로 종료)이나 `ps -eo pid,pcpu,comm --sort=-pcpu`로 CPU 사용을 봅니다"
+            ),
+            "nautilus": (
+                "a desktop file manager; here `ls -l` and `tree`-like `find ~/newroot` show the files",
+                "데스크톱 파일 관리자입니다. 여기서는 `ls -l`이나 `find ~/newroot`로 파일을 봅니다"
+            ),
+            "yum": (
+                "CentOS's package manager; this lab is Debian, and its tools (cgroup-tools, iproute2) are already installed",
+                "CentOS의 패키지 관리자입니다. 이 랩은 데비안이고 필요한 도구(cgroup-tools, iproute2)는 이미 설치되어 있습니다"
+            ),
+            "dnf": (
+                "Fedora's package manager; this lab is Debian, and what the lessons need is installed",
+                "Fedora의 패키지 관리자입니다. 이 랩은 데비안이고 레슨에 필요한 것은 설치되어 있습니다"
+            ),
+            "systemctl": (
+                "the lab runs no systemd (its pid 1 is Gantry's keeper); the Docker part of the notes needs a Docker host",
+                "랩에는 systemd가 없습니다 (1번 프로세스는 Gantry의 keeper입니다). 노트의 Docker 부분은 Docker가 있는 호스트가 필요합니다"
+            ),
+            "docker": (
+                "the lab has no Docker engine: these lessons build what Docker does by hand",
+                "랩에는 Docker 엔진이 없습니다: 이 레슨들은 Docker가 하는 일을 손으로 만듭니다"
+            ),
         ]
         guard let pointer = pointers[word] else { return }
         say(style.note("\(word): ") + (language == "ko" ? pointer.1 : pointer.0) + ".")
@@ -214,8 +242,21 @@ extension ShellSession {
         failedSteps.append(place.step.id)
     }
 
+    /// One evaluation of the step's checks, for the observers.
+    func emitCheck(_ verdict: StepTracker.Verdict) {
+        guard let place, !observers.isEmpty else { return }
+        emit(
+            .checkEvaluated(
+                step: place.step.id, passed: verdict.done,
+                expectations: verdict.expectations.map {
+                    .init(line: $0.line, expectation: $0.description.en, passed: $0.passed, seen: $0.message.en)
+                }))
+    }
+
     func completeStep(_ verdict: StepTracker.Verdict) {
         guard let place else { return }
+        emitCheck(verdict)
+        emit(.stepDone(step: place.step.id, overtaken: false))
         account()
         let language = progress.language
         self.place?.completed = true
@@ -234,10 +275,12 @@ extension ShellSession {
         let hints = records.map(\.hintsUsed).reduce(0, +)
         let seconds = records.map(\.seconds).reduce(0, +)
         say()
-        say(language == "ko"
-            ? style.good("레슨 '\(place.lesson.title(in: language))' 완료: ") + "\(place.lesson.steps.count)단계, 힌트 \(hints)개, \(ProgressTable.duration(seconds))."
-            : style.good("Lesson '\(place.lesson.title(in: language))' complete: ") +
-              "\(place.lesson.steps.count) steps, \(hints) hint\(hints == 1 ? "" : "s"), \(ProgressTable.duration(seconds)).")
+        say(
+            language == "ko"
+                ? style.good("레슨 '\(place.lesson.title(in: language))' 완료: ")
+                    + "\(place.lesson.steps.count)단계, 힌트 \(hints)개, \(ProgressTable.duration(seconds))."
+                : style.good("Lesson '\(place.lesson.title(in: language))' complete: ")
+                    + "\(place.lesson.steps.count) steps, \(hints) hint\(hints == 1 ? "" : "s"), \(ProgressTable.duration(seconds)).")
         if let following = lessons.drop(while: { $0.id != place.lesson.id }).dropFirst().first {
             say((language == "ko" ? "다음: " : "Next: ") + style.code(":open \(following.id)") + " — " + following.title(in: language))
         }

@@ -1,6 +1,6 @@
-internal import POSIXSupport
 internal import Lab
 internal import Lessons
+internal import POSIXSupport
 
 extension ShellSession {
     func perform(_ command: MetaCommand) -> Next {
@@ -21,15 +21,20 @@ extension ShellSession {
                 break
             }
             move(to: number - 1)
-            say(style.dim(words("The lab is as you left it; :reset brings a fresh one to the start of this step.",
-                                "랩은 그대로입니다. :reset은 이 단계의 시작 상태로 새 랩을 만듭니다.")))
+            say(
+                style.dim(
+                    words(
+                        "The lab is as you left it; :reset brings a fresh one to the start of this step.",
+                        "랩은 그대로입니다. :reset은 이 단계의 시작 상태로 새 랩을 만듭니다.")))
         case .hint: hint()
         case .check: check()
         case .next:
             guard let place else { break }
             guard progress[place.lesson.id, place.step.id].done else {
-                say(words("Step \(place.index + 1) is not done yet: :check says what is missing, :skip passes it.",
-                          "\(place.index + 1)단계를 아직 마치지 않았습니다: :check가 남은 것을 보여 주고, :skip으로 넘어갈 수 있습니다."))
+                say(
+                    words(
+                        "Step \(place.index + 1) is not done yet: :check says what is missing, :skip passes it.",
+                        "\(place.index + 1)단계를 아직 마치지 않았습니다: :check가 남은 것을 보여 주고, :skip으로 넘어갈 수 있습니다."))
                 break
             }
             guard place.index + 1 < place.lesson.steps.count else { say(words("This is the last step.", "마지막 단계입니다.")); break }
@@ -40,14 +45,18 @@ extension ShellSession {
             move(to: place.index - 1)
         case .skip:
             guard let place else { break }
+            emit(.skipped(step: place.step.id))
             progress[place.lesson.id, place.step.id].skipped = true
             failedSteps.removeAll { $0 == place.step.id }
-            say(style.note(words("Skipped step \(place.index + 1).", "\(place.index + 1)단계를 건너뛰었습니다.")) +
-                words(" Later steps may expect what it would have made; :solve shows its commands.", " 다음 단계들이 이 단계의 결과를 기대할 수 있습니다. :solve가 명령을 보여 줍니다."))
+            say(
+                style.note(words("Skipped step \(place.index + 1).", "\(place.index + 1)단계를 건너뛰었습니다."))
+                    + words(" Later steps may expect what it would have made; :solve shows its commands.", " 다음 단계들이 이 단계의 결과를 기대할 수 있습니다. :solve가 명령을 보여 줍니다.")
+            )
             if place.index + 1 < place.lesson.steps.count { move(to: place.index + 1) } else { save() }
         case .solve: solve()
         case .reset:
             guard let place else { break }
+            emit(.reset(step: place.step.id))
             account()
             say(style.dim(words("A fresh lab for step \(place.index + 1)…", "\(place.index + 1)단계를 위한 새 랩…")))
             matcher = OutputMatcher()
@@ -66,7 +75,9 @@ extension ShellSession {
             progress.language = language
             save()
             showStep()
-        case .quit: return .quit
+        case .quit:
+            quitTyped = true
+            return .quit
         }
         return .more
     }
@@ -81,10 +92,14 @@ extension ShellSession {
             say("  " + style.code(name) + String(repeating: " ", count: max(1, width + 3 - name.count)) + entry.summary(in: language))
         }
         say(style.bold(korean ? "키" : "Keys"))
-        say(korean ? "  Tab은 명령과 랩 안의 경로를 완성합니다 · ↑/↓와 Ctrl-R로 기록을 찾습니다"
-                   : "  Tab completes commands and paths in the lab · ↑/↓ and Ctrl-R search history")
-        say(korean ? "  Ctrl-C는 실행 중인 명령을 멈춥니다 (프롬프트에서는 줄을 지웁니다) · Ctrl-D는 안쪽 셸을 나가거나 세션을 끝냅니다"
-                   : "  Ctrl-C stops the running command (at the prompt: drops the line) · Ctrl-D leaves a nested shell, or ends the session")
+        say(
+            korean
+                ? "  Tab은 명령과 랩 안의 경로를 완성합니다 · ↑/↓와 Ctrl-R로 기록을 찾습니다"
+                : "  Tab completes commands and paths in the lab · ↑/↓ and Ctrl-R search history")
+        say(
+            korean
+                ? "  Ctrl-C는 실행 중인 명령을 멈춥니다 (프롬프트에서는 줄을 지웁니다) · Ctrl-D는 안쪽 셸을 나가거나 세션을 끝냅니다"
+                : "  Ctrl-C stops the running command (at the prompt: drops the line) · Ctrl-D leaves a nested shell, or ends the session")
     }
 
     /// The next hint, in the learner's language: first one that speaks of what is wrong now
@@ -94,15 +109,18 @@ extension ShellSession {
         let language = progress.language
         let hints = place.step.hints(in: language)
         guard place.hintsShown < hints.count else {
-            say(hints.isEmpty ? (language == "ko" ? "이 단계에는 힌트가 없습니다. :solve가 명령을 보여 줍니다." : "This step has no hints; :solve shows its commands.")
-                : (language == "ko" ? "힌트를 다 보았습니다. :solve가 명령을 보여 줍니다." : "No more hints; :solve shows the commands."))
+            say(
+                hints.isEmpty
+                    ? (language == "ko" ? "이 단계에는 힌트가 없습니다. :solve가 명령을 보여 줍니다." : "This step has no hints; :solve shows its commands.")
+                    : (language == "ko" ? "힌트를 다 보았습니다. :solve가 명령을 보여 줍니다." : "No more hints; :solve shows the commands."))
             return
         }
         var order = Array(hints.indices.dropFirst(place.hintsShown))
         if let lab {
             let verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .quick)
             if let failing = verdict.failed.first,
-               let check = place.tracker.checks.first(where: { $0.line == failing.line }) {
+                let check = place.tracker.checks.first(where: { $0.line == failing.line })
+            {
                 let names = Self.objectNames(check.text)
                 if let fitting = order.first(where: { index in names.contains { hints[index].contains($0) } }) {
                     order.removeAll { $0 == fitting }
@@ -113,6 +131,7 @@ extension ShellSession {
         let text = hints[order[0]]
         place.hintsShown += 1
         self.place = place
+        emit(.hintShown(step: place.step.id, number: place.hintsShown))
         var record = progress[place.lesson.id, place.step.id]
         record.hintsUsed = max(record.hintsUsed, place.hintsShown)
         progress[place.lesson.id, place.step.id] = record
@@ -137,7 +156,8 @@ extension ShellSession {
     func check() {
         guard let place, let lab else { return }
         let language = progress.language
-        let verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .report, onMeasuring: announceMeasuring)
+        let verdict = place.tracker.verdict(
+            lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .report, onMeasuring: announceMeasuring)
         for expectation in verdict.expectations {
             let mark = expectation.passed ? style.good("✓") : style.bad("✗")
             say("\(mark) \(expectation.description.text(language)): \(expectation.message.text(language))")
@@ -146,12 +166,17 @@ extension ShellSession {
         if verdict.commandsRun == 0 { say(style.dim(language == "ko" ? "이 단계에서 아직 아무것도 실행하지 않았습니다." : "Nothing has been run in this step yet.")) }
         if verdict.done { return completeStep(verdict) }
         if verdict.commandsRun > 0 && !verdict.expectations.allSatisfy(\.passed) { noteFailure() }
-        if hintsLeft > 0 { say(style.dim(words(":hint for a hint (\(hintsLeft) left)", ":hint 힌트 (\(hintsLeft)개 남음)"))) } else { say(style.dim(words(":solve shows the commands", ":solve가 명령을 보여 줍니다"))) }
+        if hintsLeft > 0 {
+            say(style.dim(words(":hint for a hint (\(hintsLeft) left)", ":hint 힌트 (\(hintsLeft)개 남음)")))
+        } else {
+            say(style.dim(words(":solve shows the commands", ":solve가 명령을 보여 줍니다")))
+        }
     }
 
     /// `:solve`: the step's reference commands, with the values this lab captured.
     func solve() {
         guard let place else { return }
+        emit(.solutionShown(step: place.step.id))
         progress[place.lesson.id, place.step.id].solved = true
         save()
         let commands = place.step.console.filter { runner.applies($0.capability) }.flatMap(\.commands)

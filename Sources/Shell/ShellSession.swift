@@ -1,7 +1,7 @@
-public import Lab
-public import Lessons
 internal import Glibc
 internal import Isolation
+public import Lab
+public import Lessons
 internal import POSIXSupport
 
 /// One learner's session: a lesson open at a step, the lab it runs in, the shell in that
@@ -71,6 +71,12 @@ public final class ShellSession {
     var rawOutput = false
     /// A signal (SIGTERM, SIGHUP, or SIGINT without a terminal) asked the session to end.
     public internal(set) var quitRequested: Int32 = 0
+    /// Who hears what happens (the recorder); the REPL itself renders directly for now.
+    public var observers: [any SessionObserver] = []
+    /// Why the session ends, for the last event (set by the REPL).
+    public var endReason = "quit"
+    /// `:quit` was typed (rather than the input ending).
+    var quitTyped = false
 
     public init(options: Options, lessons: [Lesson], support: HostSupport, width: Int) {
         self.options = options
@@ -83,8 +89,19 @@ public final class ShellSession {
 
     // MARK: Output
 
+    func emit(_ event: SessionEvent) {
+        for observer in observers { observer.observe(event) }
+    }
+
+    /// Everything the terminal shows passes here (and through `Terminal.write`), so the
+    /// observers see it as the learner did.
+    func show(_ text: String) {
+        Terminal.write(text)
+        if !observers.isEmpty { emit(.output(text)) }
+    }
+
     func say(_ text: String = "") {
-        Terminal.write(rawOutput ? (text + "\n").replacing("\n", with: "\r\n") : text + "\n")
+        show(rawOutput ? (text + "\n").replacing("\n", with: "\r\n") : text + "\n")
     }
 
     func sayLines(_ lines: [String]) { for line in lines { say(line) } }
@@ -112,7 +129,8 @@ public final class ShellSession {
         if let lesson, open(lesson, step: options.step) { return true }
         // Resuming (no lesson named): the first lesson this host can run, rather than nothing.
         guard options.lessonID == nil, let fallback = lessons.first(where: { runner.missingRequirements($0) == nil }),
-              fallback.id != lesson?.id else { return false }
+            fallback.id != lesson?.id
+        else { return false }
         say("Opening '\(fallback.id)' instead.")
         return open(fallback, step: nil)
     }
@@ -121,6 +139,7 @@ public final class ShellSession {
     public func end() {
         account()
         save()
+        defer { emit(.ended(reason: endReason)) }
         shell = nil
         lab?.destroy()
         lab = nil
@@ -128,10 +147,13 @@ public final class ShellSession {
             let record = progress.lessons[place.lesson.id]
             let done = progress.stepsDone(in: place.lesson)
             let next = record.flatMap { $0.step <= place.lesson.steps.count ? $0.step : nil }
-            say(style.dim(words("Lab removed. Progress saved: \(place.lesson.id) \(done)/\(place.lesson.steps.count) steps done" +
-                                (next.map { ", next time at step \($0)" } ?? "") + ".",
-                                "랩을 지웠습니다. 진행을 저장했습니다: \(place.lesson.id) \(place.lesson.steps.count)단계 중 \(done)단계 완료" +
-                                (next.map { ", 다음에는 \($0)단계부터" } ?? "") + ".")))
+            say(
+                style.dim(
+                    words(
+                        "Lab removed. Progress saved: \(place.lesson.id) \(done)/\(place.lesson.steps.count) steps done"
+                            + (next.map { ", next time at step \($0)" } ?? "") + ".",
+                        "랩을 지웠습니다. 진행을 저장했습니다: \(place.lesson.id) \(place.lesson.steps.count)단계 중 \(done)단계 완료" + (next.map { ", 다음에는 \($0)단계부터" } ?? "") + ".")
+                ))
         }
     }
 
@@ -166,6 +188,11 @@ public final class ShellSession {
         if requested == nil && index >= lesson.steps.count { index = 0 }  // finished: start over
         index = max(0, min(index, lesson.steps.count - 1))
         place = Place(lesson: lesson, index: index, tracker: StepTracker(step: lesson.steps[index], applies: runner.applies))
+        emit(
+            .lessonOpened(
+                .init(
+                    id: lesson.id, title: lesson.title(in: progress.language), file: lesson.file, steps: lesson.steps.map(\.id),
+                    language: progress.language)))
         matcher = OutputMatcher()
         progress.currentLesson = lesson.id
         progress.lessons[lesson.id, default: Progress.LessonRecord()].step = index + 1
@@ -214,16 +241,24 @@ public final class ShellSession {
             return false
         }
         let milliseconds = started.duration(to: clock.now).milliseconds
-        say(style.dim(words("Lab ready in \(milliseconds) ms: hostname \(lesson.labConfiguration.hostname), its own namespaces, cgroup and /; nothing you do here touches this machine.",
-                            "랩 준비 완료 (\(milliseconds)ms): 호스트 이름 \(lesson.labConfiguration.hostname), 자신만의 네임스페이스, cgroup, / — 여기서 하는 일은 이 머신에 닿지 않습니다.")))
+        say(
+            style.dim(
+                words(
+                    "Lab ready in \(milliseconds) ms: hostname \(lesson.labConfiguration.hostname), its own namespaces, cgroup and /; nothing you do here touches this machine.",
+                    "랩 준비 완료 (\(milliseconds)ms): 호스트 이름 \(lesson.labConfiguration.hostname), 자신만의 네임스페이스, cgroup, / — 여기서 하는 일은 이 머신에 닿지 않습니다.")))
         if let lab, !lab.unmappedDirectories.isEmpty {
-            say(style.note(words("Read-only here: ", "여기서는 읽기 전용: ")) + lab.unmappedDirectories.joined(separator: " ")
-                + words(" (this host's filesystem cannot be idmapped: the lab sees these files owned by nobody).",
+            say(
+                style.note(words("Read-only here: ", "여기서는 읽기 전용: ")) + lab.unmappedDirectories.joined(separator: " ")
+                    + words(
+                        " (this host's filesystem cannot be idmapped: the lab sees these files owned by nobody).",
                         " (이 호스트의 파일시스템은 idmap할 수 없어, 랩에서는 이 파일들의 주인이 nobody로 보입니다)."))
         }
         if lab?.cgroup == nil {
-            say(style.note(words("No limits: ", "제한 없음: ")) + words("no cgroup is delegated to your user, so this lab has no memory or process limits and cgroup lessons cannot run.",
-                                                                  "사용자에게 위임된 cgroup이 없어, 이 랩에는 메모리·프로세스 제한이 없고 cgroup 레슨은 실행할 수 없습니다."))
+            say(
+                style.note(words("No limits: ", "제한 없음: "))
+                    + words(
+                        "no cgroup is delegated to your user, so this lab has no memory or process limits and cgroup lessons cannot run.",
+                        "사용자에게 위임된 cgroup이 없어, 이 랩에는 메모리·프로세스 제한이 없고 cgroup 레슨은 실행할 수 없습니다."))
         }
         if index > 0 { prepare(step: index) }
         return true
@@ -246,8 +281,11 @@ public final class ShellSession {
         guard let place, let shell else { return }
         let count = runner.preparation(for: place.lesson, step: index).count
         guard count > 0 else { return }
-        say(style.dim(words("Bringing the lab to the start of step \(index + 1): \(count) command\(count == 1 ? "" : "s") from the lesson…",
-                            "랩을 \(index + 1)단계의 시작 상태로 맞춥니다: 레슨의 명령 \(count)개…")))
+        say(
+            style.dim(
+                words(
+                    "Bringing the lab to the start of step \(index + 1): \(count) command\(count == 1 ? "" : "s") from the lesson…",
+                    "랩을 \(index + 1)단계의 시작 상태로 맞춥니다: 레슨의 명령 \(count)개…")))
         let failures = runner.prepare(place.lesson, step: index, shell: shell, matcher: &matcher) { command in
             self.say(self.style.dim("  $ " + command))
         }
@@ -261,14 +299,20 @@ public final class ShellSession {
         guard let place else { return }
         let step = place.step
         let count = place.lesson.steps.count
+        emit(.stepOpened(index: place.index, id: step.id, title: step.title(in: progress.language)))
         say()
-        say(style.bold(progress.language == "ko" ? "\(place.index + 1)/\(count)단계: " : "Step \(place.index + 1)/\(count): ") + style.heading(step.title(in: progress.language)))
+        say(
+            style.bold(progress.language == "ko" ? "\(place.index + 1)/\(count)단계: " : "Step \(place.index + 1)/\(count): ")
+                + style.heading(step.title(in: progress.language)))
         if progress.language != "en" && step.translations[progress.language] == nil {
             say(style.dim("(no \(progress.language) text for this step; in English)"))
         }
         sayLines(MarkdownRenderer(style: style).render(step.prose(in: progress.language)))
-        say(style.dim(progress.language == "ko" ? ":hint 힌트 · :check 아직 남은 것 · :help 도움말"
-                      : ":hint for a hint · :check to see what is still missing · :help for more"))
+        say(
+            style.dim(
+                progress.language == "ko"
+                    ? ":hint 힌트 · :check 아직 남은 것 · :help 도움말"
+                    : ":hint for a hint · :check to see what is still missing · :help for more"))
     }
 
     /// Moves to step `index` (0-based) without touching the lab.
@@ -314,7 +358,8 @@ public final class ShellSession {
         // the lab was left in after it (the loop killed since, say).
         let message = place.lastTold ?? failed?.message
         let reason = failed.map { "\($0.description.text(language)): \(message?.text(language) ?? "")" } ?? "not done"
-        return "Step \(place.index + 1) of \(place.lesson.id) ('\(place.step.title(in: language))') did not pass: \(reason) (\(place.lesson.file):\(failed?.line ?? place.step.line))"
+        return
+            "Step \(place.index + 1) of \(place.lesson.id) ('\(place.step.title(in: language))') did not pass: \(reason) (\(place.lesson.file):\(failed?.line ?? place.step.line))"
     }
 
     // MARK: The prompt

@@ -1,7 +1,7 @@
 import ArgumentParser
+internal import Glibc
 import Lab
 import Lessons
-internal import Glibc
 
 /// `gantry doctor`: what this host supports, and what to do about what it lacks.
 struct DoctorCommand: ParsableCommand {
@@ -10,8 +10,7 @@ struct DoctorCommand: ParsableCommand {
         abstract: "Check what this host supports for labs, and how to fix what is missing.",
         discussion: "Namespaces and overlayfs are tried for real in a throwaway sandbox. Exits 1 when no lab can be built here.")
 
-    @Option(help: ArgumentHelp("Where the lessons are, to say which can run here.", valueName: "dir"))
-    var lessons = "lessons"
+    @OptionGroup var lessons: LessonDirectoryOption
 
     func run() throws {
         let support = HostSupport.detect(thorough: true)
@@ -28,17 +27,15 @@ struct DoctorCommand: ParsableCommand {
         } else {
             print("\nLabs can be built on this host, without lab-wide limits (no cgroup of their own); cgroup lessons cannot run.")
         }
-        let (found, _) = LessonRunner.load(LessonRunner.lessonFiles([lessons]))
-        if found.isEmpty { print("No lessons found in \(lessons)/.") }
+        let (found, _) = lessons.load()
+        if found.isEmpty { print("No lessons found in \(lessons.directory)/.") }
         for lesson in found {
             let missing = lesson.requires.filter { !support.has($0) }
-            print(missing.isEmpty ? "lesson \(lesson.id): can run here"
-                  : "lesson \(lesson.id): cannot run here, needs \(missing.joined(separator: ", "))")
+            print(
+                missing.isEmpty
+                    ? "lesson \(lesson.id): can run here"
+                    : "lesson \(lesson.id): cannot run here, needs \(missing.joined(separator: ", "))")
         }
         if !canBuildLabs { throw ExitCode(1) }
     }
-}
-
-extension String {
-    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }

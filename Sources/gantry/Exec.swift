@@ -1,10 +1,10 @@
 import ArgumentParser
 import Cgroups
+internal import Glibc
 import Isolation
-import Ledger
+import Lab
 import Netlink
 import POSIXSupport
-internal import Glibc
 
 /// `gantry exec`: one command in fresh namespaces, the way `unshare` and `bwrap` do it.
 struct Exec: ParsableCommand {
@@ -50,8 +50,11 @@ struct Exec: ParsableCommand {
     var root: String?
     @Option(help: ArgumentHelp("chroot into DIR, as `chroot newroot` does.", valueName: "dir"))
     var chroot: String?
-    @Option(name: .customLong("bind"), help: ArgumentHelp("Bind-mount SRC at DST (inside the new root); add :ro for read-only.",
-                               valueName: "src:dst[:ro]"))
+    @Option(
+        name: .customLong("bind"),
+        help: ArgumentHelp(
+            "Bind-mount SRC at DST (inside the new root); add :ro for read-only.",
+            valueName: "src:dst[:ro]"))
     var bindGiven: [String] = []
     /// With the values `main` lifted (`RepeatedOptions`).
     var bind: [String] { RepeatedOptions.lifted["--bind", default: []] + bindGiven }
@@ -71,17 +74,21 @@ struct Exec: ParsableCommand {
     var env: [String] { RepeatedOptions.lifted["--env", default: []] + envGiven }
     @Option(help: ArgumentHelp("Working directory inside.", valueName: "dir"))
     var cwd: String?
-    @Option(name: .customLong("veth"), help: ArgumentHelp(
-        "A veth pair: HOSTIF on this side (with an address if given), SANDBOXIF inside (needs --net); both up, deleted before gantry exec returns.",
-        valueName: "hostif[=addr/prefix]:sandboxif=addr/prefix"))
+    @Option(
+        name: .customLong("veth"),
+        help: ArgumentHelp(
+            "A veth pair: HOSTIF on this side (with an address if given), SANDBOXIF inside (needs --net); both up, deleted before gantry exec returns.",
+            valueName: "hostif[=addr/prefix]:sandboxif=addr/prefix"))
     var vethGiven: [String] = []
     /// With the values `main` lifted (`RepeatedOptions`).
     var veth: [String] { RepeatedOptions.lifted["--veth", default: []] + vethGiven }
     @Option(help: ArgumentHelp("Limit CPU to this many CPUs' worth of time (0.5 = half of one).", valueName: "n"))
     var cpus: Double?
-    @Option(name: .customLong("cpu-quota"), help: ArgumentHelp(
-        "Limit CPU to QUOTA µs every PERIOD µs (default period 100000), as cpu.cfs_quota_us / cpu.max.",
-        valueName: "quota[/period]"))
+    @Option(
+        name: .customLong("cpu-quota"),
+        help: ArgumentHelp(
+            "Limit CPU to QUOTA µs every PERIOD µs (default period 100000), as cpu.cfs_quota_us / cpu.max.",
+            valueName: "quota[/period]"))
     var cpuQuota: String?
     @Option(name: .customLong("cpu-weight"), help: ArgumentHelp("Relative CPU weight, 1-10000 (default 100; v1 shares = weight×1024/100).", valueName: "n"))
     var cpuWeight: UInt64?
@@ -121,15 +128,15 @@ struct Exec: ParsableCommand {
     func run() throws {
         var spec = try makeSpec()
         let limits = try resourceLimits()
-        var resources: ExecResources?
+        var resources: ExecGroup?
         let foreground: Foreground
         let process: SandboxProcess
         let pairs = try vethPairs()
         do {
             if !limits.isEmpty {
-                resources = try ExecResources(limits: limits)
+                resources = try ExecGroup(limits: limits)
                 // In its own cgroup namespace the sandbox sees its group as all of /sys/fs/cgroup.
-                if spec.namespaces.isSuperset(of: [.cgroup, .mount]) { spec.mounts += resources!.viewMounts() }
+                if spec.namespaces.isSuperset(of: [.cgroup, .mount]) { spec.mounts += resources!.group.viewMounts() }
             }
             foreground = try Foreground()
             let size = Foreground.terminalSize()
@@ -142,12 +149,12 @@ struct Exec: ParsableCommand {
                     if !pairs.isEmpty { try VethPair.connect(pairs, toSandbox: pid) }
                 })
         } catch {
-            resources?.release()
+            release(resources)
             VethPair.removeHostEnds(pairs)
             printError("gantry exec: " + message(for: error))
             throw ExitCode(exitCode(for: error))
         }
-        defer { resources?.release() }
+        defer { release(resources) }
         do {
             let status = try foreground.wait(for: process)
             // The kernel frees the sandbox's network namespace, and the host ends with it,
@@ -302,7 +309,7 @@ struct Exec: ParsableCommand {
         guard let error = error as? IsolationError else { return "\(error)" }
         if error.isCommandNotExecutable {
             let name = command.first ?? ""
-            return error.errno == ENOENT
+            return error.cause == .noSuchFile
                 ? "\(name): command not found inside the sandbox (PATH=\(makeSpecPath()))"
                 : "cannot run \(name): \(error)"
         }
@@ -313,13 +320,13 @@ struct Exec: ParsableCommand {
         (try? makeSpec().searchPath) ?? ""
     }
 
+    /// A group that could not be removed is left for `gantry cleanup`, which is said.
+    private func release(_ resources: ExecGroup?) {
+        do { try resources?.release() } catch { printError("gantry exec: \(error)") }
+    }
+
     private func exitCode(for error: any Error) -> Int32 {
         guard let error = error as? IsolationError, error.isCommandNotExecutable else { return 125 }
-        return error.errno == ENOENT ? 127 : 126
+        return error.cause == .noSuchFile ? 127 : 126
     }
-}
-
-func printError(_ message: String) {
-    var line = message + "\n"
-    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

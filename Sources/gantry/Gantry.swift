@@ -16,7 +16,11 @@ struct Gantry: ParsableCommand {
             one command in fresh namespaces, like unshare(1) or bwrap(1).
             """,
         version: version,
-        subcommands: [ShellCommand.self, ProgressCommand.self, ResetCommand.self, LabCommand.self, TestCommand.self, LintCommand.self, LessonsCommand.self, DoctorCommand.self, CleanupCommand.self, Exec.self],
+        subcommands: [
+            ShellCommand.self, ProgressCommand.self, ResetCommand.self, PlayCommand.self, TranscriptsCommand.self, LabCommand.self, TestCommand.self,
+            LintCommand.self, LessonsCommand.self,
+            DoctorCommand.self, CleanupCommand.self, Exec.self,
+        ],
         defaultSubcommand: ShellCommand.self
     )
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Cgroups
+internal import Glibc
 import Isolation
 import Lab
-internal import Glibc
 
 /// `gantry lab`: a plain shell in a fresh lab, no lesson.
 struct LabCommand: ParsableCommand {
@@ -24,22 +24,14 @@ struct LabCommand: ParsableCommand {
     var command: String?
     @Option(help: ArgumentHelp("The lab's hostname.", valueName: "name"))
     var hostname = "gantry"
-    @Option(help: ArgumentHelp("Lab-wide memory limit (default 1G).", valueName: "size"))
-    var memory = "1G"
-    @Option(help: ArgumentHelp("Lab-wide limit on tasks (default 512).", valueName: "n"))
-    var pids: Int64 = 512
+    @OptionGroup var limits: LabLimitOptions
 
     func validate() throws {
-        guard ResourceLimits.parseBytes(memory) != nil else {
-            throw ValidationError("--memory '\(memory)': expected a size like 512M or 1G")
-        }
-        guard pids > 0 else { throw ValidationError("--pids \(pids): give a positive number") }
         guard !hostname.isEmpty, hostname.utf8.count <= 64 else { throw ValidationError("--hostname must be 1 to 64 bytes") }
     }
 
     func run() throws {
-        let configuration = LabConfiguration(
-            hostname: hostname, limits: ResourceLimits(memoryMax: ResourceLimits.parseBytes(memory), pidsMax: pids))
+        let configuration = LabConfiguration(hostname: hostname, limits: limits.limits)
         let lab: Lab
         do { lab = try Lab.create(configuration) } catch {
             printError("gantry lab: \(error)")
@@ -47,15 +39,15 @@ struct LabCommand: ParsableCommand {
         }
         defer { lab.destroy() }
         let interactive = command == nil && isatty(STDIN_FILENO) == 1
-        let argv: [String] = if let command { ["/bin/bash", "-c", command] }
-            else if interactive { ["/bin/bash", "--login"] } else { ["/bin/bash", "-s"] }
+        let argv: [String] = if let command { ["/bin/bash", "-c", command] } else if interactive { ["/bin/bash", "--login"] } else { ["/bin/bash", "-s"] }
         let status: ExitStatus
         do {
             let foreground = try Foreground()
             let size = Foreground.terminalSize()
             let terminal = getenv("TERM").map { String(cString: $0) }
-            let process = try lab.enter(argv, io: interactive ? .terminal(rows: size.rows, columns: size.columns) : .inherit,
-                                        terminal: terminal)
+            let process = try lab.enter(
+                argv, io: interactive ? .terminal(rows: size.rows, columns: size.columns) : .inherit,
+                terminal: terminal)
             status = try foreground.wait(for: process)
         } catch {
             printError("gantry lab: \(error)")

@@ -1,8 +1,11 @@
 import ArgumentParser
+import Cgroups
+internal import Glibc
 import Isolation
 import Lab
 import Lessons
 import Shell
+import Transcripts
 
 /// `gantry` / `gantry shell [LESSON]`: the REPL a learner works in.
 struct ShellCommand: ParsableCommand {
@@ -27,17 +30,23 @@ struct ShellCommand: ParsableCommand {
     var lesson: String?
     @Option(help: ArgumentHelp("Open at step N (1-based); the lab is brought to its start.", valueName: "n"))
     var step: Int?
-    @Option(help: ArgumentHelp("Where the lessons are (default: ./lessons, or the ones installed with gantry).", valueName: "dir"))
-    var lessons: String?
+    @OptionGroup var lessons: LessonDirectoryOption
+    @Option(help: ArgumentHelp("Record into this file (default: $XDG_DATA_HOME/gantry/transcripts/, a file per lesson visit).", valueName: "file"))
+    var transcript: String?
+    @Flag(name: .customLong("no-record"), help: "Do not record this session.")
+    var noRecord = false
+    @Option(help: ArgumentHelp("The learner's name in the transcript (default: $USER).", valueName: "name"))
+    var learner: String?
 
     func validate() throws {
+        if noRecord && transcript != nil { throw ValidationError("--transcript and --no-record contradict each other") }
         if let step, step < 1 { throw ValidationError("--step counts from 1") }
         if step != nil && lesson == nil { throw ValidationError("--step needs a LESSON") }
     }
 
     func run() throws {
-        let directory = lessons ?? LessonLocator.defaultDirectory()
-        let (found, errors) = LessonRunner.load(LessonRunner.lessonFiles([directory]))
+        let directory = lessons.directory
+        let (found, errors) = lessons.load()
         for error in errors { printError("\(error)") }
         if let lesson, !found.contains(where: { $0.id == lesson }) {
             throw ValidationError("no lesson '\(lesson)' in \(directory) (there are: \(found.map(\.id).sorted().joined(separator: ", ")))")
@@ -48,68 +57,36 @@ struct ShellCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let interactive = REPL.hasTerminal
-        let options = ShellSession.Options(lessonsDirectory: directory, lessonID: lesson, step: step,
-                                           paths: ShellPaths.fromEnvironment(), interactive: interactive)
-        let session = ShellSession(options: options, lessons: found, support: support,
-                                   width: min(Int(Foreground.terminalSize().columns), 100))
+        let options = ShellSession.Options(
+            lessonsDirectory: directory, lessonID: lesson, step: step,
+            paths: ShellPaths.fromEnvironment(), interactive: interactive)
+        let session = ShellSession(
+            options: options, lessons: found, support: support,
+            width: min(Int(Foreground.terminalSize().columns), 100))
+        let recorder = noRecord ? nil : makeRecorder(paths: options.paths, support: support)
+        if let recorder { session.observers.append(recorder) }
         let status = REPL.run(session)
+        for file in recorder?.files ?? [] { printError("Transcript: \(file)") }
         if status != 0 { throw ExitCode(status) }
     }
-}
 
-/// `gantry progress`: the learner's progress as a table.
-struct ProgressCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "progress",
-        abstract: "Show your progress: each lesson's steps, done or not, attempts, hints used, time.")
-
-    @Option(help: ArgumentHelp("Where the lessons are.", valueName: "dir"))
-    var lessons: String?
-
-    func run() throws {
-        let (found, _) = LessonRunner.load(LessonRunner.lessonFiles([lessons ?? LessonLocator.defaultDirectory()]))
-        let loaded = ProgressStore.forLearner().load()
-        if let notice = loaded.notice { printError(notice) }
-        for line in ProgressTable(colors: false).steps(Lesson.courseOrder(found), progress: loaded.progress) { print(line) }
-    }
-}
-
-/// `gantry reset [LESSON]`: forget progress, after asking.
-struct ResetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "reset",
-        abstract: "Forget your progress in one lesson, or in all of them (asks first).")
-
-    @Argument(help: ArgumentHelp("The lesson to forget; without it, every lesson.", valueName: "lesson"))
-    var lesson: String?
-    @Flag(name: .shortAndLong, help: "Do not ask (needed when standard input is not a terminal).")
-    var yes = false
-
-    func run() throws {
-        let store = ProgressStore.forLearner()
-        let loaded = store.load()
-        if let notice = loaded.notice { printError(notice); throw ExitCode(1) }
-        var progress = loaded.progress
-        let what = lesson.map { "your progress in '\($0)'" } ?? "all your progress"
-        if let lesson, progress.lessons[lesson] == nil {
-            print("There is no progress in '\(lesson)' to forget.")
-            return
-        }
-        if !yes {
-            guard REPL.hasTerminal else { throw ValidationError("not a terminal to ask on: add --yes to forget \(what)") }
-            print("Forget \(what)? This cannot be undone. [y/N] ", terminator: "")
-            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                print("Nothing was changed.")
-                return
-            }
-        }
-        if let lesson {
-            progress.lessons[lesson] = nil
-            if progress.currentLesson == lesson { progress.currentLesson = nil }
-        } else {
-            progress = Progress()
-        }
-        do { try store.save(progress) } catch { throw ValidationError("\(error)") }
-        print("Forgot \(what).")
+    private func makeRecorder(paths: ShellPaths, support: HostSupport) -> Recorder {
+        var name = utsname()
+        uname(&name)
+        let kernel = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let layout = (try? CgroupManager.host().driver.layout.mode.rawValue) ?? "none"
+        let host = TranscriptHeader.HostFacts(
+            kernel: kernel, cgroups: layout, root: geteuid() == 0, capabilities: support.findings.filter(\.available).map(\.capability))
+        let settings = Recorder.Settings(
+            directory: paths.dataDirectory + "/transcripts", file: transcript,
+            learner: learner ?? getenv("USER").map { String(cString: $0) } ?? "uid \(getuid())", host: host, gantryVersion: Gantry.version,
+            terminal: getenv("TERM").map { String(cString: $0) })
+        return Recorder(
+            settings: settings,
+            size: {
+                let size = Foreground.terminalSize()
+                return (Int(size.columns), Int(size.rows))
+            },
+            tell: { printError($0) })
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Cgroups
 
 /// Both drivers against a fake tree: which files get which values, the removal order, and
@@ -25,6 +26,33 @@ import Testing
             #expect(try tree.read(tree.root + "/pids/gantry/s1/pids.max") == "20")
             #expect(group.directories.count == 5, "cpu, cpuacct, memory, pids, freezer")
         }
+    }
+
+    @Test(arguments: [1, 2]) func appliedLimitsAreReadBackTheSameOnBothVersions(version: Int) throws {
+        let tree = try FakeCgroupTree(version: version)
+        let manager = CgroupManager(layout: tree.layout, fileSystem: tree)
+        let limited = try manager.create("gantry/limited", limits: ResourceLimits(cpu: .cpus(0.5), memoryMax: 32 << 20, pidsMax: 20))
+        let read = limited.appliedLimits()
+        #expect(read.cpu == 0.5)
+        #expect(read.memoryMax == 32 << 20)
+        #expect(read.pidsMax == 20)
+        #expect(read.cpuRaw == (version == 2 ? "50000 100000" : "cfs_quota_us 50000, cfs_period_us 100000"))
+        // A group a learner made without limits: the files say "max" (v1: -1 and a
+        // page-rounded LONG_MAX), which is no limit.
+        let open = try manager.create("gantry/open", limits: ResourceLimits(pidsMax: 1))
+        if version == 2 {
+            for (file, value) in [("cpu.max", "max 100000"), ("memory.max", "max"), ("pids.max", "max")] {
+                try tree.write(tree.root + "/gantry/open/" + file, value)
+            }
+        } else {
+            try tree.write(tree.root + "/cpu/gantry/open/cpu.cfs_quota_us", "-1")
+            try tree.write(tree.root + "/cpu/gantry/open/cpu.cfs_period_us", "100000")
+            try tree.write(tree.root + "/memory/gantry/open/memory.limit_in_bytes", "9223372036854771712")
+            try tree.write(tree.root + "/pids/gantry/open/pids.max", "max")
+        }
+        let none = open.appliedLimits()
+        #expect(none.cpu == nil && none.memoryMax == nil && none.pidsMax == nil, "\(none)")
+        #expect(none.pidsRaw == "max")
     }
 
     @Test(arguments: [1, 2]) func removalKillsEverythingAndRemovesDeepestFirst(version: Int) throws {
@@ -121,16 +149,18 @@ import Testing
             """
         let manager = CgroupManager(layout: CgroupLayout.detect(mountinfo: mountinfo))
         let view = Cgroup(path: "gantry/x", driver: manager.driver).view()
-        #expect(view.map { "\($0.type) \($0.target) \($0.options ?? "")" } == [
-            "tmpfs /sys/fs/cgroup mode=0755",
-            "cgroup /sys/fs/cgroup/cpu,cpuacct cpu,cpuacct",
-            "symlink /sys/fs/cgroup/cpu cpu,cpuacct",
-            "symlink /sys/fs/cgroup/cpuacct cpu,cpuacct",
-            "cgroup /sys/fs/cgroup/memory memory",
-            "cgroup2 /sys/fs/cgroup/unified ",
-        ])
+        #expect(
+            view.map { "\($0.type) \($0.target) \($0.options ?? "")" } == [
+                "tmpfs /sys/fs/cgroup mode=0755",
+                "cgroup /sys/fs/cgroup/cpu,cpuacct cpu,cpuacct",
+                "symlink /sys/fs/cgroup/cpu cpu,cpuacct",
+                "symlink /sys/fs/cgroup/cpuacct cpu,cpuacct",
+                "cgroup /sys/fs/cgroup/memory memory",
+                "cgroup2 /sys/fs/cgroup/unified ",
+            ])
         let unified = CgroupManager(layout: CgroupLayout.detect(mountinfo: "25 22 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw"))
-        #expect(Cgroup(path: "gantry/x", driver: unified.driver).view().map { "\($0.type) \($0.target)" } ==
-                ["tmpfs /sys/fs/cgroup", "cgroup2 /sys/fs/cgroup"], "cgroup2 cannot go straight onto the host's cgroup2 root")
+        #expect(
+            Cgroup(path: "gantry/x", driver: unified.driver).view().map { "\($0.type) \($0.target)" } == ["tmpfs /sys/fs/cgroup", "cgroup2 /sys/fs/cgroup"],
+            "cgroup2 cannot go straight onto the host's cgroup2 root")
     }
 }

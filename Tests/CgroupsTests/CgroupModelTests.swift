@@ -1,5 +1,6 @@
 import POSIXSupport
 import Testing
+
 @testable import Cgroups
 
 /// Layout detection and the translation table: pure, no root.
@@ -49,8 +50,7 @@ import Testing
     @Test func halfACPUIsTheSameLimitInBothVersions() {
         let limits = ResourceLimits(cpu: .cpus(0.5))
         #expect(CgroupTranslation.v2Writes(limits).map(\.description) == ["cpu.max = 50000 100000"])
-        #expect(CgroupTranslation.v1Writes(limits, currentMemoryLimit: nil).map(\.description) ==
-                ["cpu.cfs_period_us = 100000", "cpu.cfs_quota_us = 50000"])
+        #expect(CgroupTranslation.v1Writes(limits, currentMemoryLimit: nil).map(\.description) == ["cpu.cfs_period_us = 100000", "cpu.cfs_quota_us = 50000"])
         #expect(ResourceLimits.CPUQuota(quota: 200_000).fraction == 2.0, "the notes' 200000 would allow two CPUs")
         #expect(CgroupTranslation.v2Writes(ResourceLimits(cpu: .init(quota: nil))).map(\.value) == ["max 100000"])
         #expect(CgroupTranslation.v1Writes(ResourceLimits(cpu: .init(quota: nil)), currentMemoryLimit: nil).last?.value == "-1")
@@ -75,11 +75,9 @@ import Testing
     @Test func memoryAndSwapAreWrittenInTheOrderTheKernelAccepts() {
         let limits = ResourceLimits(memoryMax: 64 << 20, swapMax: 32 << 20)
         // Raising from 32M: memsw first (it must stay >= memory).
-        #expect(CgroupTranslation.v1Writes(limits, currentMemoryLimit: 32 << 20).map(\.file) ==
-                ["memory.memsw.limit_in_bytes", "memory.limit_in_bytes"])
+        #expect(CgroupTranslation.v1Writes(limits, currentMemoryLimit: 32 << 20).map(\.file) == ["memory.memsw.limit_in_bytes", "memory.limit_in_bytes"])
         // Lowering from unlimited-as-a-number: memory first.
-        #expect(CgroupTranslation.v1Writes(limits, currentMemoryLimit: Int64.max).map(\.file) ==
-                ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"])
+        #expect(CgroupTranslation.v1Writes(limits, currentMemoryLimit: Int64.max).map(\.file) == ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"])
         #expect(CgroupTranslation.v1Writes(limits, currentMemoryLimit: nil).last?.value == String(64 << 20))
         #expect(CgroupTranslation.v1Writes(limits, currentMemoryLimit: nil).first?.value == String(96 << 20), "memsw = memory + swap")
         #expect(CgroupTranslation.v2Writes(limits).map(\.description) == ["memory.max = 67108864", "memory.swap.max = 33554432"])
@@ -114,8 +112,10 @@ import Testing
     }
 
     @Test func errorsSayWhatToDo() {
-        #expect(CgroupError.belowUsage(path: "/sys/fs/cgroup/memory/g", limit: 1024, usage: 4096).description ==
-                "memory limit 1024 bytes for /sys/fs/cgroup/memory/g is below what the group uses now (4096 bytes); raise the limit or stop some of its processes first")
-        #expect(CgroupError.io(operation: "mkdir", path: "/sys/fs/cgroup/x", errno: 13).description.contains("needs root"))
+        #expect(
+            CgroupError.belowUsage(path: "/sys/fs/cgroup/memory/g", limit: 1024, usage: 4096).description
+                == "memory limit 1024 bytes for /sys/fs/cgroup/memory/g is below what the group uses now (4096 bytes); raise the limit or stop some of its processes first"
+        )
+        #expect(CgroupError.io(operation: "mkdir", path: "/sys/fs/cgroup/x", cause: Errno(13)).description.contains("needs root"))
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import POSIXSupport
 import Synchronization
+
 @testable import Cgroups
 
 /// A cgroup tree in a temporary directory that acts like the kernel where drivers rely on
@@ -32,9 +34,10 @@ final class FakeCgroupTree: CgroupFileSystem, @unchecked Sendable {
     var layout: CgroupLayout {
         version == 2
             ? CgroupLayout(mode: .unified, unifiedPath: root, v1Paths: [:], v1Options: [:], unifiedControllers: ["cpu", "memory", "pids"])
-            : CgroupLayout(mode: .legacy, unifiedPath: nil,
-                           v1Paths: Dictionary(uniqueKeysWithValues: ["cpu", "cpuacct", "memory", "pids", "freezer"].map { ($0, root + "/" + $0) }),
-                           v1Options: [:], unifiedControllers: [])
+            : CgroupLayout(
+                mode: .legacy, unifiedPath: nil,
+                v1Paths: Dictionary(uniqueKeysWithValues: ["cpu", "cpuacct", "memory", "pids", "freezer"].map { ($0, root + "/" + $0) }),
+                v1Options: [:], unifiedControllers: [])
     }
 
     private func populate(_ directory: String, controllers: String) throws {
@@ -66,7 +69,7 @@ final class FakeCgroupTree: CgroupFileSystem, @unchecked Sendable {
     }
 
     private func errno(_ code: Int32, _ operation: String, _ path: String) -> CgroupError {
-        .io(operation: operation, path: path, errno: code)
+        .io(operation: operation, path: path, cause: Errno(code))
     }
 
     func read(_ path: String) throws(CgroupError) -> String {
@@ -100,7 +103,11 @@ final class FakeCgroupTree: CgroupFileSystem, @unchecked Sendable {
         case "cgroup.kill":
             for member in tree(directory) { for pid in pids(member) { kill(pid) } }
         case "memory.limit_in_bytes", "memory.max":
-            if state.withLock({ let busy = $0.busyMemory; $0.busyMemory = false; return busy }) { throw errno(16, "write", path) }
+            if state.withLock({
+                let busy = $0.busyMemory; $0.busyMemory = false; return busy
+            }) {
+                throw errno(16, "write", path)
+            }
             try? value.write(toFile: path, atomically: false, encoding: .utf8)
         default:
             try? value.write(toFile: path, atomically: false, encoding: .utf8)
@@ -122,7 +129,8 @@ final class FakeCgroupTree: CgroupFileSystem, @unchecked Sendable {
 
     func subdirectories(_ path: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return names.filter { var isDirectory: ObjCBool = false
+        return names.filter {
+            var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: path + "/" + $0, isDirectory: &isDirectory) && isDirectory.boolValue
         }.sorted()
     }

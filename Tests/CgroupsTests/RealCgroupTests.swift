@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 import Isolation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Cgroups
 
 /// Limits enforced by the real kernel on this host (cgroup v1 controllers here; the same
@@ -29,8 +30,9 @@ import TestSupport
 
     @Test func allocatingTwiceTheMemoryLimitIsOOMKilled() throws {
         try expectHostUnchanged {
-            let (group, process) = try spawnInGroup("memory", ResourceLimits(memoryMax: 32 << 20),
-                                                   ["/bin/sh", "-c", "head -c 64M /dev/zero | tail"])
+            let (group, process) = try spawnInGroup(
+                "memory", ResourceLimits(memoryMax: 32 << 20),
+                ["/bin/sh", "-c", "head -c 64M /dev/zero | tail"])
             defer { try? group.remove() }
             let status = try process.wait()
             #expect(status.shellCode == 137, "tail was SIGKILLed by the OOM killer: \(status)")
@@ -95,8 +97,9 @@ import TestSupport
         do {
             let directory = group.directoryDescriptor()
             defer { if let directory { close(directory) } }
-            let process = try Sandbox.spawn(SandboxSpec(command: command), io: .descriptors(input: nil, output: nil, error: nil),
-                                            cgroup: directory, prepare: { pid in if directory == nil { try group.add(pid) } })
+            let process = try Sandbox.spawn(
+                SandboxSpec(command: command), io: .descriptors(input: nil, output: nil, error: nil),
+                cgroup: directory, prepare: { pid in if directory == nil { try group.add(pid) } })
             return (group, process)
         } catch {
             try? group.remove()

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Testing
 import TestSupport
+import Testing
 
 /// `gantry exec` end to end: the built binary, its flags, messages and exit statuses.
 @Suite struct CommandLineTests {
@@ -46,8 +46,10 @@ import TestSupport
 @Suite(.serialized, requiresRoot) struct ExecCommandTests {
     @Test func allNamespacesGiveAFreshLittleMachine() throws {
         try expectHostUnchanged {
-            let result = try CommandRunner.gantry(["exec", "--all", "--", "/bin/sh", "-c",
-                                                   "echo $$; id -u; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; cat /sys/class/net/lo/operstate 2>/dev/null || ip -o link show lo | grep -o 'UP' | head -1"])
+            let result = try CommandRunner.gantry([
+                "exec", "--all", "--", "/bin/sh", "-c",
+                "echo $$; id -u; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; cat /sys/class/net/lo/operstate 2>/dev/null || ip -o link show lo | grep -o 'UP' | head -1",
+            ])
             #expect(result.status == 0, "stderr: \(result.error)")
             let lines = result.output.split(separator: "\n").map(String.init)
             #expect(lines.prefix(3) == ["2", "0", "lo"])
@@ -91,15 +93,19 @@ import TestSupport
     @Test func minimalDevHasOnlyTheUsualDevices() throws {
         try expectHostUnchanged {
             let result = try CommandRunner.gantry(["exec", "--all", "--dev", "--", "/bin/ls", "/dev"])
-            #expect(result.output.split(separator: "\n").sorted() ==
-                    ["fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"])
+            #expect(
+                result.output.split(separator: "\n").sorted() == [
+                    "fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero",
+                ])
         }
     }
 
     @Test func environmentAndWorkingDirectoryCanBeSet() throws {
         try expectHostUnchanged {
-            let result = try CommandRunner.gantry(["exec", "--mount", "--env", "GREETING=hello", "--cwd", "/usr",
-                                                   "--", "/bin/sh", "-c", "echo $GREETING; pwd"])
+            let result = try CommandRunner.gantry([
+                "exec", "--mount", "--env", "GREETING=hello", "--cwd", "/usr",
+                "--", "/bin/sh", "-c", "echo $GREETING; pwd",
+            ])
             #expect(result.output == "hello\n/usr\n")
         }
     }
@@ -119,8 +125,9 @@ import TestSupport
     /// never touched.
     @Test func vethConnectsTheSandboxAndIsGoneAfterIt() throws {
         try expectHostUnchanged {
-            let inner = "\(CommandRunner.gantryPath) exec --all --veth veth0=172.16.0.1/24:eth0=172.16.0.2/24 -- " +
-                "sh -c 'ip -o -4 address show eth0 | tr -s \" \" | cut -d\" \" -f2,4; ping -c 1 -W 5 172.16.0.1 | grep -o \"1 received\"'"
+            let inner =
+                "\(CommandRunner.gantryPath) exec --all --veth veth0=172.16.0.1/24:eth0=172.16.0.2/24 -- "
+                + "sh -c 'ip -o -4 address show eth0 | tr -s \" \" | cut -d\" \" -f2,4; ping -c 1 -W 5 172.16.0.1 | grep -o \"1 received\"'"
             let script = inner + "; for i in $(seq 100); do ip link show veth0 >/dev/null 2>&1 || { echo veth0 gone; break; }; sleep 0.05; done"
             let result = try CommandRunner.gantry(["exec", "--net", "--", "/bin/sh", "-c", script])
             #expect(result.output == "eth0 172.16.0.2/24\n1 received\nveth0 gone\n", "stderr: \(result.error)")
@@ -145,8 +152,10 @@ import TestSupport
 
     @Test func theSandboxSeesItsGroupAsTheWholeCgroupTree() throws {
         try expectHostUnchanged {
-            let result = try CommandRunner.gantry(["exec", "--all", "--pids", "64", "--", "/bin/sh", "-c",
-                                                   "cut -d: -f3 /proc/self/cgroup | sort -u; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max"])
+            let result = try CommandRunner.gantry([
+                "exec", "--all", "--pids", "64", "--", "/bin/sh", "-c",
+                "cut -d: -f3 /proc/self/cgroup | sort -u; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max",
+            ])
             #expect(result.output == "/\n64\n", "stderr: \(result.error)")
         }
     }
@@ -174,11 +183,16 @@ import TestSupport
         try expectHostUnchanged {
             let result = try CommandRunner.gantry(["exec", "--pids", "10", "--", "/bin/sh", "-c", "cat /run/gantry/exec-$PPID.ledger"])
             let lines = result.output.split(separator: "\n")
-            #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("cgroup\t/sys/fs/cgroup/") && $0.hasSuffix("/gantry/exec-\(lines.count > 0 ? String($0.split(separator: "-").last!) : "")") },
-                    "got: \(result.output)")
+            #expect(
+                !lines.isEmpty
+                    && lines.allSatisfy {
+                        $0.hasPrefix("cgroup\t/sys/fs/cgroup/") && $0.hasSuffix("/gantry/exec-\(lines.count > 0 ? String($0.split(separator: "-").last!) : "")")
+                    },
+                "got: \(result.output)")
         }
-        #expect(!(try FileManager.default.contentsOfDirectory(atPath: "/run/gantry")).contains { $0.hasPrefix("exec-") },
-                "a clean exit removes the ledger")
+        #expect(
+            !(try FileManager.default.contentsOfDirectory(atPath: "/run/gantry")).contains { $0.hasPrefix("exec-") },
+            "a clean exit removes the ledger")
     }
 
     @Test func sigtermToGantryReachesTheCommand() throws {
@@ -223,8 +237,12 @@ import TestSupport
     }
 
     @Test(requiresRootAndUserNamespaces) func doctorTellsANormalUserWhatIsMissing() throws {
-        let result = try CommandRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
-                                                                CommandRunner.gantryPath, "doctor"])
+        let result = try CommandRunner.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                CommandRunner.gantryPath, "doctor",
+            ])
         #expect(result.status == 0, "a normal user can build labs")
         #expect(result.output.contains("MISS root"))
         #expect(result.output.contains("fix: labs as root lock their mounts and have cgroup limits"))
@@ -260,10 +278,12 @@ import TestSupport
 @Suite(.serialized, requiresRootAndUserNamespaces) struct UnprivilegedExecTests {
     @Test func mapRootMakesNobodyRootInside() throws {
         try expectHostUnchanged {
-            let result = try CommandRunner.run("/usr/bin/setpriv", [
-                "--reuid=65534", "--regid=65534", "--clear-groups", "--",
-                CommandRunner.gantryPath, "exec", "--user", "--map-root", "--", "/bin/sh", "-c", "id -u; cat /proc/self/uid_map",
-            ])
+            let result = try CommandRunner.run(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                    CommandRunner.gantryPath, "exec", "--user", "--map-root", "--", "/bin/sh", "-c", "id -u; cat /proc/self/uid_map",
+                ])
             #expect(result.status == 0, "stderr: \(result.error)")
             let lines = result.output.split(separator: "\n")
             #expect(lines.first == "0")
@@ -273,18 +293,22 @@ import TestSupport
 
     @Test func allWorksWithoutRoot() throws {
         try expectHostUnchanged {
-            let result = try CommandRunner.run("/usr/bin/setpriv", [
-                "--reuid=65534", "--regid=65534", "--clear-groups", "--",
-                CommandRunner.gantryPath, "exec", "--all", "--hostname", "box", "--", "/bin/sh", "-c", "id -u; hostname; echo $$",
-            ])
+            let result = try CommandRunner.run(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                    CommandRunner.gantryPath, "exec", "--all", "--hostname", "box", "--", "/bin/sh", "-c", "id -u; hostname; echo $$",
+                ])
             #expect(result.output == "0\nbox\n2\n", "stderr: \(result.error)")
         }
     }
 
     @Test func namespacesWithoutAUserNamespaceAreRefusedWithAHint() throws {
-        let result = try CommandRunner.run("/usr/bin/setpriv", [
-            "--reuid=65534", "--regid=65534", "--clear-groups", "--", CommandRunner.gantryPath, "exec", "--pid", "--", "true",
-        ])
+        let result = try CommandRunner.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", "--", CommandRunner.gantryPath, "exec", "--pid", "--", "true",
+            ])
         #expect(result.status == 125)
         #expect(result.error.contains("EPERM"))
         #expect(result.error.contains("add --user"))
@@ -317,15 +341,51 @@ import TestSupport
     @Test func testWritesJUnitAndTheSummaryLine() throws {
         let lessons = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("lessons").path
-        let junit = NSTemporaryDirectory() + "gantry-junit-\(getpid()).xml"
-        defer { try? FileManager.default.removeItem(atPath: junit) }
+        let directory = NSTemporaryDirectory() + "gantry-junit-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A lesson whose output carries what XML forbids (ESC, backspace) and markup, and
+        // does not match: the failure's text must still make a file a JUnit reader takes.
+        try """
+        ---
+        id: noisy
+        title: "Noisy <output> & more"
+        requires: [namespaces]
+        ---
+        ## Print escapes {#escapes}
+        ```console
+        $ printf 'a\\033[1mb\\bc <d> & "e"\\n'
+        nothing like it
+        ```
+        ```check
+        command run="true" status=0
+        ```
+        """.write(toFile: directory + "/noisy.md", atomically: true, encoding: .utf8)
+        let junit = directory + "/report.xml"
         try expectHostUnchanged {
-            let result = try CommandRunner.gantry(["test", lessons + "/uts.md", "--junit", junit])
-            #expect(result.status == 0, "\(result.output)\(result.error)")
-            #expect(result.output.hasSuffix("1 passed, 0 failed, 0 skipped\n"))
+            let result = try CommandRunner.gantry(["test", lessons + "/uts.md", directory + "/noisy.md", "--junit", junit])
+            #expect(result.status == 1, "\(result.output)\(result.error)")
+            #expect(result.output.hasSuffix("1 passed, 1 failed, 0 skipped\n"), "\(result.output)")
         }
-        let xml = try String(contentsOfFile: junit, encoding: .utf8)
-        #expect(xml.contains("<testsuite name=\"uts\" tests=\"3\" failures=\"0\""))
+        // junitparser (PyPI, as CI dashboards' importers read the format) parses it.
+        let reader = """
+            import sys
+            from junitparser import JUnitXml, Failure
+            xml = JUnitXml.fromfile(sys.argv[1])
+            for suite in xml:
+                cases = list(suite)
+                failed = [c for c in cases if any(isinstance(r, Failure) for r in c.result)]
+                print(suite.name, suite.tests, len(cases), len(failed), suite.failures)
+                for case in failed:
+                    for r in case.result:
+                        print("failure:", case.name, r.message)
+            """
+        let parsed = try CommandRunner.run("/usr/bin/env", ["python3", "-c", reader, junit])
+        #expect(parsed.status == 0, "junitparser could not read the report: \(parsed.error)")
+        let lines = parsed.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains("uts 3 3 0 0"), "\(parsed.output)")
+        #expect(lines.contains("noisy 1 1 1 1"), "\(parsed.output)")
+        #expect(lines.contains { $0.hasPrefix("failure: escapes") }, "\(parsed.output)")
     }
 }
 
@@ -352,8 +412,10 @@ import TestSupport
             // `etc -> /etc` is, inside the root, a link to itself; `up` climbs no higher than
             // the root, where there is no /tmp. Both are refused with the reason; nothing is
             // made on the host.
-            for (flag, value, reason) in [("--bind", "/usr/share:/etc/gantry-escape-bind", "ELOOP"), ("--tmpfs", "/etc/gantry-escape-tmpfs", "ELOOP"),
-                                          ("--tmpfs", "/up/gantry-escape-up", "ENOENT")] {
+            for (flag, value, reason) in [
+                ("--bind", "/usr/share:/etc/gantry-escape-bind", "ELOOP"), ("--tmpfs", "/etc/gantry-escape-tmpfs", "ELOOP"),
+                ("--tmpfs", "/up/gantry-escape-up", "ENOENT"),
+            ] {
                 let result = try CommandRunner.gantry(["exec", "--user", "--mount", "--root", root, flag, value, "--", "/bin/sh", "-c", "true"])
                 #expect(result.status == 125, "\(flag) \(value): \(result.error)")
                 #expect(result.error.contains("create mount point") && result.error.contains(reason), "\(result.error)")
@@ -362,8 +424,10 @@ import TestSupport
             #expect(!FileManager.default.fileExists(atPath: "/etc/gantry-escape-tmpfs"))
             #expect(!FileManager.default.fileExists(atPath: "/tmp/gantry-escape-up"))
             // A symlink that stays inside the root is followed there: /inside -> /bin.
-            let inside = try CommandRunner.gantry(["exec", "--user", "--mount", "--root", root, "--tmpfs", "/inside/scratch", "--",
-                                                   "/bin/sh", "-c", "[ -d /bin/scratch ] && echo made"])
+            let inside = try CommandRunner.gantry([
+                "exec", "--user", "--mount", "--root", root, "--tmpfs", "/inside/scratch", "--",
+                "/bin/sh", "-c", "[ -d /bin/scratch ] && echo made",
+            ])
             #expect(inside.status == 0 && inside.output == "made\n", "\(inside.error)")
             #expect(!FileManager.default.fileExists(atPath: "/bin/scratch"))
             #expect(FileManager.default.fileExists(atPath: root + "/bin/scratch"), "the mount point was made in the root")
@@ -373,8 +437,10 @@ import TestSupport
     @Test func backToBackRunsCanUseTheSameVethNames() throws {
         try expectHostUnchanged {
             for run in 0..<10 {
-                let result = try CommandRunner.gantry(["exec", "--all", "--veth", "gveth0=172.16.9.1/24:eth0=172.16.9.2/24", "--",
-                                                       "/bin/sh", "-c", "ip -o -4 addr show eth0 | grep -o '172.16.9.2/24'"])
+                let result = try CommandRunner.gantry([
+                    "exec", "--all", "--veth", "gveth0=172.16.9.1/24:eth0=172.16.9.2/24", "--",
+                    "/bin/sh", "-c", "ip -o -4 addr show eth0 | grep -o '172.16.9.2/24'",
+                ])
                 #expect(result.status == 0 && result.output == "172.16.9.2/24\n", "run \(run): \(result.error)")
             }
         }
@@ -383,7 +449,8 @@ import TestSupport
     @Test func tenThousandEnvironmentEntriesAllArrive() throws {
         try expectHostUnchanged {
             let entries = (0..<10_000).flatMap { ["--env", "GANTRY_E\($0)=\($0)"] }
-            let result = try CommandRunner.gantry(["exec", "--user"] + entries + ["--env", "GANTRY_E5=last", "--", "/bin/sh", "-c", "env | grep -c '^GANTRY_E'; echo $GANTRY_E5"])
+            let result = try CommandRunner.gantry(
+                ["exec", "--user"] + entries + ["--env", "GANTRY_E5=last", "--", "/bin/sh", "-c", "env | grep -c '^GANTRY_E'; echo $GANTRY_E5"])
             #expect(result.status == 0, "\(result.error)")
             #expect(result.output == "10000\nlast\n")
         }
@@ -405,8 +472,12 @@ import TestSupport
 @Suite(.serialized, requiresRoot) struct LabBoundaryCommandTests {
     @Test func theKeeperShowsNothingOfGantrysEnvironment() throws {
         try expectHostUnchanged {
-            let result = try CommandRunner.gantry(["lab", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/1/environ 2>&1 | tr '\\0' ' '; echo; id -u; awk '{print $2}' /proc/self/uid_map"],
-                                                  environment: ["GANTRY_TEST_TOKEN": "s3cr3t-token"])
+            let result = try CommandRunner.gantry(
+                [
+                    "lab", "-c",
+                    "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/1/environ 2>&1 | tr '\\0' ' '; echo; id -u; awk '{print $2}' /proc/self/uid_map",
+                ],
+                environment: ["GANTRY_TEST_TOKEN": "s3cr3t-token"])
             #expect(result.status == 0, "\(result.error)")
             #expect(!result.output.contains("s3cr3t-token"), "\(result.output)")
             let lines = result.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -417,17 +488,7 @@ import TestSupport
     }
 
     @Test func cleanupAfterAKilledOwnerReturnsOnlyOnceTheLabIsGone() throws {
-        _ = try CommandRunner.gantry(["cleanup"])  // what an earlier crash left is not this test's
-        let before = HostSnapshot.take()
-        let owner = Process()
-        owner.executableURL = URL(fileURLWithPath: CommandRunner.gantryPath)
-        owner.arguments = ["lab", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 3170 & done; echo ready; wait"]
-        let output = Pipe()
-        owner.standardOutput = output
-        try owner.run()
-        _ = output.fileHandleForReading.availableData  // "ready"
-        kill(owner.processIdentifier, SIGKILL)
-        owner.waitUntilExit()
+        let before = try CommandRunner.labWithKilledOwner("for i in 1 2 3 4 5 6 7 8; do sleep 3170 & done; echo ready; wait")
         let cleanup = try CommandRunner.gantry(["cleanup"])
         #expect(cleanup.status == 0, "\(cleanup.error)")
         // Right after cleanup, not after settling: nothing of the lab runs any more.
@@ -447,7 +508,10 @@ import TestSupport
         try expectHostUnchanged {
             // The host's files are the host root's, which the lab cannot map: they read, but
             // do not change (new files beside them do, in the overlay).
-            let lab = try user.gantry(["lab", "-c", "cat /proc/self/uid_map; id -u; touch /root/mine && echo mine; echo x >> /etc/hostname 2>/dev/null || echo refused; touch /usr/gantry-new && echo new"])
+            let lab = try user.gantry([
+                "lab", "-c",
+                "cat /proc/self/uid_map; id -u; touch /root/mine && echo mine; echo x >> /etc/hostname 2>/dev/null || echo refused; touch /usr/gantry-new && echo new",
+            ])
             #expect(lab.status == 0, "\(lab.error)")
             let maps = lab.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
             #expect(maps.first == ["0", String(user.uid), "1"], "root inside is the user: \(lab.output)")

@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import Lab
 import Lessons
 import TestSupport
+import Testing
 
 /// The REPL driven through a real PTY, as a learner would use it: the course's commands
 /// typed, nested shells entered and left, hints asked for, sessions ended and resumed.
@@ -26,8 +26,9 @@ import TestSupport
         var history: String { (try? String(contentsOfFile: home + "/state/gantry/history", encoding: .utf8)) ?? "" }
 
         func shell(_ arguments: [String] = []) throws -> TerminalSession {
-            try TerminalSession(CommandRunner.gantryPath, ["shell", "--lessons", ShellCommandTests.lessons] + arguments,
-                                environment: environment)
+            try TerminalSession(
+                CommandRunner.gantryPath, ["shell", "--lessons", ShellCommandTests.lessons] + arguments,
+                environment: environment)
         }
 
         func gantry(_ arguments: [String], input: String? = nil) throws -> CommandResult {
@@ -79,8 +80,10 @@ import TestSupport
             try enter(terminal, "ip link add veth0 type veth peer name veth1", expecting: "[netns-veth 3/5]")
             try enter(terminal, "ip link set veth1 netns testnet", expecting: "✓ Step 3 done")
             try enter(terminal, "ip -o link show veth1", expecting: "does not exist")
-            for command in ["ip link set veth0 up", "ip address add 172.16.0.1/24 dev veth0",
-                            "ip netns exec testnet ip link set veth1 up"] {
+            for command in [
+                "ip link set veth0 up", "ip address add 172.16.0.1/24 dev veth0",
+                "ip netns exec testnet ip link set veth1 up",
+            ] {
                 try enter(terminal, command, expecting: "[netns-veth 4/5]")
             }
             try enter(terminal, "ip netns exec testnet ip address add 172.16.0.2/24 dev veth1", expecting: "✓ Step 4 done")
@@ -197,14 +200,16 @@ import TestSupport
     @Test(requiresRootAndUserNamespaces) func withoutATerminalTheExitStatusSaysWhetherTheStepsPassed() throws {
         let learner = try Learner()
         try expectHostUnchanged {
-            let passing = try learner.gantry(["shell", "--lessons", Self.lessons, "uts"],
-                                             input: "hostname\nunshare -u /bin/bash\nhostname con01\nhostname\nexit\nhostname\n")
+            let passing = try learner.gantry(
+                ["shell", "--lessons", Self.lessons, "uts"],
+                input: "hostname\nunshare -u /bin/bash\nhostname con01\nhostname\nexit\nhostname\n")
             #expect(passing.status == 0, "\(passing.output)\(passing.error)")
             #expect(passing.output.contains("✓ Step 3 done"))
             #expect(!passing.output.contains("\u{1b}["), "no colour without a terminal")
 
-            let failing = try learner.gantry(["shell", "--lessons", Self.lessons, "uts"],
-                                             input: "hostname\nhostname con01\nhostname\n")
+            let failing = try learner.gantry(
+                ["shell", "--lessons", Self.lessons, "uts"],
+                input: "hostname\nhostname con01\nhostname\n")
             #expect(failing.status == 1)
             #expect(failing.output.contains("Step 2 of uts ('Start a shell in a new UTS namespace') did not pass"))
         }
@@ -255,8 +260,9 @@ import TestSupport
         }
         let learner = try ShellCommandTests.Learner()
         try expectHostUnchanged {
-            let result = try learner.gantry(["shell", "--lessons", ShellCommandTests.lessons, id],
-                                            input: typed.joined(separator: "\n") + "\n")
+            let result = try learner.gantry(
+                ["shell", "--lessons", ShellCommandTests.lessons, id],
+                input: typed.joined(separator: "\n") + "\n")
             #expect(result.status == 0, "\(result.output)\(result.error)")
             #expect(result.output.contains("Lesson '\(lesson.title)' complete"), "\(result.output)")
         }
@@ -267,8 +273,9 @@ extension ShellCommandTests {
     @Test(requiresRootAndUserNamespaces) func exitAtTheTopStartsANewShellInTheSameLab() throws {
         let learner = try Learner()
         try expectHostUnchanged {
-            let result = try learner.gantry(["shell", "--lessons", Self.lessons, "uts"],
-                                            input: "touch /tmp/kept\nexit\nls /tmp/kept\nhostname\n:quit\n")
+            let result = try learner.gantry(
+                ["shell", "--lessons", Self.lessons, "uts"],
+                input: "touch /tmp/kept\nexit\nls /tmp/kept\nhostname\n:quit\n")
             #expect(result.status == 0, "\(result.output)\(result.error)")
             #expect(result.output.contains("The lab's own shell ended"))
             #expect(result.output.contains("ls /tmp/kept\n/tmp/kept\n"), "the lab is as it was")

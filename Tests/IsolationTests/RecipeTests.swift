@@ -1,17 +1,21 @@
+import POSIXSupport
 import Testing
+
 @testable import Isolation
 
 /// The spec → recipe expansion and validation: pure data, no root needed.
 @Suite struct RecipeTests {
     @Test func pivotRootBindsTheNewRootOntoItselfFirst() throws {
-        let spec = SandboxSpec(command: ["/bin/sh"], namespaces: [.mount], root: .pivot("/srv/root/"),
-                               mounts: [.proc(at: "/proc"), .tmpfs(at: "/tmp", size: 1 << 20, mode: 0o1777)])
+        let spec = SandboxSpec(
+            command: ["/bin/sh"], namespaces: [.mount], root: .pivot("/srv/root/"),
+            mounts: [.proc(at: "/proc"), .tmpfs(at: "/tmp", size: 1 << 20, mode: 0o1777)])
         let recipe = try Recipe(spec)
-        #expect(recipe.steps.map(\.description) == [
-            "bind /srv/root/ on /srv/root/",
-            "mount proc on /srv/root/proc",
-            "mount tmpfs on /srv/root/tmp (mode=01777,size=1048576)",
-        ])
+        #expect(
+            recipe.steps.map(\.description) == [
+                "bind /srv/root/ on /srv/root/",
+                "mount proc on /srv/root/proc",
+                "mount tmpfs on /srv/root/tmp (mode=01777,size=1048576)",
+            ])
         #expect(recipe.steps[0].recursive)
         #expect(recipe.makeRslave)
         #expect(recipe.workingDirectory == "/", "after a root change the old cwd means nothing")
@@ -25,8 +29,10 @@ import Testing
     }
 
     @Test func chrootTargetsLandUnderTheNewRoot() throws {
-        let recipe = try Recipe(SandboxSpec(command: ["/bin/ls"], namespaces: [.mount], root: .chroot("/home/u/newroot"),
-                                            mounts: [.bind(source: "/etc", at: "/etc", readOnly: true)]))
+        let recipe = try Recipe(
+            SandboxSpec(
+                command: ["/bin/ls"], namespaces: [.mount], root: .chroot("/home/u/newroot"),
+                mounts: [.bind(source: "/etc", at: "/etc", readOnly: true)]))
         #expect(recipe.steps.map(\.description) == ["bind /etc on /home/u/newroot/etc read-only"])
         #expect(recipe.searchPath == nil, "an argv[0] with a slash is not searched in PATH")
     }
@@ -44,8 +50,12 @@ import Testing
 
     @Test func overlayJoinsLowerLayersTopFirst() {
         let steps = Recipe.steps(for: .overlay(lower: ["/a", "/b"], upper: "/u", work: "/w", at: "/m"), at: "/m")
-        #expect(steps == [Recipe.Step(kind: .mount, source: "overlay", target: "/m", fstype: "overlay",
-                                      data: "lowerdir=/a:/b,upperdir=/u,workdir=/w")])
+        #expect(
+            steps == [
+                Recipe.Step(
+                    kind: .mount, source: "overlay", target: "/m", fstype: "overlay",
+                    data: "lowerdir=/a:/b,upperdir=/u,workdir=/w")
+            ])
     }
 
     @Test func initOnlyWithAPidNamespace() throws {
@@ -55,20 +65,21 @@ import Testing
         #expect(try Recipe(spec).useInit == false)
     }
 
-    @Test(arguments: [
-        (SandboxSpec(command: []), "no command to run"),
-        (SandboxSpec(command: ["true"], hostname: "con01"), "needs a new UTS namespace (--uts)"),
-        (SandboxSpec(command: ["true"], namespaces: [.uts], hostname: String(repeating: "x", count: 65)), "1 to 64 bytes"),
-        (SandboxSpec(command: ["true"], namespaces: [.user]), "needs a uid/gid mapping"),
-        (SandboxSpec(command: ["true"], userMapping: .identity), "needs a new user namespace (--user)"),
-        (SandboxSpec(command: ["true"], mounts: [.proc(at: "/proc")]), "need a new mount namespace (--mount)"),
-        (SandboxSpec(command: ["true"], root: .pivot("/x")), "needs a new mount namespace (--mount); or use --chroot"),
-        (SandboxSpec(command: ["true"], loopbackUp: true), "needs a new network namespace (--net)"),
-        (SandboxSpec(command: ["true"], root: .chroot("newroot")), "must be an absolute path"),
-        (SandboxSpec(command: ["true"], namespaces: [.mount], mounts: [.tmpfs(at: "tmp")]), "must be an absolute path inside"),
-        (SandboxSpec(command: ["true"], namespaces: [.mount], mounts: [.overlay(lower: ["/a,b"], upper: "/u", work: "/w", at: "/m")]), "may not contain"),
-        (SandboxSpec(command: ["true"], environment: ["JUSTAKEY"]), "is not KEY=VALUE"),
-    ] as [(SandboxSpec, String)])
+    @Test(
+        arguments: [
+            (SandboxSpec(command: []), "no command to run"),
+            (SandboxSpec(command: ["true"], hostname: "con01"), "needs a new UTS namespace (--uts)"),
+            (SandboxSpec(command: ["true"], namespaces: [.uts], hostname: String(repeating: "x", count: 65)), "1 to 64 bytes"),
+            (SandboxSpec(command: ["true"], namespaces: [.user]), "needs a uid/gid mapping"),
+            (SandboxSpec(command: ["true"], userMapping: .identity), "needs a new user namespace (--user)"),
+            (SandboxSpec(command: ["true"], mounts: [.proc(at: "/proc")]), "need a new mount namespace (--mount)"),
+            (SandboxSpec(command: ["true"], root: .pivot("/x")), "needs a new mount namespace (--mount); or use --chroot"),
+            (SandboxSpec(command: ["true"], loopbackUp: true), "needs a new network namespace (--net)"),
+            (SandboxSpec(command: ["true"], root: .chroot("newroot")), "must be an absolute path"),
+            (SandboxSpec(command: ["true"], namespaces: [.mount], mounts: [.tmpfs(at: "tmp")]), "must be an absolute path inside"),
+            (SandboxSpec(command: ["true"], namespaces: [.mount], mounts: [.overlay(lower: ["/a,b"], upper: "/u", work: "/w", at: "/m")]), "may not contain"),
+            (SandboxSpec(command: ["true"], environment: ["JUSTAKEY"]), "is not KEY=VALUE"),
+        ] as [(SandboxSpec, String)])
     func impossibleSpecsAreRefusedWithAReason(spec: SandboxSpec, reason: String) {
         #expect(throws: SpecError.self) { try spec.validate() }
         do {
@@ -97,8 +108,9 @@ import Testing
     }
 
     @Test func specsRoundTripThroughCodable() throws {
-        let spec = SandboxSpec(command: ["sh"], namespaces: .all, userMapping: .root(uid: 1, gid: 2), hostname: "h",
-                               root: .pivot("/r"), mounts: [.minimalDev(at: "/dev"), .bind(source: "/a", at: "/b", readOnly: true)])
+        let spec = SandboxSpec(
+            command: ["sh"], namespaces: .all, userMapping: .root(uid: 1, gid: 2), hostname: "h",
+            root: .pivot("/r"), mounts: [.minimalDev(at: "/dev"), .bind(source: "/a", at: "/b", readOnly: true)])
         let encoded = try JSONRoundTrip.of(spec)
         #expect(encoded == spec)
     }
@@ -107,12 +119,15 @@ import Testing
 /// Errors read as the kernel call, the object, the errno name, and what to do.
 @Suite struct IsolationErrorTests {
     @Test func pivotRootErrorNamesThePathAndSaysWhatToDo() {
-        let error = IsolationError(stage: .pivotRoot, errno: 22, subject: "/tmp/lab/root")
-        #expect(error.description == "pivot_root(/tmp/lab/root): EINVAL (Invalid argument) — the new root must be a mount point other than the current root; bind-mount it onto itself first")
+        let error = IsolationError(stage: .pivotRoot, cause: Errno(22), subject: "/tmp/lab/root")
+        #expect(
+            error.description
+                == "pivot_root(/tmp/lab/root): EINVAL (Invalid argument) — the new root must be a mount point other than the current root; bind-mount it onto itself first"
+        )
     }
 
     @Test func unknownCombinationsStillNameTheErrno() {
-        let error = IsolationError(stage: .symlink, errno: 28, subject: "/dev/fd")
+        let error = IsolationError(stage: .symlink, cause: Errno(28), subject: "/dev/fd")
         #expect(error.description == "symlink(/dev/fd): ENOSPC (No space left on device)")
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 import Glibc
-import Testing
+import POSIXSupport
 import TestSupport
+import Testing
+
 @testable import Isolation
 
 /// The engine for real: namespaces, mounts, pivot_root and exec as root. Each test checks
@@ -19,8 +21,9 @@ import TestSupport
 
     @Test func initIsPidOneAndTheCommandPidTwo() throws {
         try expectHostUnchanged {
-            let spec = SandboxSpec(command: ["/bin/sh", "-c", "echo $$; test -d /proc/1 && echo init"],
-                                   namespaces: [.pid, .mount], mounts: [.proc(at: "/proc")])
+            let spec = SandboxSpec(
+                command: ["/bin/sh", "-c", "echo $$; test -d /proc/1 && echo init"],
+                namespaces: [.pid, .mount], mounts: [.proc(at: "/proc")])
             let (_, output) = try runCapturing(spec)
             #expect(output == "2\ninit\n")
         }
@@ -41,8 +44,9 @@ import TestSupport
     @Test func hostnameSetInsideIsInvisibleOutside() throws {
         let before = hostname()
         try expectHostUnchanged {
-            let spec = SandboxSpec(command: ["/bin/sh", "-c", "hostname; hostname con02; hostname"],
-                                   namespaces: [.uts], hostname: "con01")
+            let spec = SandboxSpec(
+                command: ["/bin/sh", "-c", "hostname; hostname con02; hostname"],
+                namespaces: [.uts], hostname: "con01")
             let (_, output) = try runCapturing(spec)
             #expect(output == "con01\ncon02\n")
         }
@@ -53,8 +57,9 @@ import TestSupport
         let target = try temporaryDirectory("tmpfs-target")
         defer { try? FileManager.default.removeItem(atPath: target) }
         try expectHostUnchanged {
-            let spec = SandboxSpec(command: ["/bin/sh", "-c", "grep -c ' \(target) ' /proc/self/mountinfo; touch \(target)/inside"],
-                                   namespaces: [.mount], mounts: [.tmpfs(at: target)])
+            let spec = SandboxSpec(
+                command: ["/bin/sh", "-c", "grep -c ' \(target) ' /proc/self/mountinfo; touch \(target)/inside"],
+                namespaces: [.mount], mounts: [.tmpfs(at: target)])
             let (status, output) = try runCapturing(spec)
             #expect(status == .exited(0))
             #expect(output == "1\n")
@@ -79,8 +84,9 @@ import TestSupport
 
     @Test func mapRootGivesUidZeroAndAOneLineMap() throws {
         try expectHostUnchanged {
-            let spec = SandboxSpec(command: ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map"],
-                                   namespaces: [.user], userMapping: .root(uid: getuid(), gid: getgid()))
+            let spec = SandboxSpec(
+                command: ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map"],
+                namespaces: [.user], userMapping: .root(uid: getuid(), gid: getgid()))
             let (_, output) = try runCapturing(spec)
             let lines = output.split(separator: "\n")
             #expect(lines.first == "0")
@@ -124,8 +130,9 @@ import TestSupport
         let source = try temporaryDirectory("ro-source")
         defer { try? FileManager.default.removeItem(atPath: source) }
         try expectHostUnchanged {
-            let spec = SandboxSpec(command: ["/bin/sh", "-c", "touch /mnt/x 2>&1; echo $?"],
-                                   namespaces: [.mount], mounts: [.bind(source: source, at: "/mnt", readOnly: true)])
+            let spec = SandboxSpec(
+                command: ["/bin/sh", "-c", "touch /mnt/x 2>&1; echo $?"],
+                namespaces: [.mount], mounts: [.bind(source: source, at: "/mnt", readOnly: true)])
             let (_, output) = try runCapturing(spec)
             #expect(output.contains("Read-only file system"))
             #expect(output.hasSuffix("1\n"))
@@ -153,15 +160,16 @@ import TestSupport
                 _ = try Sandbox.spawn(allNamespaces(["no-such-command-here"]))
             }
             #expect(error?.stage == .exec)
-            #expect(error?.errno == ENOENT)
+            #expect(error?.cause == Errno(ENOENT))
             #expect(error?.description.contains("no-such-command-here") == true)
         }
     }
 
     @Test func setupFailureNamesTheStepAndThePath() {
         expectHostUnchanged {
-            let spec = SandboxSpec(command: ["true"], namespaces: [.mount],
-                                   mounts: [.bind(source: "/no/such/source", at: "/mnt")])
+            let spec = SandboxSpec(
+                command: ["true"], namespaces: [.mount],
+                mounts: [.bind(source: "/no/such/source", at: "/mnt")])
             let error = #expect(throws: IsolationError.self) { _ = try Sandbox.spawn(spec) }
             #expect(error?.stage == .bind)
             #expect(error?.description.contains("/no/such/source") == true)
@@ -185,16 +193,18 @@ import TestSupport
     @Test func enterJoinsTheNamespacesOfARunningSandbox() throws {
         try expectHostUnchanged {
             let sandbox = try Sandbox.spawn(
-                SandboxSpec(command: ["/bin/sleep", "300"], namespaces: [.uts, .pid, .mount, .net],
-                            hostname: "con01", mounts: [.proc(at: "/proc")]))
+                SandboxSpec(
+                    command: ["/bin/sleep", "300"], namespaces: [.uts, .pid, .mount, .net],
+                    hostname: "con01", mounts: [.proc(at: "/proc")]))
             defer {
                 try? sandbox.signal(SIGKILL)
                 _ = try? sandbox.wait()
             }
             let (read, write) = try makePipe()
-            let entered = try Sandbox.enter(.process(sandbox.pid, [.uts, .pid, .mount, .net]),
-                                            command: ["/bin/sh", "-c", "hostname; ls /proc | grep -cE '^[0-9]+$'"],
-                                            environment: ["PATH=/usr/bin:/bin"], io: .descriptors(input: nil, output: write, error: write))
+            let entered = try Sandbox.enter(
+                .process(sandbox.pid, [.uts, .pid, .mount, .net]),
+                command: ["/bin/sh", "-c", "hostname; ls /proc | grep -cE '^[0-9]+$'"],
+                environment: ["PATH=/usr/bin:/bin"], io: .descriptors(input: nil, output: write, error: write))
             close(write)
             let output = readAll(read)
             let status = try entered.wait()
@@ -208,8 +218,9 @@ import TestSupport
 
     @Test func sysfsInANewNetworkNamespaceShowsOnlyItsLinks() throws {
         try expectHostUnchanged {
-            let spec = SandboxSpec(command: ["/bin/ls", "/sys/class/net"], namespaces: [.user, .mount, .net],
-                                   userMapping: .identity, mounts: [.sysfs(at: "/sys")])
+            let spec = SandboxSpec(
+                command: ["/bin/ls", "/sys/class/net"], namespaces: [.user, .mount, .net],
+                userMapping: .identity, mounts: [.sysfs(at: "/sys")])
             let (_, output) = try runCapturing(spec)
             #expect(output == "lo\n")
         }
@@ -224,9 +235,11 @@ import TestSupport
             let spec = SandboxSpec(
                 command: ["/bin/sh", "-c", "cat /merged/file; echo changed > /merged/file; echo new > /merged/added; cat /merged/file /merged/added"],
                 namespaces: [.mount],
-                mounts: [.tmpfs(at: "/run/layers"), .directory(at: "/run/layers/upper"), .directory(at: "/run/layers/work"),
-                         .overlay(lower: [lower], upper: "/run/layers/upper", work: "/run/layers/work", at: "/run/layers/merged"),
-                         .bind(source: "/run/layers/merged", at: "/merged")])
+                mounts: [
+                    .tmpfs(at: "/run/layers"), .directory(at: "/run/layers/upper"), .directory(at: "/run/layers/work"),
+                    .overlay(lower: [lower], upper: "/run/layers/upper", work: "/run/layers/work", at: "/run/layers/merged"),
+                    .bind(source: "/run/layers/merged", at: "/merged"),
+                ])
             let (status, output) = try runCapturing(spec)
             #expect(status == .exited(0))
             #expect(output == "from the host\nchanged\nnew\n")
@@ -250,8 +263,9 @@ import TestSupport
     @Test func initForwardsSignalsToTheCommand() throws {
         try expectHostUnchanged {
             let (read, write) = try makePipe()
-            let spec = SandboxSpec(command: ["/bin/sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; sleep 300 & wait"],
-                                   namespaces: [.pid])
+            let spec = SandboxSpec(
+                command: ["/bin/sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; sleep 300 & wait"],
+                namespaces: [.pid])
             let process = try Sandbox.spawn(spec, io: .descriptors(input: nil, output: write, error: write))
             close(write)
             var line = [UInt8](repeating: 0, count: 6)
@@ -277,8 +291,9 @@ import TestSupport
     @Test(requiresRootWithSysResource) func theInitIsSparedByTheOOMKillerButTheCommandIsNot() throws {
         try expectHostUnchanged {
             let (read, write) = try makePipe()
-            let spec = SandboxSpec(command: ["/bin/sh", "-c", "cat /proc/self/oom_score_adj; cat /proc/1/oom_score_adj; sleep 300"],
-                                   namespaces: [.pid, .mount], mounts: [.proc(at: "/proc")])
+            let spec = SandboxSpec(
+                command: ["/bin/sh", "-c", "cat /proc/self/oom_score_adj; cat /proc/1/oom_score_adj; sleep 300"],
+                namespaces: [.pid, .mount], mounts: [.proc(at: "/proc")])
             let process = try Sandbox.spawn(spec, io: .descriptors(input: nil, output: write, error: nil))
             close(write)
             var buffer = [UInt8](repeating: 0, count: 64)
@@ -331,8 +346,9 @@ let requiresBusybox = Testing.ConditionTrait.enabled(
 
 /// What `gantry exec --all` asks for, minus the CLI.
 func allNamespaces(_ command: [String]) -> SandboxSpec {
-    SandboxSpec(command: command, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], namespaces: .all,
-                userMapping: .identity, mounts: [.proc(at: "/proc")], loopbackUp: true)
+    SandboxSpec(
+        command: command, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], namespaces: .all,
+        userMapping: .identity, mounts: [.proc(at: "/proc")], loopbackUp: true)
 }
 
 /// Spawns with stdout and stderr on a pipe, reads to EOF, waits.

@@ -2,8 +2,9 @@ import Cgroups
 import Foundation
 import Glibc
 import Isolation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Lab
 
 /// What a hostile learner (or a hostile transcript under replay) types into a lab, as root
@@ -23,75 +24,93 @@ import TestSupport
     }
 
     static let attempts: [Attempt] = [
-        Attempt(name: "remount /proc/sys writable, then core_pattern and a crash",
-                script: """
-                    mount -o remount,bind,rw /proc/sys 2>/dev/null || echo LOCKED
-                    echo '|/usr/bin/touch /tmp/gantry-escape-core' > /proc/sys/kernel/core_pattern 2>/dev/null || echo REFUSED
-                    sh -c 'kill -SEGV $$'; sleep 0.2
-                    """, expected: ["LOCKED", "REFUSED"]),
-        Attempt(name: "unmount /proc/sys and write a global sysctl",
-                script: "umount /proc/sys 2>/dev/null || umount -l /proc/sys 2>/dev/null || echo LOCKED; echo 1 > /proc/sys/vm/swappiness 2>/dev/null || echo REFUSED",
-                expected: ["LOCKED", "REFUSED"]),
-        Attempt(name: "a new proc in unshare --mount-proc, then sysctls",
-                script: """
-                    unshare -m --pid --fork --mount-proc sh -c 'echo MOUNTED; echo 1 > /proc/sys/vm/swappiness 2>/dev/null || echo REFUSED; echo "|/usr/bin/touch /tmp/gantry-escape-core" > /proc/sys/kernel/core_pattern 2>/dev/null || echo REFUSED-CORE'
-                    """, expected: ["MOUNTED", "REFUSED", "REFUSED-CORE"]),
-        Attempt(name: "sysctl -w on a global setting",
-                script: "sysctl -w vm.swappiness=1 >/dev/null 2>&1 || echo REFUSED", expected: ["REFUSED"]),
-        Attempt(name: "remount /sys writable, then a transparent-hugepage knob",
-                script: "mount -o remount,bind,rw /sys 2>/dev/null || echo LOCKED; echo never > /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo REFUSED",
-                expected: ["LOCKED", "REFUSED"]),
-        Attempt(name: "uncover the lab's hidden proc and sysfs",
-                script: "umount /run/gantry 2>/dev/null || umount -l /run/gantry 2>/dev/null || echo LOCKED; ls /run/gantry | wc -l",
-                expected: ["LOCKED", "0"]),
-        Attempt(name: "a fresh sysfs in a new network namespace, then a knob",
-                script: "unshare -m -n sh -c 'mount -t sysfs sysfs /sys && echo MOUNTED; echo never > /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo REFUSED'",
-                expected: ["MOUNTED", "REFUSED"]),
-        Attempt(name: "the host's IRQ affinity",
-                script: "echo 1 > /proc/irq/default_smp_affinity 2>/dev/null || echo REFUSED", expected: ["REFUSED"]),
-        Attempt(name: "the host's root blkio, devices and cpuset groups",
-                script: """
-                    mkdir -p /mnt/c
-                    for c in blkio devices cpuset; do
-                      if mount -t cgroup -o $c none /mnt/c 2>/dev/null; then
-                        mkdir /mnt/c/gantry-escape 2>/dev/null && echo MADE-$c || echo REFUSED-$c
-                        echo "8:0 1024" > /mnt/c/blkio.throttle.read_bps_device 2>/dev/null && echo THROTTLED-$c
-                        umount /mnt/c
-                      else
-                        echo REFUSED-$c
-                      fi
-                    done
-                    """, expected: ["REFUSED-blkio", "REFUSED-devices", "REFUSED-cpuset"]),
-        Attempt(name: "raise the lab's own pids and memory limits",
-                script: """
-                    for f in /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max; do [ -e $f ] && { echo max > $f 2>/dev/null || echo REFUSED-PIDS; }; done
-                    for f in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do [ -e $f ] && { echo -1 > $f 2>/dev/null || echo max > $f 2>/dev/null || echo REFUSED-MEMORY; }; done
-                    """, expected: ["REFUSED-PIDS", "REFUSED-MEMORY"]),
-        Attempt(name: "v1 release_agent",
-                script: """
-                    mkdir -p /mnt/r
-                    if mount -t cgroup -o memory none /mnt/r 2>/dev/null; then
-                      echo /tmp/gantry-escape-agent > /mnt/r/release_agent 2>/dev/null || echo REFUSED; umount /mnt/r
-                    else echo REFUSED; fi
-                    """, expected: ["REFUSED"]),
+        Attempt(
+            name: "remount /proc/sys writable, then core_pattern and a crash",
+            script: """
+                mount -o remount,bind,rw /proc/sys 2>/dev/null || echo LOCKED
+                echo '|/usr/bin/touch /tmp/gantry-escape-core' > /proc/sys/kernel/core_pattern 2>/dev/null || echo REFUSED
+                sh -c 'kill -SEGV $$'; sleep 0.2
+                """, expected: ["LOCKED", "REFUSED"]),
+        Attempt(
+            name: "unmount /proc/sys and write a global sysctl",
+            script:
+                "umount /proc/sys 2>/dev/null || umount -l /proc/sys 2>/dev/null || echo LOCKED; echo 1 > /proc/sys/vm/swappiness 2>/dev/null || echo REFUSED",
+            expected: ["LOCKED", "REFUSED"]),
+        Attempt(
+            name: "a new proc in unshare --mount-proc, then sysctls",
+            script: """
+                unshare -m --pid --fork --mount-proc sh -c 'echo MOUNTED; echo 1 > /proc/sys/vm/swappiness 2>/dev/null || echo REFUSED; echo "|/usr/bin/touch /tmp/gantry-escape-core" > /proc/sys/kernel/core_pattern 2>/dev/null || echo REFUSED-CORE'
+                """, expected: ["MOUNTED", "REFUSED", "REFUSED-CORE"]),
+        Attempt(
+            name: "sysctl -w on a global setting",
+            script: "sysctl -w vm.swappiness=1 >/dev/null 2>&1 || echo REFUSED", expected: ["REFUSED"]),
+        Attempt(
+            name: "remount /sys writable, then a transparent-hugepage knob",
+            script:
+                "mount -o remount,bind,rw /sys 2>/dev/null || echo LOCKED; echo never > /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo REFUSED",
+            expected: ["LOCKED", "REFUSED"]),
+        Attempt(
+            name: "uncover the lab's hidden proc and sysfs",
+            script: "umount /run/gantry 2>/dev/null || umount -l /run/gantry 2>/dev/null || echo LOCKED; ls /run/gantry | wc -l",
+            expected: ["LOCKED", "0"]),
+        Attempt(
+            name: "a fresh sysfs in a new network namespace, then a knob",
+            script:
+                "unshare -m -n sh -c 'mount -t sysfs sysfs /sys && echo MOUNTED; echo never > /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo REFUSED'",
+            expected: ["MOUNTED", "REFUSED"]),
+        Attempt(
+            name: "the host's IRQ affinity",
+            script: "echo 1 > /proc/irq/default_smp_affinity 2>/dev/null || echo REFUSED", expected: ["REFUSED"]),
+        Attempt(
+            name: "the host's root blkio, devices and cpuset groups",
+            script: """
+                mkdir -p /mnt/c
+                for c in blkio devices cpuset; do
+                  if mount -t cgroup -o $c none /mnt/c 2>/dev/null; then
+                    mkdir /mnt/c/gantry-escape 2>/dev/null && echo MADE-$c || echo REFUSED-$c
+                    echo "8:0 1024" > /mnt/c/blkio.throttle.read_bps_device 2>/dev/null && echo THROTTLED-$c
+                    umount /mnt/c
+                  else
+                    echo REFUSED-$c
+                  fi
+                done
+                """, expected: ["REFUSED-blkio", "REFUSED-devices", "REFUSED-cpuset"]),
+        Attempt(
+            name: "raise the lab's own pids and memory limits",
+            script: """
+                for f in /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max; do [ -e $f ] && { echo max > $f 2>/dev/null || echo REFUSED-PIDS; }; done
+                for f in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do [ -e $f ] && { echo -1 > $f 2>/dev/null || echo max > $f 2>/dev/null || echo REFUSED-MEMORY; }; done
+                """, expected: ["REFUSED-PIDS", "REFUSED-MEMORY"]),
+        Attempt(
+            name: "v1 release_agent",
+            script: """
+                mkdir -p /mnt/r
+                if mount -t cgroup -o memory none /mnt/r 2>/dev/null; then
+                  echo /tmp/gantry-escape-agent > /mnt/r/release_agent 2>/dev/null || echo REFUSED; umount /mnt/r
+                else echo REFUSED; fi
+                """, expected: ["REFUSED"]),
         Attempt(name: "sysrq-trigger", script: "echo h > /proc/sysrq-trigger 2>/dev/null || echo REFUSED", expected: ["REFUSED"]),
         Attempt(name: "mknod the host's disk", script: "mknod /tmp/disk b 8 0 2>/dev/null || echo REFUSED", expected: ["REFUSED"]),
         Attempt(name: "the kernel log", script: "dmesg -c >/dev/null 2>&1 || echo REFUSED", expected: ["REFUSED"]),
         Attempt(name: "the host's clock", script: "date -s '2001-01-01' >/dev/null 2>&1 || echo REFUSED", expected: ["REFUSED"]),
-        Attempt(name: "nsenter into pid 1's namespaces",
-                script: "nsenter -t 1 -a hostname 2>/dev/null || echo REFUSED", expected: ["REFUSED"]),
-        Attempt(name: "ptrace and read the keeper",
-                script: """
-                    strace -p 1 -o /dev/null -e trace=none 2>/dev/null & sleep 0.3; kill %1 2>/dev/null; wait %1 2>/dev/null
-                    [ -s /proc/1/environ ] 2>/dev/null && echo READ-ENVIRON || echo REFUSED-ENVIRON
-                    head -c 1 /proc/1/mem >/dev/null 2>&1 && echo READ-MEM || echo REFUSED-MEM
-                    tr '\\0' '\\n' < /proc/1/cmdline | head -1
-                    """, expected: ["REFUSED-ENVIRON", "REFUSED-MEM", "gantry-keeper"]),
-        Attempt(name: "the lab's own network sysctl and hostname stay inside",
-                script: "echo 1 > /proc/sys/net/ipv4/ip_forward && cat /proc/sys/net/ipv4/ip_forward; hostname gantry-escape && hostname",
-                expected: ["1", "gantry-escape"]),
-        Attempt(name: "kill everything, then the lab is still there",
-                script: "kill -9 -1 2>/dev/null; echo SURVIVED", expected: []),
+        Attempt(
+            name: "nsenter into pid 1's namespaces",
+            script: "nsenter -t 1 -a hostname 2>/dev/null || echo REFUSED", expected: ["REFUSED"]),
+        Attempt(
+            name: "ptrace and read the keeper",
+            script: """
+                strace -p 1 -o /dev/null -e trace=none 2>/dev/null & sleep 0.3; kill %1 2>/dev/null; wait %1 2>/dev/null
+                [ -s /proc/1/environ ] 2>/dev/null && echo READ-ENVIRON || echo REFUSED-ENVIRON
+                head -c 1 /proc/1/mem >/dev/null 2>&1 && echo READ-MEM || echo REFUSED-MEM
+                tr '\\0' '\\n' < /proc/1/cmdline | head -1
+                """, expected: ["REFUSED-ENVIRON", "REFUSED-MEM", "gantry-keeper"]),
+        Attempt(
+            name: "the lab's own network sysctl and hostname stay inside",
+            script: "echo 1 > /proc/sys/net/ipv4/ip_forward && cat /proc/sys/net/ipv4/ip_forward; hostname gantry-escape && hostname",
+            expected: ["1", "gantry-escape"]),
+        Attempt(
+            name: "kill everything, then the lab is still there",
+            script: "kill -9 -1 2>/dev/null; echo SURVIVED", expected: []),
     ]
 
     @Test(arguments: attempts)
@@ -116,7 +135,8 @@ import TestSupport
             defer { lab.destroy() }
             let shell = try LabShell(lab: lab)
             // Hold as many instances as the kernel gives the lab's user while the host checks.
-            _ = try shell.run("""
+            _ = try shell.run(
+                """
                 /usr/bin/python3 -c 'import ctypes,sys,time; libc=ctypes.CDLL(None); n=0
                 while n < 1000 and libc.inotify_init() >= 0: n += 1
                 print(n, flush=True); time.sleep(30)' > /tmp/count &
@@ -166,7 +186,8 @@ import TestSupport
             let lab = try Lab.create()
             let group = try #require(lab.cgroup)
             let v2 = group.driver.layout.mode == .unified
-            let script = v2
+            let script =
+                v2
                 ? "mkdir /sys/fs/cgroup/ice && sleep 300 >/dev/null 2>&1 & sleep 0.1; echo $! > /sys/fs/cgroup/ice/cgroup.procs; echo 1 > /sys/fs/cgroup/ice/cgroup.freeze; cat /sys/fs/cgroup/ice/cgroup.freeze"
                 : "mkdir /sys/fs/cgroup/freezer/ice && sleep 300 >/dev/null 2>&1 & sleep 0.1; echo $! > /sys/fs/cgroup/freezer/ice/tasks; echo FROZEN > /sys/fs/cgroup/freezer/ice/freezer.state; sleep 0.2; cat /sys/fs/cgroup/freezer/ice/freezer.state"
             let result = try lab.run(script)
@@ -200,12 +221,14 @@ extension Cgroup {
             // `sleep` reads nothing; 40 KB is ten times what the terminal buffers.
             let typed = [UInt8](repeating: UInt8(ascii: "x"), count: 40 * 1024)
             var interrupted = false
-            let result = try shell.run("sleep 30", timeoutMilliseconds: nil, watching: [], onQuiet: {
-                guard !interrupted else { return }
-                interrupted = true
-                try? shell.send(typed)
-                try? shell.send([0x03])  // Ctrl-C jumps what is still waiting
-            })
+            let result = try shell.run(
+                "sleep 30", timeoutMilliseconds: nil, watching: [],
+                onQuiet: {
+                    guard !interrupted else { return }
+                    interrupted = true
+                    try? shell.send(typed)
+                    try? shell.send([0x03])  // Ctrl-C jumps what is still waiting
+                })
             #expect(interrupted)
             #expect(result.status == 130, "the interrupt reached sleep: \(result)")
             #expect(try shell.run("echo after").output.hasSuffix("after\n"))

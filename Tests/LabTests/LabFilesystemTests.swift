@@ -1,19 +1,26 @@
 import Isolation
 import Testing
+
 @testable import Lab
 
 @Suite struct LabFilesystemTests {
     @Test func eachHostDirectoryIsItsOwnOverlayAndMachineDirectoriesAreFresh() {
         let plan = LabFilesystem.plan(
-            entries: [.symlink("bin", to: "usr/bin"), .directory("usr"), .directory("etc"), .directory("mnt"),
-                      .directory("proc"), .directory("tmp")],
+            entries: [
+                .symlink("bin", to: "usr/bin"), .directory("usr"), .directory("etc"), .directory("mnt"),
+                .directory("proc"), .directory("tmp"),
+            ],
             mountPoints: ["/", "/proc", "/mnt/sandbox/tool"], overlay: true, cgroupView: [])
         let root = LabFilesystem.root
         #expect(plan.staging.contains(.symlink(to: "usr/bin", at: root + "/bin")))
-        #expect(plan.staging.contains(.overlay(lower: ["/usr"], upper: "/tmp/.gantry-lab/upper/usr",
-                                               work: "/tmp/.gantry-lab/work/usr", at: root + "/usr")))
-        #expect(!plan.staging.contains { if case .overlay(let lower, _, _, _) = $0 { lower == ["/mnt"] } else { false } },
-                "a directory with mounts below it cannot be an overlay lower in a user namespace")
+        #expect(
+            plan.staging.contains(
+                .overlay(
+                    lower: ["/usr"], upper: "/tmp/.gantry-lab/upper/usr",
+                    work: "/tmp/.gantry-lab/work/usr", at: root + "/usr")))
+        #expect(
+            !plan.staging.contains { if case .overlay(let lower, _, _, _) = $0 { lower == ["/mnt"] } else { false } },
+            "a directory with mounts below it cannot be an overlay lower in a user namespace")
         #expect(plan.mounts.contains(.tmpfs(at: "/mnt", mode: 0o755)))
         #expect(plan.mounts.contains(.proc(at: "/proc")))
         #expect(plan.mounts.contains(.minimalDev(at: "/dev")), "every lab gets /dev even if listed nowhere")

@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 import Isolation
 import Netlink
-import Testing
 import TestSupport
+import Testing
+
 @testable import Lab
 
 /// Labs for real, as root: what a learner does in the course works, probes see it from
@@ -131,7 +132,8 @@ import TestSupport
         try expectHostUnchanged {
             let lab = try Lab.create()
             defer { lab.destroy() }
-            let result = try lab.run("""
+            let result = try lab.run(
+                """
                 unshare -p --fork --mount-proc ps -o pid= -o comm= | tr -s ' ' | tr '\\n' ';'; echo
                 mkdir /tmp/m; unshare -m sh -c 'mount -t tmpfs x /tmp/m && grep -c " /tmp/m " /proc/self/mountinfo'; grep -c " /tmp/m " /proc/self/mountinfo
                 ipcmk -M 4096 >/dev/null; ipcs -m | grep -c 0x; unshare -i sh -c 'ipcs -m | grep -c 0x'
@@ -165,8 +167,10 @@ import TestSupport
             #expect(lab.initProcess.poll() == nil, "kill -9 -1 inside cannot end the lab")
             let fresh = try LabShell(lab: lab)
             #expect(try fresh.run("echo alive").output == "alive\n", "a new shell still works")
-            for command in ["hostname evil", "ip link set lo down", "echo x >> /etc/passwd", "mount -t tmpfs x /mnt",
-                            "sysctl -w kernel.hostname=evil2", "sysctl -w vm.swappiness=1", "rm -rf /usr/bin"] {
+            for command in [
+                "hostname evil", "ip link set lo down", "echo x >> /etc/passwd", "mount -t tmpfs x /mnt",
+                "sysctl -w kernel.hostname=evil2", "sysctl -w vm.swappiness=1", "rm -rf /usr/bin",
+            ] {
                 _ = try fresh.run(command)
             }
             #expect(try lab.hostname().value == "evil", "the lab's own hostname changed, and only that")
@@ -194,21 +198,13 @@ import TestSupport
     }
 
     @Test func aKilledOwnerIsCleanedUpByGantryCleanup() throws {
-        _ = try CommandRunner.gantry(["cleanup"])  // what an earlier crash left is not this test's
-        let before = HostSnapshot.take()
-        let owner = Process()
-        owner.executableURL = URL(fileURLWithPath: CommandRunner.gantryPath)
-        owner.arguments = ["lab", "-c", "ip netns add testnet; ip link add veth0 type veth peer name veth1; echo ready; sleep 300"]
-        let output = Pipe()
-        owner.standardOutput = output
-        try owner.run()
-        _ = output.fileHandleForReading.availableData  // "ready"
-        kill(owner.processIdentifier, SIGKILL)
-        owner.waitUntilExit()
+        let before = try CommandRunner.labWithKilledOwner("ip netns add testnet; ip link add veth0 type veth peer name veth1; echo ready; sleep 300")
         // The lab ends with its owner: no process, namespace, link or netns of it is left,
-        // only its (empty) cgroup directories, for `gantry cleanup` or the next lab.
+        // only its (empty) cgroup directories and its ledger, for `gantry cleanup` or the next lab.
         let leaked = HostSnapshot.settled(matching: before, attempts: 12)
-        #expect(!leaked.isEmpty && leaked.allSatisfy { $0.hasPrefix("cgroup dirs added") }, "the lab outlived its owner: \(leaked)")
+        #expect(
+            !leaked.isEmpty && leaked.allSatisfy { $0.hasPrefix("cgroup dirs added") || $0.hasPrefix("ledgers added") },
+            "the lab outlived its owner: \(leaked)")
         let cleanup = try CommandRunner.gantry(["cleanup"])
         #expect(cleanup.status == 0, "\(cleanup.error)")
         #expect(cleanup.output.contains("killed and removed cgroup"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Lessons
 
 /// The parts of the step rule and the check language that need no lab: how check lines are
@@ -73,7 +74,9 @@ import Testing
     }
 
     @Test func translatedTitlesAndHintsAreRead() throws {
-        let parsed = try lesson("## Look {#look}\n\nText.\n\n<details><summary>한국어</summary>\n\n### 보기\n\n본문.\n\n> **힌트:** 한국어 힌트.\n\n</details>\n\n```check\nseen output=x\n```\n\n> **Hint:** English hint.\n")
+        let parsed = try lesson(
+            "## Look {#look}\n\nText.\n\n<details><summary>한국어</summary>\n\n### 보기\n\n본문.\n\n> **힌트:** 한국어 힌트.\n\n</details>\n\n```check\nseen output=x\n```\n\n> **Hint:** English hint.\n"
+        )
         let step = parsed.steps[0]
         #expect(step.title(in: "ko") == "보기")
         #expect(step.translations["ko"] == ["본문."])

@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+
 @testable import Lessons
 
 /// Each file in Malformed/ has exactly one mistake; the error must name the line and say
 /// what was expected.
 @Suite struct MalformedLessonTests {
     static let expected: [String: String] = [
-        "unknown-probe.md": "unknown-probe.md:7:1: unknown probe 'hostnam' (known: hostname, namespace, process, file, mount, netns, link, ping, cgroup, command, seen)",
+        "unknown-probe.md":
+            "unknown-probe.md:7:1: unknown probe 'hostnam' (known: hostname, namespace, process, file, mount, netns, link, ping, cgroup, command, seen)",
         "unknown-key.md": "unknown-key.md:7:17: 'link' has no 'colour' (it takes: name, netns, exists, state, kind, address, network, master, peer-netns, mtu)",
         "bad-regex.md": "bad-regex.md:8:1: '[a-z' is not a valid regular expression",
         "duplicate-step.md": "duplicate-step.md:6:4: step id 'same' is used twice; give one an explicit id with {#other-id}",
@@ -46,7 +48,9 @@ import Testing
     @Test func mutatedLessonsNeverCrashTheParser() {
         var generator = SystemRandomNumberGenerator()
         let base = Array(ParserTests.sample.utf8)
-        let pieces: [[UInt8]] = ["\n", "```", "$ ", "{{", "}}", "---", "## ", "> ", "[1]", "=", "\"", " (re)", "\t", "<details><summary>"].map { Array($0.utf8) }
+        let pieces: [[UInt8]] = ["\n", "```", "$ ", "{{", "}}", "---", "## ", "> ", "[1]", "=", "\"", " (re)", "\t", "<details><summary>"].map {
+            Array($0.utf8)
+        }
         for _ in 0..<2000 {
             var bytes = base
             for _ in 0..<Int.random(in: 1...6, using: &generator) {

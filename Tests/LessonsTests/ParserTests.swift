@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Lessons
 
 @Suite struct ParserTests {
@@ -124,8 +125,10 @@ import Testing
         #expect(matcher.substitute("cgclassify -g cpu:limit_cpu_50 {{loop}}") == "cgclassify -g cpu:limit_cpu_50 12345")
         #expect(matcher.match("12345\n", expected: [line("{{loop}}")]) == nil, "a captured name must match the same value")
         #expect(matcher.match("99\n", expected: [line("{{loop}}")]) != nil)
-        #expect(matcher.match("link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff\n",
-                              expected: [line("link/ether {{mac:mac}} brd ff:ff:ff:ff:ff:ff")]) == nil)
+        #expect(
+            matcher.match(
+                "link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff\n",
+                expected: [line("link/ether {{mac:mac}} brd ff:ff:ff:ff:ff:ff")]) == nil)
     }
 
     @Test func aMismatchIsShownAsADiff() {

@@ -2,8 +2,9 @@ import Cgroups
 import Foundation
 import Isolation
 import Lab
-import Testing
 import TestSupport
+import Testing
+
 @testable import Lessons
 
 /// Every key and operator lint accepts is evaluated, and can fail: each probe, against one
@@ -70,10 +71,12 @@ import TestSupport
             let lab = try Lab.create()
             defer { lab.destroy() }
             let v1 = lab.cgroup?.driver.layout.mode != .unified
-            let cgroupSetup = v1
+            let cgroupSetup =
+                v1
                 ? "cgcreate -g cpu,memory,pids:limit_x && cgset -r cpu.cfs_quota_us=50000 -r memory.limit_in_bytes=32M -r pids.max=20 limit_x"
                 : "mkdir /sys/fs/cgroup/limit_x && echo '50000 100000' > /sys/fs/cgroup/limit_x/cpu.max && echo 32M > /sys/fs/cgroup/limit_x/memory.max && echo 20 > /sys/fs/cgroup/limit_x/pids.max"
-            let setup = try lab.run("""
+            let setup = try lab.run(
+                """
                 set -e
                 ip netns add testnet
                 ip link add veth0 type veth peer name veth1 netns testnet

@@ -1,7 +1,8 @@
 import Foundation
 import Lab
-import Testing
 import TestSupport
+import Testing
+
 @testable import Lessons
 
 /// The shipped lessons pass as written, and a deliberately wrong attempt at each fails the
@@ -28,7 +29,7 @@ import TestSupport
     }
 
     @Test func everyShippedLessonPasses() throws {
-        try expectHostUnchanged {
+        expectHostUnchanged {
             let files = LessonRunner.lessonFiles([Self.lessonsDirectory])
             let (lessons, errors) = LessonRunner.load(files)
             #expect(errors.isEmpty, "\(errors)")
@@ -71,12 +72,18 @@ import TestSupport
 
     @Test func cgroupQuotaOf200000IsCaught() throws {
         try expectHostUnchanged {
-            let wrong = try lesson("cgroup-cpu", replacing: [
-                ("cgset -r cpu.cfs_quota_us=50000 limit_cpu_50\n$ cat /sys/fs/cgroup/cpu/limit_cpu_50/cpu.cfs_quota_us\n50000",
-                 "cgset -r cpu.cfs_quota_us=200000 limit_cpu_50\n$ cat /sys/fs/cgroup/cpu/limit_cpu_50/cpu.cfs_quota_us\n200000"),
-                ("echo \"50000 100000\" > /sys/fs/cgroup/limit_cpu_50/cpu.max\n$ cat /sys/fs/cgroup/limit_cpu_50/cpu.max\n50000 100000",
-                 "echo \"200000 100000\" > /sys/fs/cgroup/limit_cpu_50/cpu.max\n$ cat /sys/fs/cgroup/limit_cpu_50/cpu.max\n200000 100000"),
-            ])
+            let wrong = try lesson(
+                "cgroup-cpu",
+                replacing: [
+                    (
+                        "cgset -r cpu.cfs_quota_us=50000 limit_cpu_50\n$ cat /sys/fs/cgroup/cpu/limit_cpu_50/cpu.cfs_quota_us\n50000",
+                        "cgset -r cpu.cfs_quota_us=200000 limit_cpu_50\n$ cat /sys/fs/cgroup/cpu/limit_cpu_50/cpu.cfs_quota_us\n200000"
+                    ),
+                    (
+                        "echo \"50000 100000\" > /sys/fs/cgroup/limit_cpu_50/cpu.max\n$ cat /sys/fs/cgroup/limit_cpu_50/cpu.max\n50000 100000",
+                        "echo \"200000 100000\" > /sys/fs/cgroup/limit_cpu_50/cpu.max\n$ cat /sys/fs/cgroup/limit_cpu_50/cpu.max\n200000 100000"
+                    ),
+                ])
             let messages = failures(wrong)
             #expect(messages.contains { $0.contains("allows 200% of a CPU") && $0.contains("expected 50%") }, "\(messages)")
         }
@@ -84,9 +91,14 @@ import TestSupport
 
     @Test func chrootWithoutItsLibrariesIsCaught() throws {
         try expectHostUnchanged {
-            let wrong = try lesson("chroot", replacing: [
-                ("$ for lib in $(ldd /bin/bash /bin/ls /bin/date | grep -o '/[^ ]*' | grep -v ':$' | sort -u); do mkdir -p ~/newroot$(dirname $lib); cp $lib ~/newroot$lib; done\n", ""),
-            ])
+            let wrong = try lesson(
+                "chroot",
+                replacing: [
+                    (
+                        "$ for lib in $(ldd /bin/bash /bin/ls /bin/date | grep -o '/[^ ]*' | grep -v ':$' | sort -u); do mkdir -p ~/newroot$(dirname $lib); cp $lib ~/newroot$lib; done\n",
+                        ""
+                    )
+                ])
             let messages = failures(wrong)
             #expect(messages.contains { $0.contains("chroot /root/newroot /bin/bash") && $0.contains("No such file or directory") }, "\(messages)")
             #expect(messages.contains { $0.contains("`chroot ~/newroot`") }, "entering the root fails too: \(messages)")
@@ -102,7 +114,8 @@ import TestSupport
 
     @Test func pidWithoutForkIsCaught() throws {
         try expectHostUnchanged {
-            let messages = failures(try lesson("pid", replacing: [("$ unshare --pid --fork --mount-proc sleep 300 &", "$ unshare --pid --mount-proc sleep 300 &")]))
+            let messages = failures(
+                try lesson("pid", replacing: [("$ unshare --pid --fork --mount-proc sleep 300 &", "$ unshare --pid --mount-proc sleep 300 &")]))
             #expect(!messages.isEmpty, "without --fork, sleep is not pid 1 of a pid namespace of its own")
         }
     }
@@ -110,7 +123,8 @@ import TestSupport
     @Test func mountWithoutAMountNamespaceIsCaught() throws {
         try expectHostUnchanged {
             let messages = failures(try lesson("mount", replacing: [("$ unshare -m bash\n", "$ bash\n")]))
-            #expect(messages.contains { $0.contains("check `file path=/srv/scratch/only-here exists=no` failed: /srv/scratch/only-here exists") }, "\(messages)")
+            #expect(
+                messages.contains { $0.contains("check `file path=/srv/scratch/only-here exists=no` failed: /srv/scratch/only-here exists") }, "\(messages)")
         }
     }
 
@@ -137,39 +151,57 @@ import TestSupport
 
     @Test func memoryHogOutsideTheGroupIsCaught() throws {
         try expectHostUnchanged {
-            let messages = failures(try lesson("cgroup-memory", replacing: [
-                ("$ cgexec -g memory:limit_mem_32m sh -c 'head -c 64M /dev/zero | tail'; echo $?", "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"),
-                ("$ sh -c 'echo $$ > /sys/fs/cgroup/limit_mem_32m/cgroup.procs; head -c 64M /dev/zero | tail'; echo $?", "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"),
-            ]))
+            let messages = failures(
+                try lesson(
+                    "cgroup-memory",
+                    replacing: [
+                        (
+                            "$ cgexec -g memory:limit_mem_32m sh -c 'head -c 64M /dev/zero | tail'; echo $?",
+                            "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"
+                        ),
+                        (
+                            "$ sh -c 'echo $$ > /sys/fs/cgroup/limit_mem_32m/cgroup.procs; head -c 64M /dev/zero | tail'; echo $?",
+                            "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"
+                        ),
+                    ]))
             #expect(messages.contains { $0.contains("the OOM killer struck 0 time(s) in limit_mem_32m") }, "\(messages)")
         }
     }
 
     @Test func forkBombOutsideTheGroupIsCaught() throws {
         try expectHostUnchanged {
-            let messages = failures(try lesson("cgroup-pids", replacing: [
-                ("$ cgexec -g pids:limit_pids_20 timeout 2 bash -c", "$ timeout 2 bash -c"),
-                ("bash -c 'echo $$ > /sys/fs/cgroup/limit_pids_20/cgroup.procs; bomb()", "bash -c 'bomb()"),
-            ]))
+            let messages = failures(
+                try lesson(
+                    "cgroup-pids",
+                    replacing: [
+                        ("$ cgexec -g pids:limit_pids_20 timeout 2 bash -c", "$ timeout 2 bash -c"),
+                        ("bash -c 'echo $$ > /sys/fs/cgroup/limit_pids_20/cgroup.procs; bomb()", "bash -c 'bomb()"),
+                    ]))
             #expect(messages.contains { $0.contains("pids.events") }, "the group refused no forks: \(messages)")
         }
     }
 
     @Test func aContainerOutsideItsCgroupIsCaught() throws {
         try expectHostUnchanged {
-            let messages = failures(try lesson("capstone", replacing: [
-                ("$ cgexec -g cpu,memory,pids:box ip netns exec box", "$ ip netns exec box"),
-                ("$ bash -c 'echo $$ > /sys/fs/cgroup/box/cgroup.procs; exec ip netns exec box", "$ bash -c 'exec ip netns exec box"),
-            ]))
+            let messages = failures(
+                try lesson(
+                    "capstone",
+                    replacing: [
+                        ("$ cgexec -g cpu,memory,pids:box ip netns exec box", "$ ip netns exec box"),
+                        ("$ bash -c 'echo $$ > /sys/fs/cgroup/box/cgroup.procs; exec ip netns exec box", "$ bash -c 'exec ip netns exec box"),
+                    ]))
             #expect(messages.contains { $0.contains("(sleep 300) is not in box") }, "\(messages)")
         }
     }
 
     @Test func aMemoryLimitOfTheWrongSizeIsCaught() throws {
         try expectHostUnchanged {
-            let messages = failures(try lesson("cgroup-memory", replacing: [
-                ("memory.limit_in_bytes=32M", "memory.limit_in_bytes=64M"), ("echo 32M >", "echo 64M >"),
-            ]))
+            let messages = failures(
+                try lesson(
+                    "cgroup-memory",
+                    replacing: [
+                        ("memory.limit_in_bytes=32M", "memory.limit_in_bytes=64M"), ("echo 32M >", "echo 64M >"),
+                    ]))
             #expect(messages.contains { $0.contains("memory limit is 64 MiB, expected 32M") }, "\(messages)")
         }
     }

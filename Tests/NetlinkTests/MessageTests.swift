@@ -1,4 +1,6 @@
+import POSIXSupport
 import Testing
+
 @testable import Netlink
 
 /// Requests compared byte for byte with annotated hex, and replies parsed from hand-made
@@ -7,31 +9,37 @@ import Testing
     /// `ip link add veth0 type veth peer name veth1 netns <pid 1234>`
     @Test func vethPairWithThePeerInAnotherNamespace() {
         let request = RouteSocket.vethRequest("veth0", peer: "veth1", peerNamespace: .pid(1234))
-        #expect(hex(request.encoded(sequence: 7)) == hex("""
-            68000000 1000 0006 07000000 00000000   nlmsghdr: len 104, RTM_NEWLINK, CREATE|EXCL, seq 7 (REQUEST|ACK are added on sending)
-            00 00 0000 00000000 00000000 00000000  ifinfomsg: AF_UNSPEC, index 0
-            0a00 0300 76657468 30000000            IFLA_IFNAME "veth0\\0" + pad
-            3c00 1200                              IFLA_LINKINFO (60 bytes)
-              0900 0100 76657468 00000000          IFLA_INFO_KIND "veth\\0" + pad
-              2c00 0200                            IFLA_INFO_DATA (44 bytes)
-                2800 0100                          VETH_INFO_PEER (40 bytes)
-                  00 00 0000 00000000 00000000 00000000   the peer's ifinfomsg
-                  0a00 0300 76657468 31000000      IFLA_IFNAME "veth1\\0" + pad
-                  0800 1300 d2040000               IFLA_NET_NS_PID 1234
-            """))
+        #expect(
+            hex(request.encoded(sequence: 7))
+                == hex(
+                    """
+                    68000000 1000 0006 07000000 00000000   nlmsghdr: len 104, RTM_NEWLINK, CREATE|EXCL, seq 7 (REQUEST|ACK are added on sending)
+                    00 00 0000 00000000 00000000 00000000  ifinfomsg: AF_UNSPEC, index 0
+                    0a00 0300 76657468 30000000            IFLA_IFNAME "veth0\\0" + pad
+                    3c00 1200                              IFLA_LINKINFO (60 bytes)
+                      0900 0100 76657468 00000000          IFLA_INFO_KIND "veth\\0" + pad
+                      2c00 0200                            IFLA_INFO_DATA (44 bytes)
+                        2800 0100                          VETH_INFO_PEER (40 bytes)
+                          00 00 0000 00000000 00000000 00000000   the peer's ifinfomsg
+                          0a00 0300 76657468 31000000      IFLA_IFNAME "veth1\\0" + pad
+                          0800 1300 d2040000               IFLA_NET_NS_PID 1234
+                    """))
     }
 
     /// `ip address add 172.16.0.1/24 dev <index 5>` (brd + is computed: 172.16.0.255)
     @Test func addressWithItsBroadcast() {
         let request = RouteSocket.addressRequest(
             RTM.newAddress, try! InterfaceAddress(parsing: "172.16.0.1/24"), index: 5, flags: [.create, .exclusive])
-        #expect(hex(request.encoded(sequence: 1)) == hex("""
-            30000000 1400 0006 01000000 00000000   nlmsghdr: len 48, RTM_NEWADDR, CREATE|EXCL, seq 1
-            02 18 00 00 05000000                   ifaddrmsg: AF_INET, /24, index 5
-            0800 0200 ac100001                     IFA_LOCAL 172.16.0.1
-            0800 0100 ac100001                     IFA_ADDRESS 172.16.0.1
-            0800 0400 ac1000ff                     IFA_BROADCAST 172.16.0.255
-            """))
+        #expect(
+            hex(request.encoded(sequence: 1))
+                == hex(
+                    """
+                    30000000 1400 0006 01000000 00000000   nlmsghdr: len 48, RTM_NEWADDR, CREATE|EXCL, seq 1
+                    02 18 00 00 05000000                   ifaddrmsg: AF_INET, /24, index 5
+                    0800 0200 ac100001                     IFA_LOCAL 172.16.0.1
+                    0800 0100 ac100001                     IFA_ADDRESS 172.16.0.1
+                    0800 0400 ac1000ff                     IFA_BROADCAST 172.16.0.255
+                    """))
     }
 
     @Test func attributesArePaddedToFourBytesButTheirLengthIsNot() {
@@ -42,7 +50,8 @@ import Testing
     @Test func aLinkReplyParses() throws {
         // RTM_NEWLINK for "veth1": index 9, UP|BROADCAST|RUNNING|MULTICAST|LOWER_UP, mtu
         // 1500, operstate UP, kind veth, peer index 8 in netns id 0.
-        let bytes = bytesOf("""
+        let bytes = bytesOf(
+            """
             70000000 1000 0200 2a000000 00000000
             00 00 0100 09000000 43100100 00000000
             0a00 0300 76657468 31000000
@@ -120,8 +129,9 @@ import Testing
     }
 
     @Test func kernelErrorsNameTheOperationAndAdvise() {
-        let error = NetlinkError.kernel(operation: "create veth pair veth0 <-> veth1", errno: 17)
-        #expect(error.description == "create veth pair veth0 <-> veth1: EEXIST (File exists) — it already exists; pick another name or delete the old one first")
+        let error = NetlinkError.kernel(operation: "create veth pair veth0 <-> veth1", cause: Errno(17))
+        #expect(
+            error.description == "create veth pair veth0 <-> veth1: EEXIST (File exists) — it already exists; pick another name or delete the old one first")
         #expect(NetlinkError.noSuchLink("veth9").description.contains("no link named 'veth9'"))
     }
 }

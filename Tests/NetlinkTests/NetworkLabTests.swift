@@ -1,8 +1,10 @@
 import Foundation
 import Glibc
 import Isolation
-import Testing
+import POSIXSupport
 import TestSupport
+import Testing
+
 @testable import Netlink
 
 /// The course's network lab through the API, for real, in namespaces the tests create: the
@@ -10,8 +12,8 @@ import TestSupport
 @Suite(.serialized, requiresRoot) struct NetworkLabTests {
     @Test func theCourseLabVethPairPingsBothWays() throws {
         try expectHostUnchanged {
-            let host = try NetworkNamespace.create()      // stands in for the learner's machine
-            let testnet = try NetworkNamespace.create()   // `ip netns add testnet`
+            let host = try NetworkNamespace.create()  // stands in for the learner's machine
+            let testnet = try NetworkNamespace.create()  // `ip netns add testnet`
             let outside = try RouteSocket(namespaceAt: host.path)
             let inside = try RouteSocket(namespaceAt: testnet.path)
 
@@ -94,23 +96,16 @@ import TestSupport
         }
     }
 
-    @Test func linkAttributesCanBeChanged() throws {
+    @Test func addressesAndRoutesOfBothFamilies() throws {
         try expectHostUnchanged {
             let namespace = try NetworkNamespace.create()
             let socket = try RouteSocket(namespaceAt: namespace.path)
-            try socket.createVeth("a0", peer: "b0")
-            try socket.setMTU("a0", 1400)
-            try socket.setMACAddress("a0", [0x02, 0, 0, 0, 0, 0x42])
-            try socket.renameLink("a0", to: "c0")
-            let link = try #require(try socket.link(named: "c0"))
-            #expect(link.mtu == 1400)
-            #expect(link.macDescription == "02:00:00:00:00:42")
+            try socket.createVeth("c0", peer: "b0")
             try socket.setLink("c0", up: true)
             try socket.addAddress(InterfaceAddress(parsing: "172.16.2.1/24"), to: "c0")
             try socket.addRoute(to: InterfaceAddress(parsing: "172.16.3.0/24"), via: #require(IPAddress("172.16.2.254")))
             try socket.addRoute(to: nil, via: #require(IPAddress("172.16.2.1")), device: "c0")
-            try socket.deleteAddress(InterfaceAddress(parsing: "172.16.2.1/24"), from: "c0")
-            #expect(try socket.addresses(on: "c0").filter { $0.address.address.bitWidth == 32 }.isEmpty)
+            #expect(try socket.addresses(on: "c0").map(\.address.description).contains("172.16.2.1/24"))
             try socket.addAddress(InterfaceAddress(parsing: "fd00:16::1/64"), to: "c0")
             #expect(try socket.addresses(on: "c0").map(\.address.description).contains("fd00:16::1/64"))
             try socket.deleteLink("c0")
@@ -124,7 +119,7 @@ import TestSupport
             let socket = try RouteSocket(namespaceAt: namespace.path)
             try socket.createVeth("veth0", peer: "veth1")
             let duplicate = #expect(throws: NetlinkError.self) { try socket.createVeth("veth0", peer: "veth2") }
-            #expect(duplicate?.errno == EEXIST)
+            #expect(duplicate?.cause == Errno(EEXIST))
             #expect(duplicate?.description.hasPrefix("create veth pair veth0 <-> veth2: EEXIST") == true)
             let unknown = #expect(throws: NetlinkError.self) { try socket.setLink("veth9", up: true) }
             #expect(unknown == .noSuchLink("veth9"))

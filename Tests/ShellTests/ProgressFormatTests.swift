@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Shell
 
 @Suite struct ProgressFormatTests {
@@ -24,8 +25,10 @@ import Testing
     @Test(arguments: [
         ("progress 1\n", 1, "expected 'gantry-progress⇥1' (a Gantry progress file)"),
         ("gantry-progress\t1\nlesson\tuts\tstep=0\n", 2, "expected step=N (N ≥ 1)"),
-        ("gantry-progress\t1\nstep\tuts\ta\tdone=maybe\tattempts=1\thints=0\tsolved=no\tskipped=no\tseconds=1\n", 2,
-         "expected done=yes or done=no, found 'done=maybe'"),
+        (
+            "gantry-progress\t1\nstep\tuts\ta\tdone=maybe\tattempts=1\thints=0\tsolved=no\tskipped=no\tseconds=1\n", 2,
+            "expected done=yes or done=no, found 'done=maybe'"
+        ),
         ("gantry-progress\t1\ncurrent\tuts\n\nfavourite\tuts\n", 4, "expected 'current', 'language', 'lesson' or 'step'"),
     ])
     func aDamagedFileSaysWhereAndWhat(text: String, line: Int, message: String) {

@@ -1,14 +1,20 @@
 import Testing
+
 @testable import Shell
 
 @Suite struct RenderingTests {
     let plain = MarkdownRenderer(style: TextStyle(colors: false, width: 30))
 
     @Test func paragraphsWrapToTheWidthAndListsHangTheirIndent() {
-        let lines = plain.render(["A container is an isolated process, and", "this sentence is long.", "",
-                                  "- first item that wraps onto a second line", "- second"])
-        #expect(lines == ["A container is an isolated", "process, and this sentence is", "long.", "",
-                          "  • first item that wraps onto", "    a second line", "  • second"])
+        let lines = plain.render([
+            "A container is an isolated process, and", "this sentence is long.", "",
+            "- first item that wraps onto a second line", "- second",
+        ])
+        #expect(
+            lines == [
+                "A container is an isolated", "process, and this sentence is", "long.", "",
+                "  • first item that wraps onto", "    a second line", "  • second",
+            ])
         #expect(lines.allSatisfy { displayWidth($0) <= 30 })
     }
 
@@ -30,8 +36,10 @@ import Testing
     }
 
     @Test func fencedCodeIsKeptAsItIsAndDetailsWrappersGo() {
-        let lines = plain.render(["Before:", "```", "$ ip netns add testnet   # long line kept whole", "```",
-                                  "<details><summary>한국어</summary>", "</details>"])
+        let lines = plain.render([
+            "Before:", "```", "$ ip netns add testnet   # long line kept whole", "```",
+            "<details><summary>한국어</summary>", "</details>",
+        ])
         #expect(lines == ["Before:", "    $ ip netns add testnet   # long line kept whole"])
     }
 }
@@ -58,14 +66,16 @@ import Testing
 }
 
 @Suite struct CompleterTests {
-    let completer = Completer(lessonIDs: ["uts", "user", "pid"], stepCount: 3, listDirectory: { path in
-        switch path {
-        case "/usr/bin": return [("unshare", false), ("uname", false), ("ip", false)]
-        case ".": return [("newroot", true), ("notes.txt", false), (".bashrc", false)]
-        case "newroot/": return [("bin", true), ("lib", true)]
-        default: return []
-        }
-    })
+    let completer = Completer(
+        lessonIDs: ["uts", "user", "pid"], stepCount: 3,
+        listDirectory: { path in
+            switch path {
+            case "/usr/bin": return [("unshare", false), ("uname", false), ("ip", false)]
+            case ".": return [("newroot", true), ("notes.txt", false), (".bashrc", false)]
+            case "newroot/": return [("bin", true), ("lib", true)]
+            default: return []
+            }
+        })
 
     @Test func metaCommandsAndTheirArguments() {
         #expect(completer.candidates(line: ":he", wordStart: 0, word: ":he") == [":help"])

@@ -21,9 +21,29 @@ public enum CommandRunner {
         try run(gantryPath, arguments, input: input, environment: environment)
     }
 
+    /// `gantry lab -c SCRIPT`, SIGKILLed once the script printed its first line (a crash
+    /// mid-session): what its lab leaves is then for the test to look at. The host
+    /// snapshot is taken after a cleanup of what earlier crashes left.
+    public static func labWithKilledOwner(_ script: String) throws -> HostSnapshot {
+        _ = try gantry(["cleanup"])
+        let before = HostSnapshot.take()
+        let owner = Process()
+        owner.executableURL = URL(fileURLWithPath: gantryPath)
+        owner.arguments = ["lab", "-c", script]
+        let output = Pipe()
+        owner.standardOutput = output
+        try owner.run()
+        _ = output.fileHandleForReading.availableData
+        kill(owner.processIdentifier, SIGKILL)
+        owner.waitUntilExit()
+        return before
+    }
+
     /// Runs a program to its end, collecting both outputs.
-    public static func run(_ path: String, _ arguments: [String], input: String? = nil,
-                           environment: [String: String] = [:]) throws -> CommandResult {
+    public static func run(
+        _ path: String, _ arguments: [String], input: String? = nil,
+        environment: [String: String] = [:]
+    ) throws -> CommandResult {
         let process = Process()
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -50,8 +70,9 @@ public enum CommandRunner {
         process.waitUntilExit()
         done.wait()
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return CommandResult(status: status, output: String(decoding: outputData, as: UTF8.self),
-                             error: String(decoding: errorData.value, as: UTF8.self))
+        return CommandResult(
+            status: status, output: String(decoding: outputData, as: UTF8.self),
+            error: String(decoding: errorData.value, as: UTF8.self))
     }
 }
 

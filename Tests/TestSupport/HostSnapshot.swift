@@ -109,7 +109,9 @@ public struct HostSnapshot: Equatable, Sendable {
         if hostname != before.hostname { found.append("hostname \(before.hostname) -> \(hostname)") }
         compare("cgroup dirs", before.gantryCgroups, gantryCgroups)
         compare("ledgers", before.ledgers, ledgers)
-        compare("child processes", before.children, children)
+        // Children that ended were an earlier test's, winding down; only new ones leak.
+        let newChildren = children.subtracting(before.children)
+        if !newChildren.isEmpty { found.append("child processes added: \(newChildren.sorted())") }
         for (path, value) in knobs where before.knobs[path] != value {
             found.append("\(path) changed: \(before.knobs[path].debugDescription) -> \(value.debugDescription)")
         }
@@ -198,7 +200,6 @@ public struct HostSnapshot: Equatable, Sendable {
         }
         return result
     }
-
 
     static func list(_ directory: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

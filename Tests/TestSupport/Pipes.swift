@@ -4,8 +4,7 @@ import POSIXSupport
 
 /// A close-on-exec pipe: (read end, write end).
 public func makePipe() throws -> (Int32, Int32) {
-    guard let ends = POSIX.makePipe() else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EMFILE) }
-    return ends
+    try POSIX.makePipe()
 }
 
 /// Reads to EOF (or EIO, how a PTY says its last replica closed), then closes.

@@ -23,8 +23,10 @@ public final class TerminalSession {
 
     /// Starts `path arguments` on a new PTY of `rows`×`columns` with `environment` added
     /// to this process's.
-    public init(_ path: String, _ arguments: [String], environment: [String: String] = [:],
-                rows: UInt16 = 40, columns: UInt16 = 120) throws {
+    public init(
+        _ path: String, _ arguments: [String], environment: [String: String] = [:],
+        rows: UInt16 = 40, columns: UInt16 = 120
+    ) throws {
         var name = [CChar](repeating: 0, count: 128)
         primary = gantry_open_pty(&name, name.count)
         guard primary >= 0 else {

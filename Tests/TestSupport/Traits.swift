@@ -14,9 +14,11 @@ public let requiresRootAndUserNamespaces = Testing.ConditionTrait.enabled(
     "requires root to switch to nobody (setpriv), and unprivileged user namespaces")
 
 func unprivilegedUserNamespacesAllowed() -> Bool {
-    let limit = (try? String(contentsOfFile: "/proc/sys/user/max_user_namespaces", encoding: .utf8))
+    let limit =
+        (try? String(contentsOfFile: "/proc/sys/user/max_user_namespaces", encoding: .utf8))
         .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-    let debianSwitch = (try? String(contentsOfFile: "/proc/sys/kernel/unprivileged_userns_clone", encoding: .utf8))
+    let debianSwitch =
+        (try? String(contentsOfFile: "/proc/sys/kernel/unprivileged_userns_clone", encoding: .utf8))
         .map { $0.hasPrefix("1") } ?? true
     return limit > 0 && debianSwitch
 }
@@ -45,8 +47,9 @@ public let requiresRootWithSysResource = Testing.ConditionTrait.enabled(
 
 func hasEffectiveCapability(_ bit: Int) -> Bool {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
-          let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16) else { return false }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+        let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16)
+    else { return false }
     return mask & (1 << UInt64(bit)) != 0
 }
 
@@ -71,9 +74,13 @@ public struct TestUser {
 
     /// Runs `gantry ARGUMENTS` as this user, with its own runtime directory (ledgers).
     public func gantry(_ arguments: [String], input: String? = nil) throws -> CommandResult {
-        try CommandRunner.run("/usr/bin/setpriv", ["--reuid=\(name)", "--regid=\(name)", "--init-groups", "--",
-                                                   "/usr/bin/env", "XDG_RUNTIME_DIR=\(runtimeDirectory)", "HOME=\(runtimeDirectory)",
-                                                   CommandRunner.gantryPath] + arguments, input: input)
+        try CommandRunner.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=\(name)", "--regid=\(name)", "--init-groups", "--",
+                "/usr/bin/env", "XDG_RUNTIME_DIR=\(runtimeDirectory)", "HOME=\(runtimeDirectory)",
+                CommandRunner.gantryPath,
+            ] + arguments, input: input)
     }
 
     public func remove() {

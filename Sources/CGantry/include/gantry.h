@@ -244,6 +244,10 @@ int gantry_unshare(int flags);
 /// "EINVAL" for EINVAL: what the error message shows (strerrorname_np, or NULL).
 const char *gantry_errno_name(int error);
 
+/// pipe2(2), which Swift's Glibc module hides (a GNU extension): a pipe close-on-exec from
+/// birth, so a fork on another thread never inherits it.
+int gantry_pipe2(int fds[2], int flags);
+
 /// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC): a detached copy of the mount at
 /// `path` (its submounts too when `recursive`). Then mount_setattr on it: idmapped through
 /// `userns_fd` when >= 0 (the host's files seen as owned by the ids they map to inside), and

@@ -87,15 +87,17 @@ enum CheckSyntax {
                 for op in Operator.byLength {
                     let symbol = Array(op.rawValue)
                     if index + symbol.count <= characters.count, Array(characters[index..<index + symbol.count]) == symbol,
-                       !(index..<index + symbol.count).contains(where: { word.quoted[$0] }) {
+                        !(index..<index + symbol.count).contains(where: { word.quoted[$0] })
+                    {
                         found = (index, op)
                         break search
                     }
                 }
             }
             guard let (index, op) = found, index > 0 else {
-                throw LessonError(file: file, line: line, column: word.column,
-                                  "expected key=value (or !=, <=, >=, <, >, ~=, !~=), found '\(word.text)'")
+                throw LessonError(
+                    file: file, line: line, column: word.column,
+                    "expected key=value (or !=, <=, >=, <, >, ~=, !~=), found '\(word.text)'")
             }
             let key = String(characters[..<index]), value = String(characters[(index + op.rawValue.count)...])
             arguments.append(CheckArgument(key: key, op: op, value: value, column: word.column))

@@ -1,4 +1,4 @@
-public import Cgroups
+internal import Cgroups
 
 /// `key OP text`: equal, not equal, matching a regular expression or not.
 public struct TextCondition: Sendable, Equatable {

@@ -1,3 +1,5 @@
+internal import POSIXSupport
+
 /// Every probe a ```check line can name, with what it takes: the one place lint, the format
 /// documentation and evaluation agree on.
 public enum ProbeCatalog {
@@ -42,7 +44,7 @@ enum CheckParser {
     static func parse(_ body: [Substring], firstLine: Int, file: String) throws(LessonError) -> [Check] {
         var checks: [Check] = []
         for (offset, raw) in body.enumerated() {
-            let text = String(raw).trimmingTrailingSpaces
+            let text = String(raw).trimmingTrailingWhitespace
             if text.allSatisfy(\.isWhitespace) || text.drop(while: \.isWhitespace).hasPrefix("#") { continue }
             checks.append(try parseLine(text, line: firstLine + offset, file: file))
         }
@@ -52,8 +54,9 @@ enum CheckParser {
     static func parseLine(_ text: String, line: Int, file: String) throws(LessonError) -> Check {
         let (name, column, arguments) = try CheckSyntax.parse(text, line: line, file: file)
         guard let entry = ProbeCatalog.entry(name) else {
-            throw LessonError(file: file, line: line, column: column,
-                              "unknown probe '\(name)' (known: \(ProbeCatalog.all.map(\.name).joined(separator: ", ")))")
+            throw LessonError(
+                file: file, line: line, column: column,
+                "unknown probe '\(name)' (known: \(ProbeCatalog.all.map(\.name).joined(separator: ", ")))")
         }
         // What every check may say about itself, before the probe reads its own keys.
         let undoneBy = arguments.first { $0.key == "undone-by" }

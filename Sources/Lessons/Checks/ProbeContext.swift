@@ -1,6 +1,6 @@
+internal import Glibc
 internal import Isolation
 public import Lab
-internal import Glibc
 internal import POSIXSupport
 
 /// What a probe may look at: the lab (from outside), the values the lesson captured, the
@@ -163,9 +163,11 @@ public enum ProcessSelector: Sendable, Equatable {
         switch self {
         case .captured(let name):
             guard let text = context.captures[name], let pid = Int32(text) else {
-                return .failure(Unresolved(Message(
-                    "no process {{\(name)}} has been started yet (its number is what bash prints after `&`, as `[1] 4242`)",
-                    ko: "{{\(name)}} 프로세스가 아직 없습니다 (`&`로 실행하면 bash가 `[1] 4242`처럼 번호를 알려 줍니다)")))
+                return .failure(
+                    Unresolved(
+                        Message(
+                            "no process {{\(name)}} has been started yet (its number is what bash prints after `&`, as `[1] 4242`)",
+                            ko: "{{\(name)}} 프로세스가 아직 없습니다 (`&`로 실행하면 bash가 `[1] 4242`처럼 번호를 알려 줍니다)")))
             }
             let found = context.processes.filter { $0.labPids.first == pid }
             return found.isEmpty
@@ -173,8 +175,11 @@ public enum ProcessSelector: Sendable, Equatable {
                 : .success(found)
         case .busiest:
             guard let (process, share) = context.busiest, share >= 0.2 else {
-                return .failure(Unresolved(Message("no process in the lab is busy (none uses even a fifth of a CPU)",
-                                                   ko: "랩에서 CPU를 쓰는 프로세스가 없습니다 (5분의 1도 쓰지 않음)"), gone: true))
+                return .failure(
+                    Unresolved(
+                        Message(
+                            "no process in the lab is busy (none uses even a fifth of a CPU)",
+                            ko: "랩에서 CPU를 쓰는 프로세스가 없습니다 (5분의 1도 쓰지 않음)"), gone: true))
             }
             return .success([process])
         case .shell:
@@ -183,7 +188,8 @@ public enum ProcessSelector: Sendable, Equatable {
             }
             return .success([process])
         case .any:
-            return context.processes.isEmpty ? .failure(Unresolved(Message("the lab runs no process", ko: "랩에 프로세스가 없습니다"), gone: true))
+            return context.processes.isEmpty
+                ? .failure(Unresolved(Message("the lab runs no process", ko: "랩에 프로세스가 없습니다"), gone: true))
                 : .success(context.processes)
         case .command(let command):
             let found = context.processes.filter { $0.matches(command) }
@@ -203,4 +209,3 @@ public enum ProcessSelector: Sendable, Equatable {
         }
     }
 }
-

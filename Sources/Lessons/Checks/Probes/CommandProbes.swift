@@ -30,9 +30,12 @@ struct CommandProbe: Probe {
         do { result = try context.lab.probeCommand(script).value } catch {
             // EAGAIN from clone: the lab is at its task limit, which is something the
             // learner did (a fork bomb outside its group) and can undo.
-            if error.errno == EAGAIN {
-                return ProbeOutcome(false, Message("`\(script)` could not run in the lab: it is at its task limit (something keeps forking); stop it with `kill -9 -1` or :reset",
-                                                   ko: "`\(script)`을(를) 랩에서 실행할 수 없습니다: 랩의 프로세스 수가 한도에 닿았습니다(무언가 계속 fork합니다). `kill -9 -1` 또는 :reset으로 멈추세요"))
+            if error.cause == .tryAgain {
+                return ProbeOutcome(
+                    false,
+                    Message(
+                        "`\(script)` could not run in the lab: it is at its task limit (something keeps forking); stop it with `kill -9 -1` or :reset",
+                        ko: "`\(script)`을(를) 랩에서 실행할 수 없습니다: 랩의 프로세스 수가 한도에 닿았습니다(무언가 계속 fork합니다). `kill -9 -1` 또는 :reset으로 멈추세요"))
             }
             return ProbeOutcome(false, Message("`\(script)` could not run in the lab: \(error)", ko: "`\(script)`을(를) 랩에서 실행할 수 없습니다: \(error)"))
         }
@@ -45,7 +48,8 @@ struct CommandProbe: Probe {
         if let output, !output.holds(printed) {
             problems.append(Message("it printed '\(printed)'", ko: "출력: '\(printed)'"))
         }
-        return problems.isEmpty ? ProbeOutcome(true, Message("`\(script)` printed '\(printed)'", ko: "`\(script)` 출력: '\(printed)'"))
+        return problems.isEmpty
+            ? ProbeOutcome(true, Message("`\(script)` printed '\(printed)'", ko: "`\(script)` 출력: '\(printed)'"))
             : ProbeOutcome(false, Message("`\(script)`: ", ko: "`\(script)`: ") + Message.joined(problems))
     }
 }
@@ -65,14 +69,16 @@ struct SeenProbe: Probe {
     var looksAtOutput: Bool { true }
 
     var expectation: Message {
-        output.op == .equal ? Message("you looked at: \(output.value)", ko: "출력에서 확인: \(output.value)")
+        output.op == .equal
+            ? Message("you looked at: \(output.value)", ko: "출력에서 확인: \(output.value)")
             : Message("you looked at a line matching /\(output.value)/", ko: "출력에서 /\(output.value)/ 에 맞는 줄을 확인")
     }
 
     func evaluate(_ context: ProbeContext) -> ProbeOutcome {
-        let lines = context.outputs.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).trimmingTrailingSpaces } }
+        let lines = context.outputs.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).trimmingTrailingWhitespace } }
         let hit = lines.contains { output.op == .equal ? $0 == output.value : output.holds($0) }
-        return hit ? ProbeOutcome(true, Message("you saw \(output.expected.en)", ko: "\(output.expected.ko)을(를) 보았습니다"))
+        return hit
+            ? ProbeOutcome(true, Message("you saw \(output.expected.en)", ko: "\(output.expected.ko)을(를) 보았습니다"))
             : ProbeOutcome(false, Message("no command of this step has shown \(output.expected.en) yet", ko: "이 단계의 명령 출력에 아직 \(output.expected.ko)이(가) 없습니다"))
     }
 }

@@ -22,8 +22,9 @@ struct HostnameProbe: Probe {
         }
         let who = process.named
         return ownNamespace
-            ? Message("\(who.en), in a UTS namespace of its own, sees hostname \(name.expected.en)",
-                      ko: "자신만의 UTS 네임스페이스에 있는 \(who.ko)가 호스트 이름 \(name.expected.ko)을(를) 봄")
+            ? Message(
+                "\(who.en), in a UTS namespace of its own, sees hostname \(name.expected.en)",
+                ko: "자신만의 UTS 네임스페이스에 있는 \(who.ko)가 호스트 이름 \(name.expected.ko)을(를) 봄")
             : Message("\(who.en) sees hostname \(name.expected.en)", ko: "\(who.ko)가 호스트 이름 \(name.expected.ko)을(를) 봄")
     }
 
@@ -35,9 +36,11 @@ struct HostnameProbe: Probe {
             let holds = name.holds(seen)
             var message = Message("the lab's hostname is '\(seen)'", ko: "랩의 호스트 이름은 '\(seen)'입니다")
             if !holds && name.op == .equal {
-                message = message + Message(
-                    ", expected '\(name.value)' — it was changed outside a new UTS namespace; `hostname \(name.value)` puts it back",
-                    ko: ", '\(name.value)'이어야 합니다 — 새 UTS 네임스페이스 밖에서 바뀌었습니다. `hostname \(name.value)`로 되돌리세요")
+                message =
+                    message
+                    + Message(
+                        ", expected '\(name.value)' — it was changed outside a new UTS namespace; `hostname \(name.value)` puts it back",
+                        ko: ", '\(name.value)'이어야 합니다 — 새 UTS 네임스페이스 밖에서 바뀌었습니다. `hostname \(name.value)`로 되돌리세요")
             }
             // The lab's own name, changed: a hostname set outside a new UTS namespace.
             return ProbeOutcome(holds, message, wrong: name.op == .equal)
@@ -50,24 +53,35 @@ struct HostnameProbe: Probe {
         if ownNamespace {
             candidates = candidates.filter { context.lab.hasOwnNamespace(.uts, $0.hostPid).value }
             if candidates.isEmpty {
-                let who = process == .any ? Message("no process has a UTS namespace of its own", ko: "자신만의 UTS 네임스페이스를 가진 프로세스가 없습니다")
+                let who =
+                    process == .any
+                    ? Message("no process has a UTS namespace of its own", ko: "자신만의 UTS 네임스페이스를 가진 프로세스가 없습니다")
                     : Message("\(process.named.en) is still in the lab's UTS namespace", ko: "\(process.named.ko)가 아직 랩의 UTS 네임스페이스에 있습니다")
-                return ProbeOutcome(false, who + Message(
-                    ": start a shell with `unshare -u` (as `unshare -u /bin/bash`), then set the name inside it",
-                    ko: ": `unshare -u`로 셸을 시작한 뒤(`unshare -u /bin/bash`) 그 안에서 이름을 바꾸세요"))
+                return ProbeOutcome(
+                    false,
+                    who
+                        + Message(
+                            ": start a shell with `unshare -u` (as `unshare -u /bin/bash`), then set the name inside it",
+                            ko: ": `unshare -u`로 셸을 시작한 뒤(`unshare -u /bin/bash`) 그 안에서 이름을 바꾸세요"))
             }
         }
         var seen: [String] = []
         for candidate in candidates.reversed() {
             guard let hostname = try? context.lab.hostname(of: candidate.hostPid).value else { continue }
             if name.holds(hostname) {
-                return ProbeOutcome(true, Message("\(candidate.shown) sees hostname '\(hostname)'",
-                                                  ko: "\(candidate.shown)는 호스트 이름 '\(hostname)'을(를) 봅니다"))
+                return ProbeOutcome(
+                    true,
+                    Message(
+                        "\(candidate.shown) sees hostname '\(hostname)'",
+                        ko: "\(candidate.shown)는 호스트 이름 '\(hostname)'을(를) 봅니다"))
             }
             seen.append("'\(hostname)' (\(candidate.shown))")
         }
         let list = seen.joined(separator: ", ")
-        return ProbeOutcome(false, Message("it sees \(list), expected \(name.expected.en)" + (name.op == .equal ? ": run `hostname \(name.value)` in it" : ""),
-                                           ko: "\(list)을(를) 봅니다. \(name.expected.ko)이어야 합니다" + (name.op == .equal ? ": 그 안에서 `hostname \(name.value)`을 실행하세요" : "")))
+        return ProbeOutcome(
+            false,
+            Message(
+                "it sees \(list), expected \(name.expected.en)" + (name.op == .equal ? ": run `hostname \(name.value)` in it" : ""),
+                ko: "\(list)을(를) 봅니다. \(name.expected.ko)이어야 합니다" + (name.op == .equal ? ": 그 안에서 `hostname \(name.value)`을 실행하세요" : "")))
     }
 }

@@ -14,7 +14,9 @@ struct NamespaceProbe: Probe {
     var sameAs: ProcessSelector?
 
     init(_ arguments: inout CheckArguments) throws(LessonError) {
-        guard let process = try arguments.process("process") else { throw LessonError(file: arguments.file, line: arguments.line, "'namespace' needs process=…") }
+        guard let process = try arguments.process("process") else {
+            throw LessonError(file: arguments.file, line: arguments.line, "'namespace' needs process=…")
+        }
         self.process = process
         guard let kind = try arguments.choice("kind", Self.kinds.keys.sorted()), kind.op == .equal else {
             throw LessonError(file: arguments.file, line: arguments.line, "'namespace' needs kind=… (\(Self.kinds.keys.sorted().joined(separator: ", ")))")
@@ -27,8 +29,9 @@ struct NamespaceProbe: Probe {
 
     var expectation: Message {
         if let sameAs {
-            return Message("\(process.named.en) and \(sameAs.named.en) share a \(kindName) namespace",
-                           ko: "\(process.named.ko)와 \(sameAs.named.ko)가 같은 \(kindName) 네임스페이스에 있음")
+            return Message(
+                "\(process.named.en) and \(sameAs.named.en) share a \(kindName) namespace",
+                ko: "\(process.named.ko)와 \(sameAs.named.ko)가 같은 \(kindName) 네임스페이스에 있음")
         }
         return own
             ? Message("\(process.named.en) has a \(kindName) namespace of its own", ko: "\(process.named.ko)가 자신만의 \(kindName) 네임스페이스에 있음")
@@ -47,9 +50,14 @@ struct NamespaceProbe: Probe {
             case .success(let others):
                 let mine = context.lab.namespace(kind, of: subject.hostPid).value
                 let same = others.contains { context.lab.namespace(kind, of: $0.hostPid).value == mine && mine != nil }
-                return ProbeOutcome(same, same
-                    ? Message("\(subject.shown) and \(sameAs.named.en) share \(mine ?? "?")", ko: "\(subject.shown)와 \(sameAs.named.ko)가 \(mine ?? "?")를 함께 씁니다")
-                    : Message("\(subject.shown) and \(sameAs.named.en) are in different \(kindName) namespaces", ko: "\(subject.shown)와 \(sameAs.named.ko)의 \(kindName) 네임스페이스가 다릅니다"))
+                return ProbeOutcome(
+                    same,
+                    same
+                        ? Message(
+                            "\(subject.shown) and \(sameAs.named.en) share \(mine ?? "?")", ko: "\(subject.shown)와 \(sameAs.named.ko)가 \(mine ?? "?")를 함께 씁니다")
+                        : Message(
+                            "\(subject.shown) and \(sameAs.named.en) are in different \(kindName) namespaces",
+                            ko: "\(subject.shown)와 \(sameAs.named.ko)의 \(kindName) 네임스페이스가 다릅니다"))
             }
         }
         let candidates = found
@@ -59,11 +67,14 @@ struct NamespaceProbe: Probe {
                 let name = context.lab.namespace(kind, of: hit.hostPid).value ?? "?"
                 return ProbeOutcome(true, Message("\(hit.shown) is in \(name), not the lab's", ko: "\(hit.shown)는 랩의 것이 아닌 \(name)에 있습니다"))
             }
-            return ProbeOutcome(false, Message("\(subject.shown) is still in the lab's \(kindName) namespace", ko: "\(subject.shown)는 아직 랩의 \(kindName) 네임스페이스에 있습니다"), wrong: true)
+            return ProbeOutcome(
+                false, Message("\(subject.shown) is still in the lab's \(kindName) namespace", ko: "\(subject.shown)는 아직 랩의 \(kindName) 네임스페이스에 있습니다"),
+                wrong: true)
         }
         let sharing = candidates.filter { !context.lab.hasOwnNamespace(kind, $0.hostPid).value }
         return sharing.isEmpty
             ? ProbeOutcome(false, Message("\(subject.shown) has a \(kindName) namespace of its own", ko: "\(subject.shown)는 자신만의 \(kindName) 네임스페이스에 있습니다"))
-            : ProbeOutcome(true, Message("\(sharing.last!.shown) shares the lab's \(kindName) namespace", ko: "\(sharing.last!.shown)는 랩의 \(kindName) 네임스페이스를 씁니다"))
+            : ProbeOutcome(
+                true, Message("\(sharing.last!.shown) shares the lab's \(kindName) namespace", ko: "\(sharing.last!.shown)는 랩의 \(kindName) 네임스페이스를 씁니다"))
     }
 }

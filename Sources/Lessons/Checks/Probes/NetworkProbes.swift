@@ -15,7 +15,8 @@ struct NetnsProbe: Probe {
     }
 
     var expectation: Message {
-        exists ? Message("network namespace \(name) exists", ko: "네트워크 네임스페이스 \(name)이(가) 있음")
+        exists
+            ? Message("network namespace \(name) exists", ko: "네트워크 네임스페이스 \(name)이(가) 있음")
             : Message("there is no network namespace \(name)", ko: "네트워크 네임스페이스 \(name)이(가) 없음")
     }
 
@@ -24,15 +25,20 @@ struct NetnsProbe: Probe {
         let found = names.contains(name)
         let others = names.filter { $0 != name }
         if found {
-            return ProbeOutcome(exists, Message("network namespace \(name) exists", ko: "네트워크 네임스페이스 \(name)이(가) 있습니다")
-                + (exists ? Message(verbatim: "") : Message(" — `ip netns delete \(name)` removes it", ko: " — `ip netns delete \(name)`로 지우세요")))
+            return ProbeOutcome(
+                exists,
+                Message("network namespace \(name) exists", ko: "네트워크 네임스페이스 \(name)이(가) 있습니다")
+                    + (exists ? Message(verbatim: "") : Message(" — `ip netns delete \(name)` removes it", ko: " — `ip netns delete \(name)`로 지우세요")))
         }
         var message = Message("there is no network namespace \(name)", ko: "네트워크 네임스페이스 \(name)이(가) 없습니다")
         if exists {
-            message = message + (others.isEmpty
-                ? Message(": `ip netns add \(name)` makes it", ko: ": `ip netns add \(name)`로 만드세요")
-                : Message(" (the lab has \(others.joined(separator: ", ")); `ip netns add \(name)` makes the one this lesson uses)",
-                          ko: " (랩에는 \(others.joined(separator: ", "))이(가) 있습니다. 이 레슨은 `ip netns add \(name)`로 만든 것을 씁니다)"))
+            message =
+                message
+                + (others.isEmpty
+                    ? Message(": `ip netns add \(name)` makes it", ko: ": `ip netns add \(name)`로 만드세요")
+                    : Message(
+                        " (the lab has \(others.joined(separator: ", ")); `ip netns add \(name)` makes the one this lesson uses)",
+                        ko: " (랩에는 \(others.joined(separator: ", "))이(가) 있습니다. 이 레슨은 `ip netns add \(name)`로 만든 것을 씁니다)"))
         }
         return ProbeOutcome(!exists, message, wrong: exists && !others.isEmpty)
     }
@@ -90,16 +96,33 @@ struct LinkProbe: Probe {
         let here = place(netns)
         if !exists { return Message("\(here.en) has no link \(name)", ko: "\(here.ko)에 링크 \(name)이(가) 없음") }
         var parts: [Message] = []
-        if let kind { parts.append(Message(kind.op == .equal ? "a \(kind.value)" : "not a \(kind.value)", ko: kind.op == .equal ? "\(kind.value)" : "\(kind.value) 아님")) }
+        if let kind {
+            parts.append(Message(kind.op == .equal ? "a \(kind.value)" : "not a \(kind.value)", ko: kind.op == .equal ? "\(kind.value)" : "\(kind.value) 아님"))
+        }
         if let state { parts.append(Message(state.value == "up" ? "up" : "down", ko: state.value == "up" ? "켜짐(up)" : "꺼짐(down)")) }
-        if let address { parts.append(Message(address.op == .equal ? "with \(address.value)" : "without \(address.value)", ko: address.op == .equal ? "주소 \(address.value)" : "주소 \(address.value) 없음")) }
+        if let address {
+            parts.append(
+                Message(
+                    address.op == .equal ? "with \(address.value)" : "without \(address.value)",
+                    ko: address.op == .equal ? "주소 \(address.value)" : "주소 \(address.value) 없음"))
+        }
         if let network { parts.append(Message("with an address in \(network)", ko: "\(network) 안의 주소")) }
-        if let master { parts.append(Message(master.op == .equal ? "plugged into \(master.value)" : "not plugged into \(master.value)", ko: master.op == .equal ? "\(master.value)에 연결됨" : "\(master.value)에 연결되지 않음")) }
-        if let peerElsewhere { parts.append((peerElsewhere.value == "other") == (peerElsewhere.op == .equal)
-            ? Message("its peer in another namespace", ko: "짝은 다른 네임스페이스에") : Message("its peer in the same namespace", ko: "짝은 같은 네임스페이스에")) }
+        if let master {
+            parts.append(
+                Message(
+                    master.op == .equal ? "plugged into \(master.value)" : "not plugged into \(master.value)",
+                    ko: master.op == .equal ? "\(master.value)에 연결됨" : "\(master.value)에 연결되지 않음"))
+        }
+        if let peerElsewhere {
+            parts.append(
+                (peerElsewhere.value == "other") == (peerElsewhere.op == .equal)
+                    ? Message("its peer in another namespace", ko: "짝은 다른 네임스페이스에") : Message("its peer in the same namespace", ko: "짝은 같은 네임스페이스에"))
+        }
         if !mtu.isEmpty { parts.append(Message("MTU \(mtu.expected.en)", ko: "MTU \(mtu.expected.ko)")) }
-        return Message("\(name) in \(here.en)", ko: "\(here.ko)의 \(name)") + (parts.isEmpty ? Message(" exists", ko: "이(가) 있음")
-            : Message(": ", ko: ": ") + Message.joined(parts, separator: Message(", ", ko: ", ")))
+        return Message("\(name) in \(here.en)", ko: "\(here.ko)의 \(name)")
+            + (parts.isEmpty
+                ? Message(" exists", ko: "이(가) 있음")
+                : Message(": ", ko: ": ") + Message.joined(parts, separator: Message(", ", ko: ", ")))
     }
 
     func evaluate(_ context: ProbeContext) -> ProbeOutcome {
@@ -119,12 +142,20 @@ struct LinkProbe: Probe {
         var mistaken = false
         var seen: [String] = [link.isUp ? "UP" : "DOWN"]
         if let state, (link.isUp == (state.value == "up")) != (state.op == .equal) {
-            problems.append(link.isUp ? Message("it is up; `ip\(netnsFlag) link set \(name) down` turns it off", ko: "켜져 있습니다; `ip\(netnsFlag) link set \(name) down`으로 끄세요")
-                : Message("it is down: `ip\(netnsFlag) link set \(name) up`", ko: "꺼져 있습니다: `ip\(netnsFlag) link set \(name) up`"))
+            problems.append(
+                link.isUp
+                    ? Message("it is up; `ip\(netnsFlag) link set \(name) down` turns it off", ko: "켜져 있습니다; `ip\(netnsFlag) link set \(name) down`으로 끄세요")
+                    : Message("it is down: `ip\(netnsFlag) link set \(name) up`", ko: "꺼져 있습니다: `ip\(netnsFlag) link set \(name) up`"))
         }
         if let kind {
             seen.append("kind \(link.kind ?? "none")")
-            if !kind.holds(link.kind ?? "none") { mistaken = true; problems.append(Message("it is a \(link.kind ?? "device without a kind"), expected \(kind.expected.en)", ko: "\(link.kind ?? "종류 없는 장치")입니다. \(kind.expected.ko)여야 합니다")) }
+            if !kind.holds(link.kind ?? "none") {
+                mistaken = true;
+                problems.append(
+                    Message(
+                        "it is a \(link.kind ?? "device without a kind"), expected \(kind.expected.en)",
+                        ko: "\(link.kind ?? "종류 없는 장치")입니다. \(kind.expected.ko)여야 합니다"))
+            }
         }
         if address != nil || network != nil {
             let addresses = ((try? lab.addresses(inNetworkNamespace: netns, link: name).value) ?? [])
@@ -132,14 +163,23 @@ struct LinkProbe: Probe {
             seen.append(texts.isEmpty ? "no address" : texts.joined(separator: ", "))
             if let address, !address.holds(any: texts) {
                 mistaken = mistaken || addresses.contains { $0.address.isIPv4 }
-                problems.append(texts.isEmpty
-                    ? Message("it has no address: `ip\(netnsFlag) address add \(address.value) dev \(name)`", ko: "주소가 없습니다: `ip\(netnsFlag) address add \(address.value) dev \(name)`")
-                    : Message("it has \(texts.joined(separator: ", ")), expected \(address.expected.en)", ko: "주소가 \(texts.joined(separator: ", "))입니다. \(address.expected.ko)이어야 합니다"))
+                problems.append(
+                    texts.isEmpty
+                        ? Message(
+                            "it has no address: `ip\(netnsFlag) address add \(address.value) dev \(name)`",
+                            ko: "주소가 없습니다: `ip\(netnsFlag) address add \(address.value) dev \(name)`")
+                        : Message(
+                            "it has \(texts.joined(separator: ", ")), expected \(address.expected.en)",
+                            ko: "주소가 \(texts.joined(separator: ", "))입니다. \(address.expected.ko)이어야 합니다"))
             }
             if let network, !addresses.contains(where: { $0.isIn(network) }) {
                 mistaken = mistaken || addresses.contains { $0.address.isIPv4 == network.address.isIPv4 && !$0.address.description.hasPrefix("fe80") }
-                problems.append(Message("it has \(texts.isEmpty ? "no address" : texts.joined(separator: ", ")), none in \(network): give it one, e.g. `ip\(netnsFlag) address add \(network.example) dev \(name)`",
-                                        ko: "주소가 \(texts.isEmpty ? "없고" : texts.joined(separator: ", ")+"이고"), \(network) 안의 주소가 없습니다: 예를 들어 `ip\(netnsFlag) address add \(network.example) dev \(name)`"))
+                problems.append(
+                    Message(
+                        "it has \(texts.isEmpty ? "no address" : texts.joined(separator: ", ")), none in \(network): give it one, e.g. `ip\(netnsFlag) address add \(network.example) dev \(name)`",
+                        ko:
+                            "주소가 \(texts.isEmpty ? "없고" : texts.joined(separator: ", ")+"이고"), \(network) 안의 주소가 없습니다: 예를 들어 `ip\(netnsFlag) address add \(network.example) dev \(name)`"
+                    ))
             }
         }
         if let master {
@@ -147,24 +187,31 @@ struct LinkProbe: Probe {
             seen.append("master \(masterName)")
             if !master.holds(masterName) {
                 mistaken = mistaken || masterName != "none"
-                problems.append(masterName == "none"
-                    ? Message("it is plugged into nothing: `ip link set \(name) master \(master.value)`", ko: "아무 데도 연결되지 않았습니다: `ip link set \(name) master \(master.value)`")
-                    : Message("it is plugged into \(masterName), expected \(master.expected.en)", ko: "\(masterName)에 연결되어 있습니다. \(master.expected.ko)여야 합니다"))
+                problems.append(
+                    masterName == "none"
+                        ? Message(
+                            "it is plugged into nothing: `ip link set \(name) master \(master.value)`",
+                            ko: "아무 데도 연결되지 않았습니다: `ip link set \(name) master \(master.value)`")
+                        : Message(
+                            "it is plugged into \(masterName), expected \(master.expected.en)", ko: "\(masterName)에 연결되어 있습니다. \(master.expected.ko)여야 합니다"))
             }
         }
         if let peerElsewhere {
             let elsewhere = link.peerNamespaceID != nil
             seen.append(elsewhere ? "peer in another namespace" : "peer here")
             if elsewhere != ((peerElsewhere.value == "other") == (peerElsewhere.op == .equal)) {
-                problems.append(elsewhere ? Message("its peer is in another namespace", ko: "짝이 다른 네임스페이스에 있습니다")
-                    : Message("its peer is still here: move it with `ip link set PEER netns NAME`", ko: "짝이 아직 여기 있습니다: `ip link set 짝 netns 이름`으로 옮기세요"))
+                problems.append(
+                    elsewhere
+                        ? Message("its peer is in another namespace", ko: "짝이 다른 네임스페이스에 있습니다")
+                        : Message("its peer is still here: move it with `ip link set PEER netns NAME`", ko: "짝이 아직 여기 있습니다: `ip link set 짝 netns 이름`으로 옮기세요"))
             }
         }
         if !mtu.isEmpty, let value = link.mtu, !mtu.holds(Double(value)) {
             problems.append(Message("its MTU is \(value), expected \(mtu.expected.en)", ko: "MTU가 \(value)입니다. \(mtu.expected.ko)이어야 합니다"))
         }
         let summary = Message("\(name) in \(here.en): \(seen.joined(separator: ", "))", ko: "\(here.ko)의 \(name): \(seen.joined(separator: ", "))")
-        return problems.isEmpty ? ProbeOutcome(true, summary)
+        return problems.isEmpty
+            ? ProbeOutcome(true, summary)
             : ProbeOutcome(false, Message("\(name) in \(here.en): ", ko: "\(here.ko)의 \(name): ") + Message.joined(problems), wrong: mistaken)
     }
 
@@ -211,7 +258,8 @@ struct PingProbe: Probe {
 
     var expectation: Message {
         let source = place(from)
-        return reachable ? Message("\(source.en) reaches \(targetText) (ping)", ko: "\(source.ko)에서 \(targetText)(으)로 ping이 감")
+        return reachable
+            ? Message("\(source.en) reaches \(targetText) (ping)", ko: "\(source.ko)에서 \(targetText)(으)로 ping이 감")
             : Message("\(source.en) does not reach \(targetText)", ko: "\(source.ko)에서 \(targetText)(으)로 ping이 가지 않음")
     }
 
@@ -236,10 +284,14 @@ struct PingProbe: Probe {
         }
         let seen = Message("from \(place(from).en): \(result)", ko: "\(place(from).ko)에서: \(result)")
         if result.reachable == reachable { return ProbeOutcome(true, seen) }
-        return ProbeOutcome(false, reachable
-            ? seen + Message(" — no reply: both ends need to be up, with addresses in one network",
-                             ko: " — 응답이 없습니다: 양쪽이 모두 켜져 있고 같은 네트워크의 주소를 가져야 합니다")
-            : seen)
+        return ProbeOutcome(
+            false,
+            reachable
+                ? seen
+                    + Message(
+                        " — no reply: both ends need to be up, with addresses in one network",
+                        ko: " — 응답이 없습니다: 양쪽이 모두 켜져 있고 같은 네트워크의 주소를 가져야 합니다")
+                : seen)
     }
 }
 

@@ -1,15 +1,12 @@
-import Isolation
-import Netlink
-
 /// `--veth HOSTIF[=ADDR/PREFIX]:SANDBOXIF=ADDR/PREFIX`: a cable between this network
 /// namespace and the sandbox's, as the course's netns lab lays one by hand.
-struct VethPair: Equatable {
-    var hostName: String
-    var hostAddress: InterfaceAddress?
-    var sandboxName: String
-    var sandboxAddress: InterfaceAddress
+public struct VethPair: Equatable, Sendable {
+    public var hostName: String
+    public var hostAddress: InterfaceAddress?
+    public var sandboxName: String
+    public var sandboxAddress: InterfaceAddress
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws(NetlinkError) {
         let sides = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         guard sides.count == 2 else {
             throw NetlinkError.invalidArgument("expected HOSTIF[=ADDR/PREFIX]:SANDBOXIF=ADDR/PREFIX, e.g. veth0=172.16.0.1/24:eth0=172.16.0.2/24")
@@ -25,18 +22,18 @@ struct VethPair: Equatable {
         sandboxAddress = try InterfaceAddress(parsing: sandbox[1])
     }
 
-    /// Runs between clone and exec: the peer is born inside the sandbox's namespace (so it
-    /// never shows up on this side), both ends get their addresses and come up. When the
-    /// sandbox's namespace dies, its end goes and takes this one with it.
     /// Deletes the host ends that are still there (deleting one end of a veth deletes both).
-    static func removeHostEnds(_ pairs: [VethPair]) {
+    public static func removeHostEnds(_ pairs: [VethPair]) {
         guard !pairs.isEmpty, let here = try? RouteSocket() else { return }
         for pair in pairs where (try? here.link(named: pair.hostName)) != nil {
             try? here.deleteLink(pair.hostName)
         }
     }
 
-    static func connect(_ pairs: [VethPair], toSandbox pid: Int32) throws {
+    /// Runs between clone and exec: the peer is born inside the sandbox's namespace (so it
+    /// never shows up on this side), both ends get their addresses and come up. When the
+    /// sandbox's namespace dies, its end goes and takes this one with it.
+    public static func connect(_ pairs: [VethPair], toSandbox pid: Int32) throws(NetlinkError) {
         let here = try RouteSocket()
         let inside = try RouteSocket(namespaceAt: "/proc/\(pid)/ns/net")
         for pair in pairs {

@@ -2,8 +2,6 @@ import ArgumentParser
 import Lab
 import Lessons
 import POSIXSupport
-import Shell
-internal import Glibc
 
 /// `gantry test`: every lesson's reference commands in a fresh lab, outputs and checks.
 struct TestCommand: ParsableCommand {
@@ -12,8 +10,7 @@ struct TestCommand: ParsableCommand {
         abstract: "Run lessons as tests: each in a fresh lab, every output compared, every check evaluated.",
         discussion: "Prints a line per lesson and a diff for each mismatch; ends with 'N passed, N failed, N skipped'. Exits 1 on any failure.")
 
-    @Argument(help: ArgumentHelp("Lesson files or directories.", valueName: "path"))
-    var paths: [String] = ["lessons"]
+    @OptionGroup var lessonPaths: LessonPathsArgument
     @Option(help: ArgumentHelp("Run only the lesson with this id.", valueName: "id"))
     var lesson: String?
     @Option(help: ArgumentHelp("With --lesson, run only step N (1-based), after its setup block or, without one, the earlier steps replayed.", valueName: "n"))
@@ -29,7 +26,7 @@ struct TestCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (lessons, errors) = LessonRunner.load(LessonRunner.lessonFiles(paths))
+        let (lessons, errors) = LessonRunner.load(LessonRunner.lessonFiles(lessonPaths.paths))
         for error in errors { printError("\(error)") }
         if !errors.isEmpty { throw ExitCode(1) }
         let selected = lessons.filter { lesson == nil || $0.id == lesson }
@@ -41,20 +38,23 @@ struct TestCommand: ParsableCommand {
             results.append(result)
             report(result)
             if update, result.outcome == .failed, let text = POSIX.readFile(lesson.file),
-               let updated = ExpectationUpdater.update(text, lesson: lesson, steps: result.steps) {
-                try writeFile(lesson.file, updated)
+                let updated = ExpectationUpdater.update(text, lesson: lesson, steps: result.steps)
+            {
+                do { try POSIX.writeAtomically(lesson.file, updated) } catch { throw ValidationError("\(error)") }
                 print("  updated \(lesson.file): expected output rewritten from this run; review the diff")
             }
         }
         let passed = results.filter { $0.outcome == .passed }.count
         let failed = results.filter { $0.outcome == .failed }.count
         print("\(passed) passed, \(failed) failed, \(results.count - passed - failed) skipped")
-        if let junit { try JUnitReport.write(results, to: junit) }
+        if let junit {
+            do { try POSIX.writeAtomically(junit, JUnitReport.xml(results)) } catch { throw ValidationError("\(error)") }
+        }
         if failed > 0 { throw ExitCode(1) }
     }
 
     func report(_ result: LessonRunner.LessonResult) {
-        let seconds = String(format1: Double(result.microseconds) / 1e6)
+        let seconds = String(oneDecimal: Double(result.microseconds) / 1e6)
         switch result.outcome {
         case .passed: print("PASS \(result.lesson.id) (\(result.steps.count) steps, \(seconds) s)")
         case .skipped(let reason): print("SKIP \(result.lesson.id): \(reason)")
@@ -68,57 +68,4 @@ struct TestCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// `gantry lint`: parse lessons and report every mistake with file:line:column.
-struct LintCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "lint",
-        abstract: "Check lesson files: front matter, steps, console and check blocks, probes, regexes.")
-
-    @Argument(help: ArgumentHelp("Lesson files or directories.", valueName: "path"))
-    var paths: [String] = ["lessons"]
-
-    func run() throws {
-        let files = LessonRunner.lessonFiles(paths)
-        let (lessons, errors) = LessonRunner.load(files)
-        for error in errors { print("\(error)") }
-        print("\(files.count) lesson files, \(lessons.count) valid, \(errors.count) errors")
-        if !errors.isEmpty { throw ExitCode(1) }
-    }
-}
-
-/// `gantry lessons`: what there is to learn.
-struct LessonsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lessons", abstract: "List the lessons with their titles and steps.")
-
-    @Argument(help: ArgumentHelp("Lesson files or directories.", valueName: "path"))
-    var paths: [String] = [LessonLocator.defaultDirectory()]
-    @Option(help: ArgumentHelp("Language of the titles: en or ko.", valueName: "lang"))
-    var lang = "en"
-
-    func run() throws {
-        let (lessons, errors) = LessonRunner.load(LessonRunner.lessonFiles(paths))
-        for error in errors { printError("\(error)") }
-        // With the learner's progress, when there is any (the shell records it).
-        let progress = ProgressStore.forLearner().load().progress
-        for lesson in Lesson.courseOrder(lessons) {
-            let title = lesson.title(in: lang)
-            let done = progress.stepsDone(in: lesson)
-            print("\(lesson.id.padding(14)) \(title) — \(lesson.steps.count) steps" + (done > 0 ? ", \(done) done" : ""))
-        }
-    }
-}
-
-extension String {
-    /// One decimal place, without Foundation's String(format:).
-    init(format1 value: Double) {
-        let tenths = Int((value * 10).rounded())
-        self = "\(tenths / 10).\(tenths % 10)"
-    }
-}
-
-/// Writes a whole file by way of a temporary and rename, so a crash never leaves half a lesson.
-func writeFile(_ path: String, _ text: String) throws {
-    do { try POSIX.writeAtomically(path, text) } catch { throw ValidationError("\(error)") }
 }

@@ -1,0 +1,148 @@
+internal import FoundationEssentials
+internal import POSIXSupport
+
+/// A transcript as read back: the one model `transcripts`, `play`, and (later) replay,
+/// grade and export use. Reading never crashes on a bad file: what cannot be read is an
+/// error naming the line and what was expected, and what is damaged is said in `integrity`.
+public struct Transcript: Sendable {
+    public var path: String
+    public var header: TranscriptHeader
+    public var events: [TranscriptEvent]
+    public var integrity: Integrity
+
+    public enum Integrity: Sendable, Equatable {
+        /// Sealed, and every line is what was written.
+        case sealed
+        /// Not sealed (Gantry was killed, or the machine stopped): every checkpoint holds;
+        /// `lastLineTorn` when the last line was cut mid-write (it is left out), and
+        /// `unverifiedLines` after the last checkpoint cannot be vouched for.
+        case unsealed(lastLineTorn: Bool, unverifiedLines: Int)
+        /// A line differs from what was written (or lines were added or removed there).
+        case broken(line: Int, reason: String)
+    }
+
+    /// Reads and checks a transcript; throws only when it is not one at all.
+    public static func read(_ path: String) throws(TranscriptError) -> Transcript {
+        guard let bytes = POSIX.readFileBytes(path) else {
+            throw TranscriptError(path: path, "cannot read: \(Errno.current.message)")
+        }
+        return try parse(bytes, path: path)
+    }
+
+    public static func parse(_ bytes: [UInt8], path: String) throws(TranscriptError) -> Transcript {
+        var lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: false).map(Array.init)
+        let torn = !(bytes.last == 0x0a)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        guard let first = lines.first else { throw TranscriptError(path: path, line: 1, "empty: expected an asciicast v2 header") }
+        let header: TranscriptHeader
+        do { header = try JSONDecoder().decode(TranscriptHeader.self, from: Data(first)) } catch {
+            throw TranscriptError(
+                path: path, line: 1, "expected an asciicast v2 header with Gantry's facts ({\"version\": 2, \"width\": …, \"gantry\": {…}})")
+        }
+        guard header.version == 2 else { throw TranscriptError(path: path, line: 1, "asciicast version \(header.version); expected 2") }
+        var events: [TranscriptEvent] = []
+        var chain = HashChain()
+        chain.append(first)
+        var integrity: Integrity?
+        var sinceCheckpoint: [(line: Int, bytes: [UInt8])] = [(1, first)]
+        var sealedAt: Int?
+        for (offset, bytes) in lines.dropFirst().enumerated() {
+            let number = offset + 2
+            let isLast = number == lines.count
+            if isLast && torn {
+                // Cut mid-write by a crash: tolerated, left out, reported.
+                if integrity == nil { integrity = .unsealed(lastLineTorn: true, unverifiedLines: sinceCheckpoint.count - 1) }
+                break
+            }
+            guard let event = try? JSONDecoder().decode(EventLine.self, from: Data(bytes)) else {
+                if integrity == nil { integrity = .broken(line: number, reason: "expected an event [time, code, data]") }
+                continue
+            }
+            let parsed = TranscriptEvent(time: event.time, code: event.code, data: event.data, line: number)
+            events.append(parsed)
+            if sealedAt != nil, integrity == nil { integrity = .broken(line: number, reason: "a line after the seal") }
+            if event.code == "g", integrity == nil {
+                guard let record = parsed.record else {
+                    integrity = .broken(line: number, reason: "a Gantry event that does not parse")
+                    continue
+                }
+                if let fault = Self.check(record, at: number, chain: chain, covered: sinceCheckpoint) {
+                    integrity = .broken(line: fault.line, reason: fault.reason)
+                }
+                sinceCheckpoint = []
+                if record.kind == .seal { sealedAt = number }
+            }
+            chain.append(bytes)
+            sinceCheckpoint.append((number, bytes))
+        }
+        if integrity == nil {
+            integrity = sealedAt != nil ? .sealed : .unsealed(lastLineTorn: false, unverifiedLines: sinceCheckpoint.count)
+        }
+        return Transcript(path: path, header: header, events: events, integrity: integrity!)
+    }
+
+    /// Whether a checkpoint (a Gantry event, on line `at`) matches the lines since the last
+    /// one; else the line that differs. The chain through those lines tells which side was
+    /// edited: when it still leads to the checkpoint's link, the lines are as written and the
+    /// checkpoint's own list was changed; when it does not, the first line whose digest
+    /// differs (or the checkpoint itself, if none does) is the edit.
+    static func check(_ record: GantryRecord, at line: Int, chain: HashChain, covered: [(line: Int, bytes: [UInt8])]) -> (line: Int, reason: String)? {
+        let digests = covered.map { HashChain.shortDigest($0.bytes) }
+        let chainHolds = record.chain == SHA256.hex(chain.link)
+        if chainHolds {
+            return digests == record.digests ? nil : (line, "this line was changed (its list of the lines before it)")
+        }
+        for (index, entry) in covered.enumerated() where index >= record.digests.count || record.digests[index] != digests[index] {
+            let added =
+                index >= record.digests.count || (index + 1 < record.digests.count && record.digests[index] == digests[min(index + 1, digests.count - 1)])
+            return (entry.line, added ? "a line was added here, or this line was changed" : "this line was changed")
+        }
+        if record.digests.count > covered.count { return (line, "a line was removed before this one") }
+        return (line, "this line was changed (its link in the chain)")
+    }
+
+    /// The `[time, code, data]` of an event line.
+    struct EventLine: Decodable {
+        var time: Double
+        var code: String
+        var data: String
+        init(from decoder: any Decoder) throws {
+            var container = try decoder.unkeyedContainer()
+            time = try container.decode(Double.self)
+            code = try container.decode(String.self)
+            data = try container.decode(String.self)
+            guard container.isAtEnd else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "more than three elements"))
+            }
+        }
+    }
+
+    // MARK: What it says
+
+    public var records: [GantryRecord] { events.compactMap(\.record) }
+
+    /// Steps completed (by their checks or overtaken), in the order they were.
+    public var stepsDone: [String] {
+        var seen: [String] = []
+        for record in records where record.kind == .done { if let step = record.step, !seen.contains(step) { seen.append(step) } }
+        return seen
+    }
+
+    public var hints: Int { records.filter { $0.kind == .hint }.count }
+
+    /// Seconds from the header to the last event.
+    public var duration: Double { events.last?.time ?? 0 }
+
+    /// Why the session ended, when it was recorded.
+    public var endReason: String? { records.last { $0.kind == .end }?.reason }
+
+    public var integrityDescription: String {
+        switch integrity {
+        case .sealed: "sealed"
+        case .unsealed(let torn, let unverified):
+            "not sealed (the session did not end cleanly)" + (torn ? "; the last line was cut off" : "")
+                + (unverified > 0 ? "; \(unverified) line(s) after the last checkpoint" : "")
+        case .broken(let line, let reason): "broken at line \(line): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Lessons
+import Shell
+
+/// `gantry lessons`: what there is to learn.
+struct LessonsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lessons", abstract: "List the lessons with their titles and steps.")
+
+    @OptionGroup var lessonPaths: LessonPathsArgument
+    @Option(help: ArgumentHelp("Language of the titles: en or ko.", valueName: "lang"))
+    var lang = "en"
+
+    func run() throws {
+        let (lessons, errors) = LessonRunner.load(LessonRunner.lessonFiles(lessonPaths.paths))
+        for error in errors { printError("\(error)") }
+        // With the learner's progress, when there is any (the shell records it).
+        let progress = ProgressStore.forLearner().load().progress
+        for lesson in Lesson.courseOrder(lessons) {
+            let title = lesson.title(in: lang)
+            let done = progress.stepsDone(in: lesson)
+            print("\(lesson.id.padding(14)) \(title) — \(lesson.steps.count) steps" + (done > 0 ? ", \(done) done" : ""))
+        }
+    }
+}

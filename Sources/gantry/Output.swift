@@ -1,0 +1,12 @@
+internal import Glibc
+
+/// A line on standard error, unbuffered, so it lands in order with what the sandbox writes.
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+extension String {
+    /// Padded with spaces to `width` characters, for the columns of doctor and lessons.
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Sessions recorded for real: the REPL through a PTY, the file it leaves read by
+/// `gantry transcripts`, checked by `transcripts verify`, and played by `asciinema play`
+/// (Debian's, as a reviewer would) and `gantry play`.
+@Suite(.serialized) struct TranscriptCommandTests {
+    typealias Learner = ShellCommandTests.Learner
+
+    func transcripts(of learner: Learner) -> [String] {
+        let directory = learner.home + "/data/gantry/transcripts"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".cast") }.sorted()
+            .map { directory + "/" + $0 }
+    }
+
+    func enter(_ terminal: TerminalSession, _ command: String, expecting text: String) throws {
+        try terminal.waitFor("# ")
+        terminal.type(command + "\r")
+        try terminal.waitFor(text)
+    }
+
+    @Test(requiresRootAndUserNamespaces) func theUTSLessonIsRecordedListedVerifiedAndPlayed() throws {
+        let learner = try Learner()
+        try expectHostUnchanged {
+            let terminal = try learner.shell(["uts", "--learner", "kim"])
+            try terminal.waitFor("Step 1/3")
+            try enter(terminal, "hostname", expecting: "✓ Step 1 done")
+            try enter(terminal, "unshare -u /bin/bash", expecting: "[uts 2/3]")
+            try enter(terminal, "hostname con01", expecting: "✓ Step 2 done")
+            try terminal.waitFor("Step 3/3")
+            // A program that holds the terminal, and keys typed into it.
+            try enter(terminal, "top -d 0.5", expecting: "load average")
+            terminal.type("q")
+            try enter(terminal, "exit", expecting: "exit")
+            try enter(terminal, "hostname", expecting: "✓ Step 3 done")
+            try enter(terminal, ":quit", expecting: "Transcript: ")
+            #expect(terminal.waitForExit() == 0)
+        }
+        let files = transcripts(of: learner)
+        try #require(files.count == 1, "\(files)")
+        let file = files[0]
+
+        let verify = try learner.gantry(["transcripts", "verify", file])
+        #expect(verify.status == 0 && verify.output.contains("sealed"), "\(verify.output)")
+
+        let listed = try learner.gantry(["transcripts", "--json"])
+        #expect(listed.status == 0, "\(listed.error)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
+        let row = try #require(rows.first)
+        #expect(row["lesson"] as? String == "uts" && row["learner"] as? String == "kim")
+        #expect(row["stepsDone"] as? Int == 3 && row["steps"] as? Int == 3, "\(row)")
+        #expect(row["state"] as? String == "sealed" && row["end"] as? String == "quit", "\(row)")
+        let table = try learner.gantry(["transcripts"])
+        #expect(table.output.contains("kim  uts 3/3 steps") && table.output.contains(file), "\(table.output)")
+
+        // Gantry's own events say where each line went and what the checks saw.
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains(#"\"target\":\"nested\""#) && text.contains(#"\"depth\":2"#), "a line in the nested shell")
+        #expect(text.contains(#"[\"kind\":\"keys\""#) == false && text.contains(#"\"kind\":\"keys\""#), "keys forwarded to top")
+        #expect(text.contains(#"\"seen\":"#), "check evaluations with what was seen")
+
+        // asciinema plays it unchanged (Gantry's events are skipped) and shows the lab's output.
+        let player = try TerminalSession(
+            "/usr/bin/asciinema", ["play", "--speed", "50", "--idle-time-limit", "0.05", file], environment: ["TERM": "xterm-256color"])
+        try player.waitFor("dockeredu")
+        try player.waitFor("con01")
+        #expect(player.waitForExit() == 0)
+        let own = try TerminalSession(
+            CommandRunner.gantryPath, ["play", "--speed", "50", "--idle-limit", "0.05", file], environment: ["TERM": "xterm-256color"])
+        try own.waitFor("con01")
+        #expect(own.waitForExit() == 0)
+
+        // One byte changed: verify names its line and fails.
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let target = try #require(lines.firstIndex { $0.contains(#""o", "con01"#) || ($0.contains(#""o""#) && $0.contains("con01")) })
+        let offset = lines[..<target].map { $0.utf8.count + 1 }.reduce(0, +) + lines[target].utf8.count / 2
+        bytes[offset] = bytes[offset] == 0x41 ? 0x42 : 0x41
+        let edited = learner.home + "/edited.cast"
+        try Data(bytes).write(to: URL(fileURLWithPath: edited))
+        let broken = try learner.gantry(["transcripts", "verify", edited])
+        #expect(broken.status == 1)
+        #expect(broken.output.hasPrefix("\(edited):\(target + 1):"), "\(broken.output)")
+    }
+
+    @Test(requiresRootAndUserNamespaces) func aKilledSessionLeavesAReadableUnsealedTranscript() throws {
+        let learner = try Learner()
+        let terminal = try learner.shell(["uts"])
+        try enter(terminal, "hostname", expecting: "✓ Step 1 done")
+        kill(terminal.pid, SIGKILL)
+        _ = terminal.waitForExit()
+        _ = try CommandRunner.gantry(["cleanup"])
+        let files = transcripts(of: learner)
+        try #require(files.count == 1)
+        let verify = try learner.gantry(["transcripts", "verify", files[0]])
+        #expect(verify.status == 0, "a killed session's file is damaged nowhere: \(verify.output)")
+        #expect(verify.output.contains("not sealed"), "\(verify.output)")
+        let listed = try learner.gantry(["transcripts"])
+        #expect(listed.output.contains("uts 1/3 steps") && listed.output.contains("not sealed"), "\(listed.output)")
+    }
+
+    @Test(requiresRootAndUserNamespaces) func anUnwritableTranscriptDirectoryLosesNothingElse() throws {
+        let learner = try Learner()
+        try FileManager.default.createDirectory(atPath: learner.home + "/data/gantry", withIntermediateDirectories: true)
+        try "not a directory".write(toFile: learner.home + "/data/gantry/transcripts", atomically: true, encoding: .utf8)
+        try expectHostUnchanged {
+            let result = try learner.gantry(["shell", "--lessons", ShellCommandTests.lessons, "uts"], input: "hostname\n:quit\n")
+            #expect(result.status == 0, "\(result.output)\(result.error)")
+            #expect(result.error.components(separatedBy: "Recording stopped").count == 2, "said once: \(result.error)")
+            #expect(result.output.contains("✓ Step 1 done"))
+        }
+        #expect(learner.progress.contains("step\tuts\tlook\tdone=yes"))
+    }
+
+    @Test(requiresRootAndUserNamespaces) func noRecordRecordsNothing() throws {
+        let learner = try Learner()
+        let result = try learner.gantry(["shell", "--lessons", ShellCommandTests.lessons, "uts", "--no-record"], input: "hostname\n")
+        #expect(result.status == 0, "\(result.error)")
+        #expect(transcripts(of: learner).isEmpty)
+        #expect(!result.error.contains("Transcript:"))
+    }
+}
