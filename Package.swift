@@ -23,8 +23,11 @@ let package = Package(
         // The syscall idiom (Errno, one retrying call helper, writeAll) and small POSIX chores
         // written once: read a descriptor or file whole, list a directory, the /proc formats.
         .target(name: "POSIXSupport", dependencies: ["CGantry"], swiftSettings: strictSettings),
+        // The caller's terminal: raw mode, a signal queue, a PTY relay, window size, display
+        // width, escape stripping.
+        .target(name: "Terminal", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // Namespaces, mounts, pivot_root/chroot, PTYs, spawn and enter.
-        .target(name: "Isolation", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
+        .target(name: "Isolation", dependencies: ["CGantry", "POSIXSupport", "Terminal"], swiftSettings: strictSettings),
         // rtnetlink in Swift: links, veth pairs, bridges, addresses, routes, netns, ICMP echo.
         .target(name: "Netlink", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // cgroup v1 and v2 behind one resource model: layout, limits, groups, stats, removal.
@@ -32,7 +35,7 @@ let package = Package(
         // The teardown ledger: side effects recorded before they are made, for `gantry cleanup`.
         .target(name: "Ledger", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // The disposable lab host: build, enter, run, probe, tear down, clean up.
-        .target(name: "Lab", dependencies: ["Isolation", "Cgroups", "Netlink", "Ledger", "POSIXSupport"], swiftSettings: strictSettings),
+        .target(name: "Lab", dependencies: ["Isolation", "Cgroups", "Netlink", "Ledger", "POSIXSupport", "Terminal"], swiftSettings: strictSettings),
         // Lesson files: model, parser, output matchers, checks, and running them in labs.
         .target(name: "Lessons", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "POSIXSupport"], swiftSettings: strictSettings),
         // GNU readline (libreadline-dev) for the REPL's line editing and history.
@@ -41,7 +44,7 @@ let package = Package(
         // readline and terminfo are linked in statically: loading two more shared libraries
         // on every start would cost `gantry exec` ~0.3 ms for a REPL it does not use.
         .target(
-            name: "Shell", dependencies: ["Lessons", "Lab", "Isolation", "CReadline", "POSIXSupport"], swiftSettings: strictSettings,
+            name: "Shell", dependencies: ["Lessons", "Lab", "Isolation", "Terminal", "CReadline", "POSIXSupport"], swiftSettings: strictSettings,
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libreadline.a", "-Xlinker", "-l:libtinfo.a"])]),
         // OpenSSL's libcrypto (libssl-dev) for SHA-256: the transcripts' hash chain.
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
@@ -49,7 +52,7 @@ let package = Package(
         // check, and playback. libcrypto is linked in statically, as readline is, so starting
         // `gantry exec` loads nothing more.
         .target(
-            name: "Transcripts", dependencies: ["Lessons", "Isolation", "POSIXSupport", "CCrypto"], swiftSettings: strictSettings,
+            name: "Transcripts", dependencies: ["Lessons", "Terminal", "POSIXSupport", "CCrypto"], swiftSettings: strictSettings,
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypto.a"])]),
         // The command line: argument parsing only.
         .executableTarget(
@@ -63,6 +66,7 @@ let package = Package(
                 "Lessons",
                 "Shell",
                 "Transcripts",
+                "Terminal",
                 "POSIXSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -85,7 +89,7 @@ let package = Package(
             name: "LabTests", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "Ledger", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Lab", "Cgroups", "Isolation", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "ShellTests", dependencies: ["Shell", "Lessons", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "Lessons", "Terminal", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "TranscriptsTests", dependencies: ["Transcripts", "Lessons", "POSIXSupport", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "internal.h"
 
@@ -219,6 +220,10 @@ const char *gantry_errno_name(int error) {
 
 int gantry_pipe2(int fds[2], int flags) {
     return pipe2(fds, flags);
+}
+
+int gantry_wcwidth(unsigned int c) {
+    return wcwidth((wchar_t)c);
 }
 
 int gantry_socket_in(const gantry_join *joins, size_t join_count, const gantry_socket_kind *kinds, size_t kind_count,

@@ -56,7 +56,3 @@ static inline void gantry_rl_redraw(void) {
     rl_redisplay();
 }
 
-/// Columns a character takes in the current locale (wcwidth(3); declared here because
-/// glibc shows it only to _XOPEN_SOURCE builds), -1 when unknown.
-int wcwidth(wchar_t c);
-static inline int gantry_wcwidth(unsigned int c) { return wcwidth((wchar_t)c); }

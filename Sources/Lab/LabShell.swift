@@ -1,6 +1,7 @@
 internal import Glibc
 public import Isolation
 internal import POSIXSupport
+internal import Terminal
 
 /// A persistent bash in a lab, on a PTY, so `cd`, variables and nested interactive programs
 /// behave as in a terminal. Each time a bash (this one, or one the learner started inside it)

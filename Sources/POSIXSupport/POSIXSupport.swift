@@ -114,31 +114,6 @@ extension StringProtocol {
 }
 
 extension String {
-    /// The text a terminal would show: without escape sequences (CSI `ESC [ … final`, OSC
-    /// `ESC ] … BEL|ST`, two-byte ones) and control characters. For measuring and for
-    /// showing a program's prompt inside another.
-    public var withoutTerminalEscapes: String {
-        var result = ""
-        var scalars = unicodeScalars.makeIterator()
-        while let scalar = scalars.next() {
-            if scalar == "\u{1b}" {
-                guard let kind = scalars.next() else { break }
-                if kind == "[" {
-                    while let next = scalars.next(), !(0x40...0x7e).contains(next.value) {}
-                } else if kind == "]" {
-                    var previous: Unicode.Scalar = " "
-                    while let next = scalars.next(), next != "\u{07}", !(previous == "\u{1b}" && next == "\\") { previous = next }
-                }
-                continue
-            }
-            if scalar.value < 0x20 || scalar.value == 0x7f { continue }
-            result.unicodeScalars.append(scalar)
-        }
-        return result
-    }
-}
-
-extension String {
     /// One decimal place (`2.5`), without Foundation's String(format:).
     public init(oneDecimal value: Double) {
         let tenths = Int64((value * 10).rounded())

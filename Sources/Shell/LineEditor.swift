@@ -2,6 +2,7 @@ internal import CReadline
 internal import Glibc
 internal import Isolation
 internal import POSIXSupport
+internal import Terminal
 
 /// GNU readline in its callback ("alternate") interface, so the REPL's one loop can wait on
 /// the keyboard, the lab's terminal and signals at once: output a background job prints in
@@ -69,7 +70,7 @@ final class LineEditor {
 
     /// Ctrl-C at the prompt: the line is dropped and a fresh prompt drawn, as in bash.
     func interrupt() {
-        Terminal.write("^C")
+        Screen.write("^C")
         gantry_rl_drop_line()
     }
 
@@ -80,7 +81,7 @@ final class LineEditor {
     func printAbove(_ text: String) {
         let shown = text.hasSuffix("\n") ? text : text + "\n"
         gantry_rl_clear_for_print()
-        Terminal.write(shown)
+        Screen.write(shown)
         gantry_rl_redraw()
     }
 

@@ -1,3 +1,5 @@
+internal import Terminal
+
 /// Lesson prose (Markdown) drawn for a terminal: headings, paragraphs wrapped to the width,
 /// lists with a hanging indent, block quotes, fenced code kept as it is, and inline `code`,
 /// **strong** and *emphasis*. Tables and HTML pass through unwrapped; `<details>` wrappers

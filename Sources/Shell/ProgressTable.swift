@@ -1,5 +1,6 @@
 public import Lessons
 internal import POSIXSupport
+internal import Terminal
 
 /// Progress as tables, for `:lessons`, `:progress` and `gantry progress`.
 public struct ProgressTable {

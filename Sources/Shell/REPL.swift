@@ -4,6 +4,7 @@ internal import Isolation
 internal import Lab
 internal import Lessons
 internal import POSIXSupport
+internal import Terminal
 
 /// The loop around a `ShellSession`: with a person at a terminal, readline at Gantry's
 /// prompt and the terminal handed to each command while it runs; without one (input from a
@@ -16,7 +17,7 @@ public enum REPL {
         do {
             signals = try SignalQueue([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGWINCH])
         } catch {
-            Terminal.write("gantry: \(error)\n")
+            Screen.write("gantry: \(error)\n")
             return 1
         }
         return session.options.interactive ? interactive(session, signals: signals) : plain(session, signals: signals)
@@ -66,7 +67,7 @@ public enum REPL {
                         }
                     case SIGWINCH:
                         editor.resize()
-                        let size = Foreground.terminalSize()
+                        let size = TerminalSize.current()
                         session.shell?.resize(rows: size.rows, columns: size.columns)
                         session.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
                     case SIGTERM, SIGHUP:
@@ -147,7 +148,7 @@ public enum REPL {
                 guard let (signal, _) = signals.next() else { return }
                 switch signal {
                 case SIGWINCH:
-                    let size = Foreground.terminalSize()
+                    let size = TerminalSize.current()
                     shell.resize(rows: size.rows, columns: size.columns)
                     session.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
                 case SIGTERM, SIGHUP:

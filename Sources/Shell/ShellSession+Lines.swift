@@ -131,7 +131,9 @@ extension ShellSession {
         var verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shellPid, look: .quick, onMeasuring: announceMeasuring)
         if verdict.done { return completeStep(verdict) }
         // Something just sent to the background may still be starting: look again, briefly.
-        verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shellPid, look: .settled, onMeasuring: announceMeasuring)
+        // Otherwise once more at everything, to say what is wrong.
+        let look: StepTracker.Look = Self.sendsToBackground(command) ? .settled : .snapshot
+        verdict = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shellPid, look: look, onMeasuring: announceMeasuring)
         if verdict.done { return completeStep(verdict) }
         emitCheck(verdict)
         // A word at once for a wrong turn: something that held when the step opened is now
@@ -147,6 +149,19 @@ extension ShellSession {
                 "  " + (hintsLeft > 0 ? (language == "ko" ? ":hint 힌트 (\(hintsLeft)개 남음), " : ":hint for a hint (\(hintsLeft) left), ") : "")
                     + (language == "ko" ? ":check 자세히" : ":check for the details")))
         noteFailure()
+    }
+
+    /// Whether a command line leaves something starting in the background (a lone `&`, not
+    /// `&&`, `&>` or `>&`): then the lab may take a moment to show it.
+    static func sendsToBackground(_ command: String) -> Bool {
+        let bytes = Array(command.utf8)
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "&") {
+            let before = index > 0 ? bytes[index - 1] : 0, after = index + 1 < bytes.count ? bytes[index + 1] : 0
+            if before != UInt8(ascii: "&") && after != UInt8(ascii: "&") && before != UInt8(ascii: ">") && after != UInt8(ascii: ">") {
+                return true
+            }
+        }
+        return false
     }
 
     /// What of a failing step is worth telling: something that held when the step opened

@@ -3,6 +3,7 @@ internal import Isolation
 public import Lab
 public import Lessons
 internal import POSIXSupport
+internal import Terminal
 
 /// One learner's session: a lesson open at a step, the lab it runs in, the shell in that
 /// lab, and the progress file. The REPL loop (`REPL`) feeds it lines; it runs them in the lab
@@ -93,10 +94,10 @@ public final class ShellSession {
         for observer in observers { observer.observe(event) }
     }
 
-    /// Everything the terminal shows passes here (and through `Terminal.write`), so the
+    /// Everything the terminal shows passes here (and through `Screen.write`), so the
     /// observers see it as the learner did.
     func show(_ text: String) {
-        Terminal.write(text)
+        Screen.write(text)
         if !observers.isEmpty { emit(.output(text)) }
     }
 
@@ -213,7 +214,7 @@ public final class ShellSession {
     func takeBaseline() {
         guard let lab, var place else { return }
         place.overtaking.takeBaseline(place.lesson, from: place.index, applies: runner.applies, lab: lab, captures: matcher.captures)
-        let start = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .report)
+        let start = place.tracker.verdict(lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .snapshot)
         place.heldAtStart = Set(start.expectations.filter { $0.passed && !$0.measurement }.map(\.line))
         self.place = place
     }
@@ -268,7 +269,7 @@ public final class ShellSession {
     /// machine's (the hostname matters in these lessons), and a continuation marker so
     /// `for …; do` can be finished at Gantry's prompt.
     func startShell(in lab: Lab) throws(LabError) {
-        let size = options.interactive ? Foreground.terminalSize() : (rows: 24, columns: 80)
+        let size = options.interactive ? TerminalSize.current() : (rows: 24, columns: 80)
         let shell = try LabShell(lab: lab, rows: size.rows, columns: size.columns)
         _ = try shell.run(#"PS1='\u@\h:\w\$ '; PS2='"# + LabShell.continuationPrompt + "'")
         shellPrompt = try shell.readPrompt()

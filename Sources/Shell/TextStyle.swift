@@ -38,24 +38,3 @@ public struct TextStyle: Sendable {
     func note(_ text: String) -> String { sgr("33", text) }
     func heading(_ text: String) -> String { sgr("1;4", text) }
 }
-
-/// Columns a string takes on a terminal: wide (Hangul, CJK) characters take two, combining
-/// marks none, escape sequences none. wcwidth(3) answers for the locale set at start-up.
-func displayWidth(_ text: String) -> Int {
-    text.withoutTerminalEscapes.unicodeScalars.reduce(0) { width, scalar in
-        let columns = gantry_wcwidth(scalar.value)
-        return width + (columns >= 0 ? Int(columns) : (isWide(scalar) ? 2 : 1))
-    }
-}
-
-/// East Asian wide ranges, for when the locale cannot say (wcwidth returns -1 in the C locale).
-func isWide(_ scalar: Unicode.Scalar) -> Bool {
-    switch scalar.value {
-    case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
-        0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
-        0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
-        return true
-    default:
-        return false
-    }
-}

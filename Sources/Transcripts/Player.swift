@@ -1,6 +1,6 @@
 internal import Glibc
-public import Isolation
-internal import POSIXSupport
+public import POSIXSupport
+internal import Terminal
 
 /// `gantry play`: a transcript's terminal output at the pace it was recorded, in this
 /// terminal. Ctrl-C stops it and leaves the terminal as it was.
@@ -17,7 +17,7 @@ public struct Player {
 
     public enum Outcome: Equatable { case finished, interrupted, noSuchStep }
 
-    public func play(_ transcript: Transcript) throws(IsolationError) -> Outcome {
+    public func play(_ transcript: Transcript) throws(Errno) -> Outcome {
         let signals = try SignalQueue([SIGINT, SIGTERM, SIGHUP])
         // Raw only to read single keys at markers; output then needs its own \r\n, which
         // the recorded output already has.
@@ -26,7 +26,7 @@ public struct Player {
             raw?.restore()
             try? POSIX.writeAll(STDOUT_FILENO, "\u{1b}[0m")
         }
-        let size = Foreground.terminalSize()
+        let size = TerminalSize.current()
         if Int(size.columns) < transcript.header.width || Int(size.rows) < transcript.header.height {
             try? POSIX.writeAll(
                 STDOUT_FILENO,

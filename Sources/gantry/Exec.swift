@@ -5,6 +5,7 @@ import Isolation
 import Lab
 import Netlink
 import POSIXSupport
+internal import Terminal
 
 /// `gantry exec`: one command in fresh namespaces, the way `unshare` and `bwrap` do it.
 struct Exec: ParsableCommand {
@@ -139,7 +140,7 @@ struct Exec: ParsableCommand {
                 if spec.namespaces.isSuperset(of: [.cgroup, .mount]) { spec.mounts += resources!.group.viewMounts() }
             }
             foreground = try Foreground()
-            let size = Foreground.terminalSize()
+            let size = TerminalSize.current()
             let cgroupDirectory = resources?.group.directoryDescriptor()
             defer { if let cgroupDirectory { close(cgroupDirectory) } }
             process = try Sandbox.spawn(

@@ -3,6 +3,7 @@ import Cgroups
 internal import Glibc
 import Isolation
 import Lab
+internal import Terminal
 
 /// `gantry lab`: a plain shell in a fresh lab, no lesson.
 struct LabCommand: ParsableCommand {
@@ -43,7 +44,7 @@ struct LabCommand: ParsableCommand {
         let status: ExitStatus
         do {
             let foreground = try Foreground()
-            let size = Foreground.terminalSize()
+            let size = TerminalSize.current()
             let terminal = getenv("TERM").map { String(cString: $0) }
             let process = try lab.enter(
                 argv, io: interactive ? .terminal(rows: size.rows, columns: size.columns) : .inherit,

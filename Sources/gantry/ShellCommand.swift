@@ -5,6 +5,7 @@ import Isolation
 import Lab
 import Lessons
 import Shell
+internal import Terminal
 import Transcripts
 
 /// `gantry` / `gantry shell [LESSON]`: the REPL a learner works in.
@@ -62,7 +63,7 @@ struct ShellCommand: ParsableCommand {
             paths: ShellPaths.fromEnvironment(), interactive: interactive)
         let session = ShellSession(
             options: options, lessons: found, support: support,
-            width: min(Int(Foreground.terminalSize().columns), 100))
+            width: min(Int(TerminalSize.current().columns), 100))
         let recorder = noRecord ? nil : makeRecorder(paths: options.paths, support: support)
         if let recorder { session.observers.append(recorder) }
         let status = REPL.run(session)
@@ -84,7 +85,7 @@ struct ShellCommand: ParsableCommand {
         return Recorder(
             settings: settings,
             size: {
-                let size = Foreground.terminalSize()
+                let size = TerminalSize.current()
                 return (Int(size.columns), Int(size.rows))
             },
             tell: { printError($0) })

@@ -113,6 +113,31 @@ import Testing
         #expect(learner.progress.contains("step\tuts\tlook\tdone=yes"))
     }
 
+    @Test(requiresRootAndUserNamespaces) func aPasswordTypedWithEchoOffIsNeitherShownNorRecorded() throws {
+        let learner = try Learner()
+        try expectHostUnchanged {
+            let terminal = try learner.shell(["uts"])
+            try enter(terminal, "read -s -p 'password: ' secret; echo; echo length=${#secret}", expecting: "password: ")
+            // A person reads the prompt before typing; keys typed ahead of `read -s` would
+            // meet the terminal before it turned echo off.
+            usleep(300_000)
+            terminal.type("hunter2\r")
+            try terminal.waitFor("length=7")
+            // A program that reads lines with echo on still gets it (cat shows what is typed).
+            try enter(terminal, "head -n1", expecting: "head -n1")
+            terminal.type("visible\r")
+            try terminal.waitFor("visible")
+            try enter(terminal, ":quit", expecting: "Transcript: ")
+            #expect(terminal.waitForExit() == 0)
+            #expect(!TerminalSession.plain(terminal.raw).contains("hunter2"), "the password was shown")
+        }
+        let file = try #require(transcripts(of: learner).first)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(!text.contains("hunter2"), "the password was recorded")
+        #expect(text.contains(#"\"redacted\":true"#))
+        #expect(text.contains("visible"))
+    }
+
     @Test(requiresRootAndUserNamespaces) func noRecordRecordsNothing() throws {
         let learner = try Learner()
         let result = try learner.gantry(["shell", "--lessons", ShellCommandTests.lessons, "uts", "--no-record"], input: "hostname\n")

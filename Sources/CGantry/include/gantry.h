@@ -248,6 +248,10 @@ const char *gantry_errno_name(int error);
 /// birth, so a fork on another thread never inherits it.
 int gantry_pipe2(int fds[2], int flags);
 
+/// Columns a character takes in the current locale (wcwidth(3), which glibc declares only
+/// for _XOPEN_SOURCE builds), -1 when unknown.
+int gantry_wcwidth(unsigned int c);
+
 /// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC): a detached copy of the mount at
 /// `path` (its submounts too when `recursive`). Then mount_setattr on it: idmapped through
 /// `userns_fd` when >= 0 (the host's files seen as owned by the ids they map to inside), and

@@ -1,6 +1,6 @@
 internal import CGantry
 internal import Glibc
-internal import POSIXSupport
+public import POSIXSupport
 
 /// Signals taken from a signalfd instead of handlers: blocked on the calling thread from
 /// creation until deinit, so none is lost (they queue until read) and none interrupts a
@@ -13,12 +13,12 @@ public final class SignalQueue {
     public let descriptor: Int32
     private var previousMask = sigset_t()
 
-    public init(_ signals: [Int32]) throws(IsolationError) {
+    public init(_ signals: [Int32]) throws(Errno) {
         var set = sigset_t()
         sigemptyset(&set)
         for signal in signals { sigaddset(&set, signal) }
         pthread_sigmask(SIG_BLOCK, &set, &previousMask)
-        do { descriptor = try IsolationError.call(.wait, "signalfd") { signalfd(-1, &set, Int32(SFD_CLOEXEC | SFD_NONBLOCK)) } } catch {
+        do { descriptor = try POSIX.call { signalfd(-1, &set, Int32(SFD_CLOEXEC | SFD_NONBLOCK)) } } catch {
             pthread_sigmask(SIG_SETMASK, &previousMask, nil)
             throw error
         }
