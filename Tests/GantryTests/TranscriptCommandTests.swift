@@ -70,6 +70,10 @@ import Testing
             CommandRunner.gantryPath, ["play", "--speed", "50", "--idle-limit", "0.05", file], environment: ["TERM": "xterm-256color"])
         try own.waitFor("con01")
         #expect(own.waitForExit() == 0)
+        // And asciinema-player 3 (the web player) in headless Chromium plays it to the end.
+        let page = try Self.playInBrowser(castText: String(contentsOfFile: file, encoding: .utf8), in: learner.home)
+        #expect(page.contains("<title>ended</title>"), "the player did not reach the end: \(page.suffix(2000))")
+        #expect(page.contains("dockeredu") && page.contains("con01"), "the player shows the lab's output")
 
         // One byte changed: verify names its line and fails.
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
@@ -82,6 +86,47 @@ import Testing
         let broken = try learner.gantry(["transcripts", "verify", edited])
         #expect(broken.status == 1)
         #expect(broken.output.hasPrefix("\(edited):\(target + 1):"), "\(broken.output)")
+    }
+
+    /// asciinema-player's own script and style, as PyPI's sphinxcontrib-asciinema ships them
+    /// (scripts/setup installs it without Sphinx).
+    static func playerFiles() throws -> (script: String, style: String) {
+        let locate = try CommandRunner.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import importlib.util, glob; spec = importlib.util.find_spec('sphinxcontrib.asciinema'); "
+                    + "print(sorted(glob.glob(spec.submodule_search_locations[0] + '/_static/asciinema-player_*.js'))[-1])",
+            ])
+        let script = locate.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(locate.status == 0 && !script.isEmpty, "asciinema-player not found: \(locate.error)")
+        return (
+            try String(contentsOfFile: script, encoding: .utf8),
+            try String(contentsOfFile: String(script.dropLast(3)) + ".css", encoding: .utf8)
+        )
+    }
+
+    /// A page with the cast in asciinema-player, loaded by headless Chromium with virtual time
+    /// (so the player's clock runs without waiting); the page's DOM afterwards.
+    static func playInBrowser(castText: String, in directory: String) throws -> String {
+        let (script, style) = try playerFiles()
+        let data = String(decoding: try JSONEncoder().encode(castText), as: UTF8.self)
+        let html = """
+            <!doctype html><html><head><meta charset="utf-8"><title>playing</title><style>\(style)</style></head>
+            <body><div id="player"></div><script>\(script)</script><script>
+            const player = AsciinemaPlayer.create({ data: \(data) }, document.getElementById("player"),
+              { autoPlay: true, speed: 50, idleTimeLimit: 0.05 });
+            player.addEventListener("ended", () => { document.title = "ended"; });
+            </script></body></html>
+            """
+        let page = directory + "/player.html"
+        try html.write(toFile: page, atomically: true, encoding: .utf8)
+        let chromium = try CommandRunner.run(
+            "/usr/bin/chromium",
+            ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=60000", "--dump-dom", "file://" + page],
+            environment: ["HOME": directory])
+        try #require(chromium.status == 0, "chromium: \(chromium.error.suffix(1000))")
+        return chromium.output
     }
 
     @Test(requiresRootAndUserNamespaces) func aKilledSessionLeavesAReadableUnsealedTranscript() throws {
