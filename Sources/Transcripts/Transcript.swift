@@ -1,4 +1,5 @@
 internal import FoundationEssentials
+internal import Glibc
 internal import POSIXSupport
 
 /// A transcript as read back: the one model `transcripts`, `play`, and (later) replay,
@@ -21,8 +22,15 @@ public struct Transcript: Sendable {
         case broken(line: Int, reason: String)
     }
 
+    /// The seal's own digest before it is known: 64 zeros (see `GantryRecord.seal`).
+    static let sealPlaceholder = String(repeating: "0", count: 64)
+
     /// Reads and checks a transcript; throws only when it is not one at all.
     public static func read(_ path: String) throws(TranscriptError) -> Transcript {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw TranscriptError(path: path, "cannot read: \(Errno.current.message)") }
+        // A FIFO or a device would block or never end; a directory is not a transcript.
+        guard info.st_mode & S_IFMT == S_IFREG else { throw TranscriptError(path: path, "not a regular file, so not a transcript") }
         guard let bytes = POSIX.readFileBytes(path) else {
             throw TranscriptError(path: path, "cannot read: \(Errno.current.message)")
         }
@@ -50,8 +58,14 @@ public struct Transcript: Sendable {
             let number = offset + 2
             let isLast = number == lines.count
             if isLast && torn {
-                // Cut mid-write by a crash: tolerated, left out, reported.
-                if integrity == nil { integrity = .unsealed(lastLineTorn: true, unverifiedLines: sinceCheckpoint.count - 1) }
+                // Cut mid-write by a crash: tolerated, left out, reported — unless the file
+                // was sealed before it: then it was added.
+                if integrity == nil {
+                    integrity =
+                        sealedAt != nil
+                        ? .broken(line: number, reason: "a line after the seal")
+                        : .unsealed(lastLineTorn: true, unverifiedLines: sinceCheckpoint.count - 1)
+                }
                 break
             }
             guard let event = try? JSONDecoder().decode(EventLine.self, from: Data(bytes)) else {
@@ -68,6 +82,8 @@ public struct Transcript: Sendable {
                 }
                 if let fault = Self.check(record, at: number, chain: chain, covered: sinceCheckpoint) {
                     integrity = .broken(line: fault.line, reason: fault.reason)
+                } else if record.kind == .seal, !Self.sealHolds(record, line: bytes, chain: chain) {
+                    integrity = .broken(line: number, reason: "this line was changed (the seal)")
                 }
                 sinceCheckpoint = []
                 if record.kind == .seal { sealedAt = number }
@@ -88,17 +104,39 @@ public struct Transcript: Sendable {
     /// differs (or the checkpoint itself, if none does) is the edit.
     static func check(_ record: GantryRecord, at line: Int, chain: HashChain, covered: [(line: Int, bytes: [UInt8])]) -> (line: Int, reason: String)? {
         let digests = covered.map { HashChain.shortDigest($0.bytes) }
-        let chainHolds = record.chain == SHA256.hex(chain.link)
-        if chainHolds {
-            return digests == record.digests ? nil : (line, "this line was changed (its list of the lines before it)")
+        let recorded = record.digests
+        if record.chain == SHA256.hex(chain.link) {
+            return digests == recorded ? nil : (line, "this line was changed (its list of the lines before it)")
         }
-        for (index, entry) in covered.enumerated() where index >= record.digests.count || record.digests[index] != digests[index] {
-            let added =
-                index >= record.digests.count || (index + 1 < record.digests.count && record.digests[index] == digests[min(index + 1, digests.count - 1)])
-            return (entry.line, added ? "a line was added here, or this line was changed" : "this line was changed")
+        if digests == recorded { return (line, "this line was changed (its link in the chain)") }
+        // The lines that match from the start and from the end are as written; the edit is
+        // where they stop matching.
+        var prefix = 0
+        while prefix < min(digests.count, recorded.count), digests[prefix] == recorded[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < min(digests.count, recorded.count) - prefix, digests[digests.count - 1 - suffix] == recorded[recorded.count - 1 - suffix] {
+            suffix += 1
         }
-        if record.digests.count > covered.count { return (line, "a line was removed before this one") }
-        return (line, "this line was changed (its link in the chain)")
+        let extra = digests.count - prefix - suffix, missing = recorded.count - prefix - suffix
+        if prefix == 0 && missing > 0 && extra > missing {
+            // The window does not begin where the writer's did: a Gantry event before this
+            // one was removed or moved; the first line of the matching end is where it was.
+            let after = covered.count - suffix
+            return (after < covered.count ? covered[after].line : line, "a line before this one was removed or moved")
+        }
+        let at = prefix < covered.count ? covered[prefix].line : line
+        if missing == 0 { return (at, extra == 1 ? "a line was added here" : "lines were added here") }
+        if extra == 0 { return (at, missing == 1 ? "a line was removed here" : "lines were removed here") }
+        return (at, extra == 1 && missing == 1 ? "this line was changed" : "lines were changed or moved from here")
+    }
+
+    /// The seal's digest over the chain's link and its own line (with the digest zeroed).
+    static func sealHolds(_ record: GantryRecord, line: [UInt8], chain: HashChain) -> Bool {
+        let text = String(decoding: line, as: UTF8.self)
+        guard let digest = record.seal, digest.utf8.count == 64, digest != sealPlaceholder, let range = text.firstRange(of: digest) else { return false }
+        var unsealed = text
+        unsealed.replaceSubrange(range, with: sealPlaceholder)
+        return SHA256.hexDigest(chain.link + Array(unsealed.utf8)) == digest
     }
 
     /// The `[time, code, data]` of an event line.
@@ -124,7 +162,10 @@ public struct Transcript: Sendable {
     /// Steps completed (by their checks or overtaken), in the order they were.
     public var stepsDone: [String] {
         var seen: [String] = []
-        for record in records where record.kind == .done { if let step = record.step, !seen.contains(step) { seen.append(step) } }
+        let steps = header.gantry.lesson.steps
+        for record in records where record.kind == .done {
+            if let step = record.step, steps.contains(step), !seen.contains(step) { seen.append(step) }
+        }
         return seen
     }
 

@@ -89,6 +89,9 @@ public struct GantryRecord: Codable, Sendable, Equatable {
     /// the lines since the previous Gantry event (see `HashChain`). Set by the writer.
     public var chain: String = ""
     public var digests: [String] = []
+    /// On the seal only: SHA-256 of the chain's link and the seal line itself as written
+    /// with this value's 64 characters all `0`, so nothing in the last line can change.
+    public var seal: String?
 
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case step, line, keys, status, check, hint, solve, reset, skip, done, end, seal

@@ -80,7 +80,16 @@ public final class TranscriptWriter {
         var end = GantryRecord(kind: .end)
         end.reason = reason
         try record(end)
-        try record(GantryRecord(kind: .seal))
+        var seal = GantryRecord(kind: .seal)
+        (seal.chain, seal.digests) = chain.checkpoint()
+        seal.seal = Transcript.sealPlaceholder
+        let data: String
+        do { data = String(decoding: try TranscriptJSON.encoder.encode(seal), as: UTF8.self) } catch {
+            throw TranscriptError(path: path, "cannot encode the seal: \(error)")
+        }
+        let unsealed = TranscriptJSON.eventLine(time: elapsed, code: "g", data: data)
+        let digest = SHA256.hexDigest(chain.link + Array(unsealed.utf8))
+        try append(unsealed.replacing(Transcript.sealPlaceholder, with: digest))
         sealed = true
         fsync(fd)
         close(fd)

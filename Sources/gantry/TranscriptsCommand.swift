@@ -1,5 +1,6 @@
 import ArgumentParser
 internal import FoundationEssentials
+internal import Glibc
 import Shell
 import Transcripts
 
@@ -22,6 +23,8 @@ struct TranscriptsCommand: ParsableCommand {
 
         func run() throws {
             let directory = directory ?? ShellPaths.fromEnvironment().dataDirectory + "/transcripts"
+            var info = stat()
+            if stat(directory, &info) == 0, info.st_mode & S_IFMT != S_IFDIR { throw ValidationError("\(directory) is not a directory") }
             var rows: [Row] = []
             for name in TranscriptsCommand.castFiles(in: directory) {
                 let path = directory + "/" + name
@@ -41,9 +44,11 @@ struct TranscriptsCommand: ParsableCommand {
                 return
             }
             for row in rows {
-                print(
+                let line =
                     "\(row.when)  \(row.learner)  \(row.lesson) \(row.stepsDone)/\(row.steps) steps, \(row.hints) hint(s), \(row.duration)  \(row.state)  \(row.path)"
-                )
+                // What a file says is shown, never obeyed: control characters (an escape
+                // sequence in a learner's name or a file name) become '?'.
+                print(String(String.UnicodeScalarView(line.unicodeScalars.map { $0.value < 0x20 || (0x7f..<0xa0).contains($0.value) ? "?" : $0 })))
             }
         }
     }
@@ -84,7 +89,11 @@ struct TranscriptsCommand: ParsableCommand {
     }
 
     static func castFiles(in directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".cast") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { name in
+            // Regular files only: a FIFO named *.cast would block the listing.
+            var info = stat()
+            return name.hasSuffix(".cast") && stat(directory + "/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+        }.sorted()
     }
 
     /// One session, as the list shows it.
@@ -121,12 +130,13 @@ struct TranscriptsCommand: ParsableCommand {
         }
 
         var duration: String {
-            let total = Int(seconds.rounded())
+            // A forged time can be anything a Double holds.
+            let total = seconds.isFinite ? Int(min(max(seconds, 0), 1e9).rounded()) : 0
             return total < 60 ? "\(total)s" : "\(total / 60)m\(total % 60 < 10 ? "0" : "")\(total % 60)s"
         }
 
         static func date(_ timestamp: Int) -> String {
-            let date = Date(timeIntervalSince1970: TimeInterval(timestamp))
+            let date = Date(timeIntervalSince1970: TimeInterval(min(max(timestamp, 0), 253_402_300_799)))
             return date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
         }
     }

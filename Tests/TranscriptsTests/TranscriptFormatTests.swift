@@ -163,6 +163,24 @@ import Testing
         #expect(try Transcript.parse(Array(rows.joined(separator: [0x0a])) + [0x0a], path: "added.cast").integrity.brokenLine == 6)
     }
 
+    @Test func theSealCoversItselfAndNothingMayFollowIt() throws {
+        let (bytes, cleanup) = try Self.sample()
+        defer { cleanup() }
+        var lines = bytes.split(separator: 0x0a).map { String(decoding: $0, as: UTF8.self) }
+        let last = lines.count
+        // The seal's own time, spacing or escaping changed: its digest no longer holds.
+        for edit in [{ (line: String) in "[99999.0" + line.drop { $0 != "," } }, { $0.replacing(#", "g", "#, with: #",  "g",  "#) }] {
+            var edited = lines
+            edited[last - 1] = edit(lines[last - 1])
+            let transcript = try Transcript.parse(Array((edited.joined(separator: "\n") + "\n").utf8), path: "seal.cast")
+            #expect(transcript.integrity.brokenLine == last, "\(transcript.integrity)")
+        }
+        // Something appended after the seal, even without a line end, is not a crash's cut.
+        let appended = Array(bytes) + Array(#"[3.0, "o", "forged\r\n"]"#.utf8)
+        #expect(try Transcript.parse(appended, path: "appended.cast").integrity.brokenLine == last + 1)
+        lines.removeAll()
+    }
+
     @Test func anUnwritableDirectoryIsSaidOnceAndTheSessionGoesOn() throws {
         let (directory, lesson) = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
