@@ -251,23 +251,7 @@ int gantry_socket_in(const gantry_join *joins, size_t join_count, const gantry_s
             if (fd >= 0) report[0] = (int32_t)i;
             else report[1] = errno;
         }
-        struct iovec data = {.iov_base = report, .iov_len = sizeof report};
-        union {
-            char buffer[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } control;
-        memset(&control, 0, sizeof control);
-        struct msghdr header = {.msg_iov = &data, .msg_iovlen = 1};
-        if (fd >= 0) {
-            header.msg_control = control.buffer;
-            header.msg_controllen = sizeof control.buffer;
-            struct cmsghdr *rights = CMSG_FIRSTHDR(&header);
-            rights->cmsg_level = SOL_SOCKET;
-            rights->cmsg_type = SCM_RIGHTS;
-            rights->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(rights), &fd, sizeof(int));
-        }
-        (void)sendmsg(pair[1], &header, MSG_NOSIGNAL);
+        (void)gantry_send_fd(pair[1], report, sizeof report, fd);
         _exit(fd >= 0 ? 0 : 1);
     }
     int error = errno;
