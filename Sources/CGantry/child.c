@@ -444,6 +444,8 @@ __attribute__((noreturn)) static void become_command(const gantry_recipe *recipe
         int sources[3] = {terminal, terminal, terminal};
         install_stdio(sources);
         close(terminal);
+    } else if (recipe->new_session && setsid() < 0) {
+        fail(GANTRY_STAGE_SETSID, -1);
     }
     sigset_t none;
     sigemptyset(&none);

@@ -53,6 +53,7 @@ public struct Recipe: Sendable, Equatable {
     public var workingDirectory: String?
     public var loopbackUp: Bool
     public var noNewPrivileges: Bool
+    public var newSession: Bool
     public var useInit: Bool
     public var keepAlive: Bool
     public var argv: [String]
@@ -111,6 +112,7 @@ extension Recipe {
         self.workingDirectory = spec.workingDirectory ?? (spec.root == nil ? nil : "/")
         self.loopbackUp = spec.loopbackUp
         self.noNewPrivileges = spec.noNewPrivileges
+        self.newSession = spec.newSession
         self.useInit = spec.useInit && spec.namespaces.contains(.pid)
         self.keepAlive = spec.keepAlive
         self.argv = spec.keepAlive ? ["(init)"] : spec.command

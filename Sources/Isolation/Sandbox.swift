@@ -93,12 +93,13 @@ public enum Sandbox {
     public static func enter(
         _ target: EnterTarget, command: [String], environment: [String],
         workingDirectory: String? = "/", io: StandardIO = .inherit, cgroup: Int32? = nil,
-        terminalFromTarget: Bool = false, becomeRoot: Bool = false,
+        terminalFromTarget: Bool = false, becomeRoot: Bool = false, newSession: Bool = false,
         prepare: ((_ pid: Int32) throws -> Void)? = nil
     ) throws(IsolationError) -> SandboxProcess {
         var spec = SandboxSpec(command: command, environment: environment, workingDirectory: workingDirectory)
         spec.useInit = false
         spec.becomeRoot = becomeRoot
+        spec.newSession = newSession
         var recipe: Recipe
         do { recipe = try Recipe(spec) } catch { throw IsolationError(error) }
         let joins = try target.open()
@@ -402,6 +403,7 @@ extension Recipe {
         raw.cwd = arena.string(workingDirectory)
         raw.loopback_up = loopbackUp ? 1 : 0
         raw.no_new_privs = noNewPrivileges ? 1 : 0
+        raw.new_session = newSession ? 1 : 0
         raw.use_init = keepAlive ? GANTRY_INIT_KEEP : (useInit ? 1 : 0)
         raw.cgroup_fd = -1
         raw.creator_uid = userNamespaceCreator.map { Int32(bitPattern: $0.uid) } ?? -1

@@ -62,6 +62,11 @@ public struct SandboxSpec: Codable, Sendable, Hashable {
         self.loopbackUp = loopbackUp
     }
 
+    /// A session of its own for the command even without a terminal (setsid): the caller's
+    /// terminal is then not the command's controlling terminal, so nothing inside can push
+    /// keystrokes into it with TIOCSTI. Labs always ask for it.
+    public var newSession = false
+
     /// The mounts made before the root change, at the caller's own paths (a staging tmpfs,
     /// an overlay assembled into the new root); `mounts` then land inside the new root.
     public var stagingMounts: [Mount] = []

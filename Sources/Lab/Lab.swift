@@ -289,7 +289,7 @@ public final class Lab: Sendable {
                 .process(initProcess.pid, .all), command: command,
                 environment: environment ?? configuration.processEnvironment(terminal: terminal),
                 workingDirectory: workingDirectory, io: io, cgroup: directory, terminalFromTarget: true,
-                becomeRoot: ids != nil
+                becomeRoot: ids != nil, newSession: true
             ) { pid in
                 if directory == nil, let leaf { try leaf.add(pid) }
             }

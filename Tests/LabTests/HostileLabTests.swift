@@ -181,6 +181,32 @@ import Testing
         }
     }
 
+    /// TIOCSTI: a process whose controlling terminal is the host's could push keystrokes
+    /// into it, which the host's shell runs as root once Gantry exits. Everything entering a
+    /// lab gets a session of its own, so the host's terminal is nobody's there.
+    @Test func keystrokesCannotBePushedIntoTheHostsTerminal() throws {
+        let marker = "/tmp/gantry-escape-tiocsti"
+        let inject =
+            "import fcntl, os, termios\\n"
+            + "try:\\n fd = os.open(\"/dev/tty\", os.O_RDWR)\\nexcept OSError as e:\\n print(\"NO-TTY\", e.errno); raise SystemExit\\n"
+            + "for c in \"touch \(marker)\\\\n\": fcntl.ioctl(fd, termios.TIOCSTI, c)\\n"
+        try expectHostUnchanged {
+            let host = try TerminalSession("/bin/bash", ["--norc", "--noprofile", "-i"], environment: ["PS1": "host$ ", "TERM": "xterm"])
+            try host.waitFor("host$ ")
+            host.type("\(CommandRunner.gantryPath) lab -c 'printf \"\(inject)\" > /tmp/inject.py; python3 /tmp/inject.py; echo LAB-DONE'\r")
+            try host.waitFor("LAB-DONE")
+            try host.waitFor("host$ ")
+            // Whatever was pushed would be read by the host's shell now.
+            host.type("echo HOST-$((6*7))\r")
+            try host.waitFor("HOST-42")
+            host.type("exit\r")
+            _ = host.waitForExit()
+            #expect(TerminalSession.plain(host.raw).contains("NO-TTY"), "the lab could open the host's terminal: \(TerminalSession.plain(host.raw))")
+            #expect(access(marker, F_OK) != 0, "keystrokes pushed from the lab ran on the host")
+            unlink(marker)
+        }
+    }
+
     @Test func aFrozenGroupDoesNotHoldTeardown() throws {
         try expectHostUnchanged {
             let lab = try Lab.create()

@@ -115,6 +115,10 @@ typedef struct {
     const char *cwd;                  // NULL: leave
     int loopback_up;                  // bring `lo` up in the (new) network namespace
     int no_new_privs;
+    int new_session;                  // setsid() before exec even without a terminal of our
+                                      // own: the caller's terminal is then no controlling
+                                      // terminal of the command's, so TIOCSTI cannot type
+                                      // into it (bubblewrap's --new-session, CVE-2017-5226)
     int use_init;                     // fork the command under a reaping, forwarding init;
                                       // GANTRY_INIT_KEEP: no command, the init alone stays
     int cgroup_fd;                    // -1, or a cgroup v2 dir fd for CLONE_INTO_CGROUP
