@@ -35,7 +35,8 @@ let package = Package(
         // The teardown ledger: side effects recorded before they are made, for `gantry cleanup`.
         .target(name: "Ledger", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // The disposable lab host: build, enter, run, probe, tear down, clean up.
-        .target(name: "Lab", dependencies: ["Isolation", "Cgroups", "Netlink", "Ledger", "POSIXSupport", "Terminal"], swiftSettings: strictSettings),
+        .target(
+            name: "Lab", dependencies: ["CGantry", "Isolation", "Cgroups", "Netlink", "Ledger", "POSIXSupport", "Terminal"], swiftSettings: strictSettings),
         // Lesson files: model, parser, output matchers, checks, and running them in labs.
         .target(name: "Lessons", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "POSIXSupport"], swiftSettings: strictSettings),
         // GNU readline (libreadline-dev) for the REPL's line editing and history.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -70,4 +71,36 @@ int gantry_open_in_root(int dirfd, const char *path, int flags) {
         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     };
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+struct hostname_request {
+    int ns_fd;
+    char *buffer;
+    size_t size;
+    int error;
+};
+
+static void *read_hostname(void *argument) {
+    struct hostname_request *request = argument;
+    // This thread alone joins the UTS namespace, and ends right after: the rest of the
+    // process never sees another hostname.
+    if (setns(request->ns_fd, CLONE_NEWUTS) < 0 || gethostname(request->buffer, request->size) < 0) request->error = errno;
+    return NULL;
+}
+
+int gantry_hostname_in(int ns_fd, char *buffer, size_t size) {
+    struct hostname_request request = {ns_fd, buffer, size, 0};
+    pthread_t thread;
+    int created = pthread_create(&thread, NULL, read_hostname, &request);
+    if (created != 0) {
+        errno = created;
+        return -1;
+    }
+    pthread_join(thread, NULL);
+    if (request.error != 0) {
+        errno = request.error;
+        return -1;
+    }
+    buffer[size - 1] = '\0';
+    return 0;
 }

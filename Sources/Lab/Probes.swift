@@ -1,3 +1,4 @@
+internal import CGantry
 internal import Cgroups
 internal import Glibc
 public import Isolation
@@ -94,15 +95,29 @@ extension Lab {
 
     // MARK: Hostnames
 
-    /// The hostname in the UTS namespace of `hostPid` (the lab's by default), read by a
-    /// command that joined only that namespace.
+    /// The hostname in the UTS namespace of `hostPid` (the lab's by default): as root, read
+    /// by a thread that joins only that namespace; without root (the namespace belongs to a
+    /// user namespace this process has no privilege in) by a command that joins both.
     public func hostname(of hostPid: Int32? = nil) throws(LabError) -> Observation<String> {
         let pid = hostPid ?? initProcess.pid
-        let output = try collect { io throws(IsolationError) in
-            try Sandbox.enter(.process(pid, geteuid() == 0 ? [.uts] : [.user, .uts]), command: ["/bin/hostname"], environment: [], io: io)
+        let name: String
+        if geteuid() == 0, let read = Self.hostnameByThread(of: pid) {
+            name = read
+        } else {
+            name = try collect { io throws(IsolationError) in
+                try Sandbox.enter(.process(pid, geteuid() == 0 ? [.uts] : [.user, .uts]), command: ["/bin/hostname"], environment: [], io: io)
+            }.trimmed
         }
-        let name = output.trimmed
         return Observation(value: name, description: "the hostname \(hostPid == nil ? "of the lab" : "seen by process \(pid)") is '\(name)'")
+    }
+
+    static func hostnameByThread(of pid: Int32) -> String? {
+        let fd = open("/proc/\(pid)/ns/uts", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gantry_hostname_in(fd, &buffer, buffer.count) == 0 else { return nil }
+        return POSIX.string(buffer)
     }
 
     // MARK: Files and mounts

@@ -256,6 +256,11 @@ int gantry_pipe2(int fds[2], int flags);
 /// for _XOPEN_SOURCE builds), -1 when unknown.
 int gantry_wcwidth(unsigned int c);
 
+/// The hostname in the UTS namespace open at `ns_fd`, read by a thread of its own that joins
+/// it (setns) and ends: a few microseconds, where running hostname(1) there costs a spawn.
+/// Needs CAP_SYS_ADMIN over the namespace's user namespace (the host's root has it).
+int gantry_hostname_in(int ns_fd, char *buffer, size_t size);
+
 /// open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC): a detached copy of the mount at
 /// `path` (its submounts too when `recursive`). Then mount_setattr on it: idmapped through
 /// `userns_fd` when >= 0 (the host's files seen as owned by the ids they map to inside), and
