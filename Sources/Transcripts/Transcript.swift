@@ -9,6 +9,8 @@ public struct Transcript: Sendable {
     public var path: String
     public var header: TranscriptHeader
     public var events: [TranscriptEvent]
+    /// Gantry's own events, decoded once while reading (`records` is asked for often).
+    public var records: [GantryRecord]
     public var integrity: Integrity
 
     public enum Integrity: Sendable, Equatable {
@@ -49,6 +51,8 @@ public struct Transcript: Sendable {
         }
         guard header.version == 2 else { throw TranscriptError(path: path, line: 1, "asciicast version \(header.version); expected 2") }
         var events: [TranscriptEvent] = []
+        var records: [GantryRecord] = []
+        let decoder = JSONDecoder()
         var chain = HashChain()
         chain.append(first)
         var integrity: Integrity?
@@ -68,15 +72,17 @@ public struct Transcript: Sendable {
                 }
                 break
             }
-            guard let event = try? JSONDecoder().decode(EventLine.self, from: Data(bytes)) else {
+            guard let event = try? decoder.decode(EventLine.self, from: Data(bytes)) else {
                 if integrity == nil { integrity = .broken(line: number, reason: "expected an event [time, code, data]") }
                 continue
             }
             let parsed = TranscriptEvent(time: event.time, code: event.code, data: event.data, line: number)
             events.append(parsed)
             if sealedAt != nil, integrity == nil { integrity = .broken(line: number, reason: "a line after the seal") }
+            let record = event.code == "g" ? try? decoder.decode(GantryRecord.self, from: Data(event.data.utf8)) : nil
+            if let record { records.append(record) }
             if event.code == "g", integrity == nil {
-                guard let record = parsed.record else {
+                guard let record else {
                     integrity = .broken(line: number, reason: "a Gantry event that does not parse")
                     continue
                 }
@@ -94,7 +100,7 @@ public struct Transcript: Sendable {
         if integrity == nil {
             integrity = sealedAt != nil ? .sealed : .unsealed(lastLineTorn: false, unverifiedLines: sinceCheckpoint.count)
         }
-        return Transcript(path: path, header: header, events: events, integrity: integrity!)
+        return Transcript(path: path, header: header, events: events, records: records, integrity: integrity!)
     }
 
     /// Whether a checkpoint (a Gantry event, on line `at`) matches the lines since the last
@@ -156,8 +162,6 @@ public struct Transcript: Sendable {
     }
 
     // MARK: What it says
-
-    public var records: [GantryRecord] { events.compactMap(\.record) }
 
     /// Steps completed (by their checks or overtaken), in the order they were.
     public var stepsDone: [String] {
