@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "TranscriptsTests", dependencies: ["Transcripts", "Lessons", "POSIXSupport", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
-            name: "GantryTests", dependencies: ["TestSupport", "Lessons", "Lab"],
+            name: "GantryTests", dependencies: ["TestSupport", "Lessons", "Lab", "Transcripts"],
             swiftSettings: strictSettings),
     ]
 )

@@ -1,3 +1,4 @@
+public import Lab
 public import Lessons
 internal import POSIXSupport
 internal import Terminal
@@ -10,10 +11,10 @@ public struct ProgressTable {
     init(style: TextStyle) { self.style = style }
 
     /// A line per lesson: steps done, and whether this host can run it.
-    func lessons(_ lessons: [Lesson], progress: Progress, current: String?, runner: LessonRunner) -> [String] {
+    func lessons(_ lessons: [Lesson], progress: Progress, current: String?, support: HostSupport) -> [String] {
         let rows = lessons.map { lesson -> [String] in
             let done = progress.stepsDone(in: lesson)
-            let state = runner.missingRequirements(lesson) ?? (done == lesson.steps.count ? "complete" : done > 0 ? "started" : "")
+            let state = support.missingRequirements(lesson) ?? (done == lesson.steps.count ? "complete" : done > 0 ? "started" : "")
             return [lesson.id == current ? "▶" : " ", lesson.id, lesson.title(in: progress.language), "\(done)/\(lesson.steps.count)", state]
         }
         return table(header: ["", "lesson", "title", "done", ""], rows: rows)

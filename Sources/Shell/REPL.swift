@@ -45,7 +45,7 @@ public enum REPL {
         var interrupts = 0
         var exitStatus: Int32 = 0
         session: while true {
-            LineEditor.completer.stepCount = session.place?.lesson.steps.count ?? 0
+            LineEditor.completer.stepCount = session.engine.lesson?.steps.count ?? 0
             editor.start(prompt: session.prompt(forReadline: true))
             var line: String?? = nil
             while line == nil {
@@ -63,13 +63,13 @@ public enum REPL {
                         if interrupts == 2 {
                             let text = session.style.dim("(Ctrl-D or :quit ends the session; nothing is lost either way)")
                             editor.printAbove(text)
-                            session.emit(.output(text + "\n"))
+                            session.engine.emit(.output(text + "\n"))
                         }
                     case SIGWINCH:
                         editor.resize()
                         let size = TerminalSize.current()
                         session.shell?.resize(rows: size.rows, columns: size.columns)
-                        session.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
+                        session.engine.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
                     case SIGTERM, SIGHUP:
                         editor.stop()
                         exitStatus = 128 + signal
@@ -80,10 +80,10 @@ public enum REPL {
                     }
                 }
                 if descriptors[2].revents != 0 {
-                    let (text, finished) = session.idleOutput()
+                    let (text, finished) = session.engine.idleOutput()
                     if !text.isEmpty {
                         editor.printAbove(text)
-                        session.emit(.output(text.hasSuffix("\n") ? text : text + "\n"))
+                        session.engine.emit(.output(text.hasSuffix("\n") ? text : text + "\n"))
                     }
                     if finished {
                         editor.stop()
@@ -110,7 +110,7 @@ public enum REPL {
             }
             editor.remember(text)
             // readline drew the prompt and the line; the observers see them as shown.
-            session.emit(.output(session.prompt(forReadline: false) + text + "\n"))
+            session.engine.emit(.output(session.prompt(forReadline: false) + text + "\n"))
             if session.handle(text, io: terminalIO(session, signals: signals)) == .quit { break }
             if session.quitRequested != 0 {
                 exitStatus = 128 + session.quitRequested
@@ -141,7 +141,7 @@ public enum REPL {
                     state.echoing = true
                 }
                 state.linesEntered += buffer[0..<count].filter { $0 == 0x0d }.count
-                session.emit(.keystrokes(text: String(decoding: buffer[0..<count], as: UTF8.self), redacted: secret))
+                session.engine.emit(.keystrokes(text: String(decoding: buffer[0..<count], as: UTF8.self), redacted: secret))
                 try? shell.send(Array(buffer[0..<count]))
             },
             LabShell.Watch(descriptor: signals.descriptor) {
@@ -150,7 +150,7 @@ public enum REPL {
                 case SIGWINCH:
                     let size = TerminalSize.current()
                     shell.resize(rows: size.rows, columns: size.columns)
-                    session.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
+                    session.engine.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
                 case SIGTERM, SIGHUP:
                     session.quitRequested = signal
                     try? shell.interrupt()
@@ -181,7 +181,7 @@ public enum REPL {
             state.linesEntered = 0
             // The terminal is raw: Gantry's lines need their carriage returns.
             session.rawOutput = true
-            session.checkWhileRunning(lines: lines)
+            session.engine.checkWhileRunning(lines: lines)
             session.rawOutput = false
         }
         io.continuation = {
@@ -228,6 +228,7 @@ public enum REPL {
         guard session.start() else { return 1 }
         let reader = PlainLineReader(descriptor: STDIN_FILENO, signals: signals)
         var io = CommandIO()
+        io.finished = { session.show($0) }
         io.watches = [
             LabShell.Watch(descriptor: signals.descriptor) {
                 guard let (signal, _) = signals.next(), [SIGINT, SIGTERM, SIGHUP].contains(signal) else { return }
@@ -251,9 +252,9 @@ public enum REPL {
                 return
             }
             session.show(line + "\n")
-            session.emit(.keystrokes(text: line + "\n", redacted: false))
+            session.engine.emit(.keystrokes(text: line + "\n", redacted: false))
             try? shell.send(Array((line + "\n").utf8))
-            session.checkWhileRunning(lines: 1)
+            session.engine.checkWhileRunning(lines: 1)
         }
         io.stopWhen = { session.quitRequested != 0 }
         while session.quitRequested == 0, let line = reader.next() {

@@ -69,6 +69,7 @@ public final class Recorder: SessionObserver {
                 case .nestedShell(let depth): (record.target, record.depth) = ("nested", depth)
                 case .program: record.target = "program"
                 case .gantry: record.target = "gantry"
+                case .continuation: record.target = "continuation"
                 }
                 try writer.record(record)
             case .keystrokes(let text, let redacted):
@@ -87,24 +88,65 @@ public final class Recorder: SessionObserver {
                 var record = GantryRecord(kind: .step)
                 (record.index, record.step, record.title) = (index, id, title)
                 try writer.record(record)
-            case .checkEvaluated(let step, let passed, let expectations):
+            case .checkEvaluated(let evaluation):
                 var record = GantryRecord(kind: .check)
-                (record.step, record.passed) = (step, passed)
-                record.expectations = expectations.map {
-                    GantryRecord.Expectation(line: $0.line, expectation: $0.expectation, passed: $0.passed, seen: $0.seen)
+                (record.step, record.passed, record.purpose, record.number) = (
+                    evaluation.step, evaluation.passed, evaluation.purpose.rawValue, evaluation.commandsRun
+                )
+                record.expectations = evaluation.expectations.map {
+                    GantryRecord.Expectation(line: $0.line, expectation: $0.expectation.en, passed: $0.passed, seen: $0.seen.en)
                 }
                 try writer.record(record)
-            case .hintShown(let step, let number):
+            case .hintShown(let step, let number, _, let hint):
                 var record = GantryRecord(kind: .hint)
-                (record.step, record.number) = (step, number)
+                (record.step, record.number, record.index) = (step, number, hint)
                 try writer.record(record)
-            case .solutionShown(let step): try writer.record(Self.about(.solve, step))
+            case .solutionShown(let step, let commands):
+                var record = Self.about(.solve, step)
+                record.commands = commands
+                try writer.record(record)
             case .reset(let step): try writer.record(Self.about(.reset, step))
             case .skipped(let step): try writer.record(Self.about(.skip, step))
-            case .stepDone(let step, let overtaken):
+            case .stepDone(let step, let index, let overtaken, let why):
                 var record = Self.about(.done, step)
-                record.overtaken = overtaken
+                (record.index, record.overtaken, record.text) = (index, overtaken, why?.en)
                 try writer.record(record)
+            case .labReady(let ready):
+                var record = GantryRecord(kind: .lab)
+                (record.milliseconds, record.text) = (ready.milliseconds, ready.hostname)
+                try writer.record(record)
+            case .cannotRun(_, let reason), .labFailed(let reason):
+                var record = GantryRecord(kind: .fail)
+                record.reason = reason
+                try writer.record(record)
+            case .preparing(let index, let commands):
+                var record = GantryRecord(kind: .prepare)
+                (record.index, record.number) = (index, commands)
+                try writer.record(record)
+            case .shellRestarted(let reason, let failure):
+                var record = GantryRecord(kind: .restart)
+                record.reason = failure ?? reason
+                record.passed = failure == nil
+                try writer.record(record)
+            case .worked(let step, let commands):
+                var record = Self.about(.work, step)
+                record.number = commands
+                try writer.record(record)
+            case .wrongTurn(let step, let message, _):
+                var record = Self.about(.wrong, step)
+                record.text = message.en
+                try writer.record(record)
+            case .measuring: try writer.record(GantryRecord(kind: .measure))
+            case .lessonComplete(let id):
+                var record = GantryRecord(kind: .complete)
+                record.text = id
+                try writer.record(record)
+            case .substituted(let line):
+                var record = GantryRecord(kind: .substituted)
+                record.text = line
+                try writer.record(record)
+            case .preparationCommand, .preparationFailed, .continuationDropped, .missingProgram, .noMoreHints, .stepsOvertaken:
+                break  // shown in the output; nothing a reader needs as a fact
             case .resized(let columns, let rows): try writer.event("r", "\(columns)x\(rows)")
             case .ended(let reason):
                 try writer.seal(reason: reason)

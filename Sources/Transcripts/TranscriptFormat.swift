@@ -85,6 +85,10 @@ public struct GantryRecord: Codable, Sendable, Equatable {
     public var number: Int?
     public var expectations: [Expectation]?
     public var reason: String?
+    /// A check's purpose: `command`, `report` (`:check`), `test`.
+    public var purpose: String?
+    /// `:solve`'s commands as shown.
+    public var commands: [String]?
     /// The hash chain's link through the line before this one, and the short digests of
     /// the lines since the previous Gantry event (see `HashChain`). Set by the writer.
     public var chain: String = ""
@@ -95,6 +99,12 @@ public struct GantryRecord: Codable, Sendable, Equatable {
 
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case step, line, keys, status, check, hint, solve, reset, skip, done, end, seal
+        /// A fresh lab up (`milliseconds`), a lab or lesson that could not be (`reason`), the
+        /// lab brought to a step's start (`index`, `number` commands), the shell restarted.
+        case lab, fail, prepare, restart
+        /// Work counted on a step (`number` commands), a wrong turn told (`text`), a
+        /// measurement begun, the lesson's last step done, a line with captured values put in.
+        case work, wrong, measure, complete, substituted
     }
 
     public struct Expectation: Codable, Sendable, Equatable {

@@ -65,7 +65,7 @@ struct ShellCommand: ParsableCommand {
             options: options, lessons: found, support: support,
             width: min(Int(TerminalSize.current().columns), 100))
         let recorder = noRecord ? nil : makeRecorder(paths: options.paths, support: support)
-        if let recorder { session.observers.append(recorder) }
+        if let recorder { session.addObserver(recorder) }
         let status = REPL.run(session)
         for file in recorder?.files ?? [] { printError("Transcript: \(file)") }
         if status != 0 { throw ExitCode(status) }

@@ -3,6 +3,7 @@ import Lab
 import Lessons
 import TestSupport
 import Testing
+import Transcripts
 
 /// The REPL driven through a real PTY, as a learner would use it: the course's commands
 /// typed, nested shells entered and left, hints asked for, sessions ended and resumed.
@@ -247,92 +248,64 @@ import Testing
     static let runnable: [String] = {
         let runner = LessonRunner(support: HostSupport.detect())
         let (lessons, _) = LessonRunner.load(LessonRunner.lessonFiles([ShellCommandTests.lessons]))
-        return Lesson.courseOrder(lessons).filter { runner.missingRequirements($0) == nil }.map(\.id)
+        return Lesson.courseOrder(lessons).filter { runner.support.missingRequirements($0) == nil }.map(\.id)
     }()
 
+    /// The REPL, `gantry test` and the transcript hear one session engine: typed into the
+    /// REPL (recorded) and run by `gantry test`, a lesson's commands make the same stream of
+    /// steps, lines, exit statuses and steps done.
     @Test(requiresRootAndUserNamespaces, arguments: runnable)
     func typingTheLessonsCommandsCompletesIt(id: String) throws {
         let runner = LessonRunner(support: HostSupport.detect())
         let (lessons, _) = LessonRunner.load(LessonRunner.lessonFiles([ShellCommandTests.lessons]))
         let lesson = try #require(lessons.first { $0.id == id })
-        let typed = lesson.steps.flatMap { step in
-            step.console.filter { runner.applies($0.capability) }.flatMap(\.commands).map(\.command)
-        }
+        let typed = lesson.steps.flatMap { step in runner.support.referenceCommands(of: step).map(\.command) }
         let learner = try ShellCommandTests.Learner()
+        let file = learner.home + "/\(id).cast"
+        let heard = Heard()
         try expectHostUnchanged {
             let result = try learner.gantry(
-                ["shell", "--lessons", ShellCommandTests.lessons, id],
+                ["shell", "--lessons", ShellCommandTests.lessons, id, "--transcript", file],
                 input: typed.joined(separator: "\n") + "\n")
             #expect(result.status == 0, "\(result.output)\(result.error)")
             #expect(result.output.contains("Lesson '\(lesson.title)' complete"), "\(result.output)")
+            #expect(runner.run(lesson, observers: [heard]).outcome == .passed)
         }
+        let recorded = Heard.summary(of: try Transcript.read(file).records)
+        #expect(recorded == heard.summary, "the REPL's transcript and `gantry test` heard different sessions")
+        #expect(recorded.contains("complete") && recorded.filter { $0.hasPrefix("done ") }.count == lesson.steps.count, "\(recorded)")
     }
-}
 
-extension ShellCommandTests {
-    @Test(requiresRootAndUserNamespaces) func exitAtTheTopStartsANewShellInTheSameLab() throws {
-        let learner = try Learner()
-        try expectHostUnchanged {
-            let result = try learner.gantry(
-                ["shell", "--lessons", Self.lessons, "uts"],
-                input: "touch /tmp/kept\nexit\nls /tmp/kept\nhostname\n:quit\n")
-            #expect(result.status == 0, "\(result.output)\(result.error)")
-            #expect(result.output.contains("The lab's own shell ended"))
-            #expect(result.output.contains("ls /tmp/kept\n/tmp/kept\n"), "the lab is as it was")
+    /// What a session did, in the terms both the events and a transcript's records have.
+    final class Heard: SessionObserver {
+        var summary: [String] = []
+
+        func observe(_ event: SessionEvent) {
+            switch event {
+            case .stepOpened(_, let id, _): summary.append("step \(id)")
+            case .lineSent(let text, .continuation): summary[summary.count - 1] += "\n" + text
+            case .lineSent(let text, let target): summary.append("line \(target == .gantry ? ":" : "")\(text)")
+            case .commandEnded(let status, _): summary.append("status \(status)")
+            case .stepDone(let step, _, let overtaken, _): summary.append("done \(step)\(overtaken ? " overtaken" : "")")
+            case .lessonComplete: summary.append("complete")
+            default: break
+            }
         }
-    }
-}
 
-extension ShellCommandTests {
-    @Test(requiresRootAndUserNamespaces) func aStepIsCheckedWhileAShellWithoutMarkersRuns() throws {
-        let learner = try Learner()
-        try expectHostUnchanged {
-            let terminal = try learner.shell(["netns-veth", "--step", "2"])
-            // dash knows nothing of Gantry's prompt markers: lines typed into it are still
-            // followed, and the step's checks looked at once it is quiet.
-            try enter(terminal, "ip netns exec testnet sh", expecting: "ip netns exec testnet sh")
-            try terminal.waitFor("# ")
-            terminal.type("ip link set lo up\r")
-            try terminal.waitFor("✓ Step 2 done")
-            terminal.type("exit\r")
-            try terminal.waitFor("[netns-veth 3/5]")
-            // Tab completes paths as the lab sees them.
-            try enter(terminal, "cat /proc/sys/kernel/hostn\t", expecting: "hostname")
-            terminal.type("\r")
-            try terminal.waitFor("\ngantry\n")
-            try enter(terminal, ":quit", expecting: "Progress saved")
-            #expect(terminal.waitForExit() == 0)
-        }
-    }
-}
-
-extension ShellCommandTests {
-    @Test(requiresRootAndUserNamespaces) func terminatedWhileACommandRunsItTearsTheLabDownAndKeepsProgress() throws {
-        let learner = try Learner()
-        try expectHostUnchanged {
-            let terminal = try learner.shell(["uts"])
-            try enter(terminal, "hostname", expecting: "✓ Step 1 done")
-            try enter(terminal, "bash -c 'echo started; exec sleep 1000'", expecting: "\nstarted")
-            kill(terminal.pid, SIGTERM)
-            try terminal.waitFor("Progress saved")
-            #expect(terminal.waitForExit() == 128 + SIGTERM)
-        }
-        #expect(learner.progress.contains("lesson\tuts\tstep=2"))
-    }
-}
-
-extension ShellCommandTests {
-    @Test(requiresRootAndUserNamespaces) func resumingALessonThatIsGoneOpensTheFirstOne() throws {
-        let learner = try Learner()
-        try FileManager.default.createDirectory(atPath: learner.home + "/data/gantry", withIntermediateDirectories: true)
-        try "gantry-progress\t1\ncurrent\tgone\nlanguage\ten\n"
-            .write(toFile: learner.home + "/data/gantry/progress", atomically: true, encoding: .utf8)
-        try expectHostUnchanged {
-            let result = try learner.gantry(["shell", "--lessons", Self.lessons], input: ":quit\n")
-            #expect(result.status == 0, "\(result.output)\(result.error)")
-            #expect(result.output.contains("No lesson 'gone'."))
-            #expect(result.output.contains("Opening 'chroot' instead."))
-            #expect(result.output.contains("[chroot 1/3]"))
+        static func summary(of records: [GantryRecord]) -> [String] {
+            var summary: [String] = []
+            for record in records {
+                switch record.kind {
+                case .step: summary.append("step \(record.step ?? "")")
+                case .line where record.target == "continuation": summary[summary.count - 1] += "\n" + (record.text ?? "")
+                case .line: summary.append("line \(record.target == "gantry" ? ":" : "")\(record.text ?? "")")
+                case .status: summary.append("status \(record.status ?? -1)")
+                case .done: summary.append("done \(record.step ?? "")\(record.overtaken == true ? " overtaken" : "")")
+                case .complete: summary.append("complete")
+                default: break
+                }
+            }
+            return summary
         }
     }
 }

@@ -30,26 +30,41 @@ import Testing
         [
             .output("before the lesson\n"),
             .lessonOpened(.init(id: "uts", title: "UTS namespace", file: lesson, steps: ["look", "unshare", "back"], language: "en")),
+            .labFailed("no user namespaces"),
+            .labReady(.init(milliseconds: 61, hostname: "dockeredu", unmapped: [], limited: true)),
+            .preparing(index: 0, commands: 0),
             .stepOpened(index: 0, id: "look", title: "Look at the machine's name"),
             .output("Step 1/3: Look\n"),
             .lineSent(text: "hostname", target: .labShell),
             .output("dockeredu\n"),
             .commandEnded(status: 0, milliseconds: 12),
-            .checkEvaluated(step: "look", passed: true, expectations: [.init(line: 42, expectation: "hostname is dockeredu", passed: true, seen: "dockeredu")]),
-            .stepDone(step: "look", overtaken: false),
+            .worked(step: "look", commands: 1),
+            .checkEvaluated(
+                .init(
+                    step: "look", passed: true, purpose: .command, commandsRun: 1,
+                    expectations: [
+                        .init(line: 42, expectation: Message(verbatim: "hostname is dockeredu"), passed: true, seen: Message(verbatim: "dockeredu"))
+                    ])),
+            .stepDone(step: "look", index: 0, overtaken: false, why: Message(verbatim: "dockeredu")),
             .stepOpened(index: 1, id: "unshare", title: "A new UTS namespace"),
             .lineSent(text: "unshare -u /bin/bash", target: .labShell),
             .lineSent(text: "hostname con01", target: .nestedShell(depth: 2)),
+            .wrongTurn(step: "unshare", message: Message(verbatim: "the lab's hostname changed"), hintsLeft: 1),
+            .measuring,
+            .lineSent(text: "kill {{loop}}", target: .nestedShell(depth: 2)),
+            .substituted("kill 4242"),
+            .shellRestarted(reason: nil, failure: nil),
             .lineSent(text: "top", target: .nestedShell(depth: 2)),
             .keystrokes(text: "q", redacted: false),
             .keystrokes(text: "s3cret\r", redacted: true),
             .lineSent(text: ":hint", target: .gantry),
-            .hintShown(step: "unshare", number: 1),
-            .solutionShown(step: "unshare"),
+            .hintShown(step: "unshare", number: 1, count: 2, hint: 1),
+            .solutionShown(step: "unshare", commands: ["unshare -u /bin/bash"]),
             .reset(step: "unshare"),
             .resized(columns: 80, rows: 24),
-            .stepDone(step: "back", overtaken: true),
+            .stepDone(step: "back", index: 2, overtaken: true, why: nil),
             .skipped(step: "back"),
+            .lessonComplete(id: "uts"),
             .ended(reason: "quit"),
         ]
     }
@@ -76,7 +91,7 @@ import Testing
         let kinds = transcript.records.map(\.kind)
         for kind in GantryRecord.Kind.allCases { #expect(kinds.contains(kind), "\(kind)") }
         let lines = transcript.records.filter { $0.kind == .line }
-        #expect(lines.map { $0.target ?? "" } == ["shell", "shell", "nested", "nested", "gantry"])
+        #expect(lines.map { $0.target ?? "" } == ["shell", "shell", "nested", "nested", "nested", "gantry"])
         #expect(lines[2].depth == 2)
         let check = try #require(transcript.records.first { $0.kind == .check })
         #expect(check.expectations?.first?.seen == "dockeredu" && check.passed == true)
