@@ -45,7 +45,7 @@ let package = Package(
         // readline and terminfo are linked in statically: loading two more shared libraries
         // on every start would cost `gantry exec` ~0.3 ms for a REPL it does not use.
         .target(
-            name: "Shell", dependencies: ["Lessons", "Lab", "Isolation", "Terminal", "CReadline", "POSIXSupport"], swiftSettings: strictSettings,
+            name: "Shell", dependencies: ["Lessons", "Lab", "Terminal", "CReadline", "POSIXSupport"], swiftSettings: strictSettings,
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libreadline.a", "-Xlinker", "-l:libtinfo.a"])]),
         // OpenSSL's libcrypto (libssl-dev) for SHA-256: the transcripts' hash chain.
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),

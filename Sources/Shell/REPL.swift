@@ -1,6 +1,5 @@
 internal import CReadline
 internal import Glibc
-internal import Isolation
 internal import Lab
 internal import Lessons
 internal import POSIXSupport

@@ -1,5 +1,4 @@
 internal import Glibc
-internal import Isolation
 public import Lab
 public import Lessons
 internal import POSIXSupport
