@@ -53,8 +53,11 @@ let package = Package(
         // check, and playback. libcrypto is linked in statically, as readline is, so starting
         // `gantry exec` loads nothing more.
         .target(
-            name: "Transcripts", dependencies: ["Lessons", "Terminal", "POSIXSupport", "CCrypto"], swiftSettings: strictSettings,
+            name: "Transcripts", dependencies: ["Lessons", "Lab", "Terminal", "POSIXSupport", "CGantry", "CCrypto"], swiftSettings: strictSettings,
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcrypto.a"])]),
+        // Grading: one result model from transcripts (recorded, or re-run with --verify),
+        // written as JSON, JUnit XML, TAP 14, Gradescope, CSV or a table; shards merged.
+        .target(name: "Grading", dependencies: ["Transcripts", "Lessons", "Lab", "POSIXSupport"], swiftSettings: strictSettings),
         // The command line: argument parsing only.
         .executableTarget(
             name: "gantry",
@@ -67,6 +70,7 @@ let package = Package(
                 "Lessons",
                 "Shell",
                 "Transcripts",
+                "Grading",
                 "Terminal",
                 "POSIXSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -29,7 +29,7 @@ public enum JUnitReport {
     /// `exec` included) for one report. Besides the five markup characters, the control
     /// characters XML 1.0 forbids even as references (a lab's output carries ESC and
     /// backspace) are shown as `\u{1b}`, so the file always parses.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var result = ""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -14,11 +14,49 @@ public struct Lesson: Sendable {
     public var requires: [String]
     public var lab: LabSettings
     public var points: Int?
+    /// How `gantry grade` scores it (`grading:`).
+    public var grading = Grading()
     /// Prose before the first step.
     public var introduction: [String]
     /// The introduction in other languages, from `<details>` blocks before the first step.
     public var introductionTranslations: [String: [String]]
     public var steps: [Step]
+
+    /// `grading:` in the front matter: what a step is worth and what help costs.
+    public struct Grading: Sendable, Equatable {
+        /// Taken off a step's points per hint used (`hint: 10%`).
+        public var hintPenalty = 0.1
+        /// Taken off a step's points when `:solve` was used (`solve: 50%`).
+        public var solvePenalty = 0.5
+        /// Points per step id; the steps not named share what is left of `points:`.
+        public var stepPoints: [String: Double] = [:]
+        /// Lines, for messages.
+        public var stepLines: [String: Int] = [:]
+        public init() {}
+    }
+
+    /// The lesson's points (`points:`, else 10 per step) and each step's share: named steps
+    /// get theirs, the others split the rest evenly (in hundredths, the last ones taking
+    /// what rounding leaves, so the shares add up to the lesson's points exactly).
+    public var stepPoints: [(id: String, points: Double)] {
+        let total = Double(points ?? steps.count * 10)
+        let named = steps.compactMap { grading.stepPoints[$0.id] }.reduce(0, +)
+        let unnamed = steps.filter { grading.stepPoints[$0.id] == nil }
+        let hundredths = max(0, Int(((total - named) * 100).rounded()))
+        let share = unnamed.isEmpty ? 0 : hundredths / unnamed.count
+        var extra = unnamed.isEmpty ? 0 : hundredths - share * unnamed.count
+        var result: [(String, Double)] = []
+        for step in steps.reversed() {
+            if let fixed = grading.stepPoints[step.id] {
+                result.append((step.id, fixed))
+            } else {
+                let bonus = extra > 0 ? 1 : 0
+                extra -= bonus
+                result.append((step.id, Double(share + bonus) / 100))
+            }
+        }
+        return result.reversed()
+    }
 
     public struct LabSettings: Sendable, Equatable {
         public var hostname: String?

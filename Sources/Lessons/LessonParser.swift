@@ -175,6 +175,14 @@ public enum LessonParser {
                 file: file, line: 2,
                 "unknown capability '\(capability)' in requires: (known: \(known.sorted().joined(separator: ", ")); `gantry doctor` lists them)")
         }
+        let ids = lesson.steps.map(\.id)
+        for (id, line) in lesson.grading.stepLines.sorted(by: { $0.value < $1.value }) where !ids.contains(id) {
+            throw LessonError(file: file, line: line, "grading steps: no step '\(id)' (the steps: \(ids.joined(separator: ", ")))")
+        }
+        let named = lesson.grading.stepPoints.values.reduce(0, +)
+        if let points = lesson.points, named > Double(points), let line = lesson.grading.stepLines.values.min() {
+            throw LessonError(file: file, line: line, "grading steps add up to \(named) points, more than the lesson's points: \(points)")
+        }
         var captured: Set<String> = []
         for step in lesson.steps {
             // A step says what the lab must be like when it is done; a step whose point is
@@ -229,7 +237,7 @@ public enum LessonParser {
     }
 
     static func header(_ front: YAMLValue, file: String, endLine: Int) throws(LessonError) -> Lesson {
-        let known: Set<String> = ["id", "title", "ko", "requires", "lab", "points", "order"]
+        let known: Set<String> = ["id", "title", "ko", "requires", "lab", "points", "order", "grading"]
         for (key, line) in front.keys where !known.contains(key) {
             throw LessonError(file: file, line: line, "unknown front matter key '\(key)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -284,9 +292,40 @@ public enum LessonParser {
             }
             points = number
         }
-        return Lesson(
+        var lesson = Lesson(
             file: file, id: id, title: title, translatedTitles: translations, order: order, requires: requires, lab: lab,
             points: points, introduction: [], introductionTranslations: [:], steps: [])
+        if let grading = front["grading"] { lesson.grading = try self.grading(grading, file: file) }
+        return lesson
+    }
+
+    /// `grading:` with `hint: 10%`, `solve: 50%` and `steps:` (points by step id).
+    static func grading(_ value: YAMLValue, file: String) throws(LessonError) -> Lesson.Grading {
+        var grading = Lesson.Grading()
+        for (key, line) in value.keys where !["hint", "solve", "steps"].contains(key) {
+            throw LessonError(file: file, line: line, "unknown grading setting '\(key)' (known: hint, solve, steps)")
+        }
+        func fraction(_ key: String) throws(LessonError) -> Double? {
+            guard let item = value[key] else { return nil }
+            let text = item.string ?? ""
+            let number = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+            guard let number, (0...1).contains(number) else {
+                throw LessonError(file: file, line: item.line, "grading \(key) must be a share of a step's points, like 10% (0% to 100%)")
+            }
+            return number
+        }
+        grading.hintPenalty = try fraction("hint") ?? grading.hintPenalty
+        grading.solvePenalty = try fraction("solve") ?? grading.solvePenalty
+        if let steps = value["steps"] {
+            for (id, line) in steps.keys {
+                guard let points = steps[id]?.string.flatMap(Double.init), points >= 0 else {
+                    throw LessonError(file: file, line: line, "grading steps: \(id) must be a number of points, like 5")
+                }
+                grading.stepPoints[id] = points
+                grading.stepLines[id] = line
+            }
+        }
+        return grading
     }
 
     /// `Change the hostname` → `change-the-hostname`.

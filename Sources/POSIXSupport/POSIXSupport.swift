@@ -41,6 +41,14 @@ public enum POSIX {
         return names
     }
 
+    /// What is at `path` (following symbolic links): nil when nothing is.
+    public enum FileKind: Sendable { case directory, other }
+    public static func kind(of path: String) -> FileKind? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & S_IFMT == S_IFDIR ? .directory : .other
+    }
+
     /// A NUL-terminated C buffer as a String.
     public static func string(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

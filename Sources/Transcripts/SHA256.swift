@@ -2,7 +2,7 @@ internal import CCrypto
 
 /// SHA-256 from OpenSSL's libcrypto (the system's, linked statically): the kept
 /// implementation, not a hand-written one.
-enum SHA256 {
+public enum SHA256 {
     static func digest(_ bytes: [UInt8]) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
         bytes.withUnsafeBufferPointer { input in
@@ -24,7 +24,7 @@ enum SHA256 {
         return String(decoding: text, as: UTF8.self)
     }
 
-    static func hexDigest(_ bytes: [UInt8]) -> String { hex(digest(bytes)) }
+    public static func hexDigest(_ bytes: [UInt8]) -> String { hex(digest(bytes)) }
 }
 
 /// The transcript's hash chain: each line's link is SHA-256 of the previous link and the

@@ -1,9 +1,12 @@
 internal import Glibc
 
 /// A line on standard error, unbuffered, so it lands in order with what the sandbox writes.
-func printError(_ message: String) {
-    var line = message + "\n"
-    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+func printError(_ message: String) { writeError(message + "\n") }
+
+/// Text on standard error as it is (a progress bar redraws its line).
+func writeError(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }
 
 extension String {

@@ -253,7 +253,8 @@ import Transcripts
 
     /// The REPL, `gantry test` and the transcript hear one session engine: typed into the
     /// REPL (recorded) and run by `gantry test`, a lesson's commands make the same stream of
-    /// steps, lines, exit statuses and steps done.
+    /// steps, lines, exit statuses and steps done; and `replay --verify` of the recording
+    /// finds no difference.
     @Test(requiresRootAndUserNamespaces, arguments: runnable)
     func typingTheLessonsCommandsCompletesIt(id: String) throws {
         let runner = LessonRunner(support: HostSupport.detect())
@@ -270,6 +271,9 @@ import Transcripts
             #expect(result.status == 0, "\(result.output)\(result.error)")
             #expect(result.output.contains("Lesson '\(lesson.title)' complete"), "\(result.output)")
             #expect(runner.run(lesson, observers: [heard]).outcome == .passed)
+            // And the recording, re-run in a fresh lab, agrees with itself.
+            let replayed = try learner.gantry(["replay", "--verify", "--quiet", "--lessons", ShellCommandTests.lessons, file])
+            #expect(replayed.status == 0, "\(replayed.output)\(replayed.error)")
         }
         let recorded = Heard.summary(of: try Transcript.read(file).records)
         #expect(recorded == heard.summary, "the REPL's transcript and `gantry test` heard different sessions")

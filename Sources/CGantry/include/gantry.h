@@ -14,6 +14,8 @@
 // Not in Swift's Glibc module; re-exported so Swift can wait on signals with a signalfd and
 // address the kernel's netlink socket (struct sockaddr_nl).
 #include <sys/signalfd.h>
+// timerfd: replay types recorded keys at their times, woken by the shell's own poll.
+#include <sys/timerfd.h>
 #include <linux/netlink.h>
 
 #ifdef __cplusplus

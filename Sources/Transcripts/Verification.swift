@@ -1,0 +1,89 @@
+public import Lessons
+
+/// What `replay --verify` found: for each step, what the recording says and what the re-run
+/// found, and each difference in words. Outputs are compared as `ReplayScript.comparable`
+/// has them (pids, times, MAC addresses masked); the lesson's checks judge the lab.
+public struct Verification: Sendable {
+    public struct Step: Sendable {
+        public var id: String
+        public var title: String
+        public var recorded: ReplayScript.StepRecord
+        public var replayed: ReplayScript.StepRecord
+        public var differences: [String]
+    }
+
+    public var steps: [Step]
+    /// Said of the whole file (a redacted input that could not be typed again).
+    public var notes: [String]
+    public var agrees: Bool { steps.allSatisfy(\.differences.isEmpty) && notes.isEmpty }
+
+    public init(_ replayer: Replayer) {
+        let lesson = replayer.lesson
+        var notes: [String] = []
+        steps = lesson.steps.map { step in
+            let recorded = replayer.script.steps[step.id] ?? .init()
+            let replayed = replayer.steps[step.id] ?? .init()
+            var differences: [String] = []
+            if recorded.done != replayed.done {
+                differences.append(recorded.done ? "recorded done, not done in the replay" : "done in the replay, recorded not done")
+            }
+            if recorded.skipped != replayed.skipped { differences.append("skipped in one and not the other") }
+            let checks = step.checks.flatMap(\.checks)
+            for line in Set(recorded.expectations.keys).intersection(replayed.expectations.keys).sorted() {
+                let was = recorded.expectations[line]!, now = replayed.expectations[line]!
+                guard was.passed != now.passed else { continue }
+                let text = checks.first { $0.line == line }?.text ?? "line \(line)"
+                differences.append(
+                    "check `\(text)` (\(lesson.file):\(line)) \(was.passed ? "held" : "failed") in the recording, "
+                        + "\(now.passed ? "held" : "failed") in the replay (\(now.seen))")
+            }
+            for (line, result) in replayer.lines where line.step == step.id {
+                let shown = ([line.text] + line.continuation).joined(separator: "; ")
+                guard let result else {
+                    if line.status != nil { differences.append("`\(shown)` did not finish in the replay (line \(line.fileLine))") }
+                    continue
+                }
+                if let status = line.status, status != result.status {
+                    differences.append("`\(shown)` exited \(status) in the recording, \(result.status) in the replay (line \(line.fileLine))")
+                }
+                if line.redacted {
+                    notes.append("`\(shown)` was typed into with echo off (line \(line.fileLine)): what was typed is not in the file")
+                    continue
+                }
+                // A program that held the terminal draws a screen that differs in any two
+                // runs (`top`); its keys were replayed, its drawing is not compared.
+                guard line.keys.isEmpty, line.status != nil else { continue }
+                let substituted = "→ " + result.command
+                let was = ReplayScript.comparable(line.output).filter { $0 != "⏎" && $0 != ReplayScript.comparable(substituted).first }
+                let now = ReplayScript.comparable(result.output)
+                if was != now {
+                    let index = zip(was, now).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(was.count, now.count)
+                    let before = index < was.count ? "'\(was[index])'" : "nothing", after = index < now.count ? "'\(now[index])'" : "nothing"
+                    differences.append(
+                        "`\(shown)` printed something else (line \(line.fileLine)): output line \(index + 1) was \(before) in the recording, \(after) in the replay"
+                    )
+                }
+            }
+            return Step(id: step.id, title: step.title, recorded: recorded, replayed: replayed, differences: differences)
+        }
+        self.notes = notes
+    }
+
+    func padded(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+
+    /// The per-step table `replay --verify` prints.
+    public var table: [String] {
+        var lines = ["step                      recorded  replayed  differs"]
+        for step in steps {
+            let name = step.id.count > 24 ? String(step.id.prefix(23)) + "…" : padded(step.id, 24)
+            let was = step.recorded.done ? "✓" : step.recorded.skipped ? "skip" : "✗"
+            let now = step.replayed.done ? "✓" : step.replayed.skipped ? "skip" : "✗"
+            lines.append(
+                "\(name)  \(padded(was, 8))  \(padded(now, 8))  \(step.differences.isEmpty ? "" : "yes")"
+            )
+            for difference in step.differences { lines.append("    " + difference) }
+        }
+        for note in notes { lines.append("note: " + note) }
+        return lines
+    }
+}
