@@ -40,6 +40,12 @@ public final class Recorder: SessionObserver {
     private var visits = 0
     /// Output before the first lesson opened, for the first file.
     private var early = ""
+    /// Output recorded since the learner last did something, and output left out: a
+    /// command that floods the terminal (`cat /dev/zero`, `yes &`) is recorded up to
+    /// `outputLimit` bytes per span between the learner's actions, and the rest counted.
+    private var spanBytes = 0
+    private var droppedBytes = 0
+    public static let outputLimit = 512 << 10
     /// Every file written, in order.
     public private(set) var files: [String] = []
 
@@ -58,8 +64,19 @@ public final class Recorder: SessionObserver {
         }
         do throws(TranscriptError) {
             switch event {
+            case .lineSent, .keystrokes, .commandEnded, .ended: try noteDropped(writer)
+            default: break
+            }
+            switch event {
             case .lessonOpened: break
-            case .output(let text): try writer.event("o", Self.asDisplayed(text))
+            case .output(let text):
+                let shown = Self.asDisplayed(text)
+                guard spanBytes + shown.utf8.count <= Self.outputLimit else {
+                    droppedBytes += shown.utf8.count
+                    return
+                }
+                spanBytes += shown.utf8.count
+                try writer.event("o", shown)
             case .lineSent(let text, let target):
                 try writer.event("i", text + "\n")
                 var record = GantryRecord(kind: .line)
@@ -155,6 +172,17 @@ public final class Recorder: SessionObserver {
         } catch {
             stop(error)
         }
+    }
+
+    /// Says, in the output a player shows and as a fact, how much output was left out.
+    private func noteDropped(_ writer: TranscriptWriter) throws(TranscriptError) {
+        spanBytes = 0
+        guard droppedBytes > 0 else { return }
+        try writer.event("o", "\r\n[gantry: \(droppedBytes) bytes of output not recorded]\r\n")
+        var record = GantryRecord(kind: .cut)
+        record.number = droppedBytes
+        try writer.record(record)
+        droppedBytes = 0
     }
 
     /// Output as the terminal displayed it: in cooked mode the terminal turned each \n into

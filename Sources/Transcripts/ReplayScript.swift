@@ -27,6 +27,8 @@ public struct ReplayScript: Sendable {
         public var time: Double = 0
         /// Some of those keys were typed with echo off and are not in the file.
         public var redacted: Bool
+        /// Some of its output was too much to record (`cut`).
+        public var cut = false
         /// What it printed and how it ended, as recorded (nil when the session ended first).
         public var output: String
         public var status: Int32?
@@ -162,6 +164,8 @@ public struct ReplayScript: Sendable {
                     steps[step]?.done = true
                     steps[step]?.overtaken = record.overtaken ?? false
                 }
+            case .cut:
+                open?.cut = true
             case .work:
                 if let step = record.step { steps[step]?.attempts += record.number ?? 0 }
             case .end, .seal:

@@ -105,6 +105,8 @@ public struct GantryRecord: Codable, Sendable, Equatable {
         /// Work counted on a step (`number` commands), a wrong turn told (`text`), a
         /// measurement begun, the lesson's last step done, a line with captured values put in.
         case work, wrong, measure, complete, substituted
+        /// `number` bytes of output left out (more than `Recorder.outputLimit` at once).
+        case cut
     }
 
     public struct Expectation: Codable, Sendable, Equatable {

@@ -65,6 +65,8 @@ import Testing
             .stepDone(step: "back", index: 2, overtaken: true, why: nil),
             .skipped(step: "back"),
             .lessonComplete(id: "uts"),
+            // A flood (`cat /dev/zero`): left out, and said to be.
+            .output(String(repeating: "z", count: Recorder.outputLimit + 1)),
             .ended(reason: "quit"),
         ]
     }
