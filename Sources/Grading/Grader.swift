@@ -50,7 +50,7 @@ public struct Grader {
 
     public func grade(_ file: String) -> Outcome {
         let transcript: Transcript
-        do { transcript = try Transcript.read(file) } catch { return .skipped(.init(file: file, reason: "\(error)")) }
+        do { transcript = try Transcript.read(file, outputs: verify) } catch { return .skipped(.init(file: file, reason: "\(error)")) }
         if case .broken = transcript.integrity {
             return .skipped(.init(file: file, reason: "\(transcript.integrityDescription): it was edited, and is not graded"))
         }
@@ -88,7 +88,7 @@ public struct Grader {
                 let penalty = Double(record.hints) * lesson.grading.hintPenalty + (record.solved ? lesson.grading.solvePenalty : 0)
                 points = (maximum * max(0, 1 - penalty) * 100).rounded() / 100
             }
-            let message = record.done ? nil : (replayed?[step.id]?.failing ?? record.failing)
+            let message = record.done ? nil : (record.failing ?? replayed?[step.id]?.failing)
             steps.append(
                 StepGrade(
                     id: step.id, title: step.title, points: points, maximum: maximum, result: result, replayed: again,

@@ -187,9 +187,7 @@ extension ReplayScript {
     /// time, an interface index differ between any two labs, and checks judge the lab's
     /// state, not these).
     public static func comparable(_ output: String) -> [String] {
-        // By scalars: "\r\n" is one Character to Swift, and would hide the line break.
-        output.unicodeScalars.split(separator: "\n").map { scalars in
-            let line = String(String.UnicodeScalarView(scalars)).withoutTerminalEscapes
+        plain(output).map { line in
             var masked = ""
             var inNumber = false
             for character in line {
@@ -203,6 +201,14 @@ extension ReplayScript {
             }
             return Self.maskingHex(masked).trimmingSuffix { $0 == " " || $0 == "\t" }
         }.filter { !$0.isEmpty }
+    }
+
+    /// The lines a terminal showed: escapes and carriage returns gone.
+    public static func plain(_ output: String) -> [String] {
+        // By scalars: "\r\n" is one Character to Swift, and would hide the line break.
+        output.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
+            String(String.UnicodeScalarView(scalars)).withoutTerminalEscapes
+        }
     }
 
     /// `5e:2a:01:…` and other colon-separated hex groups (MAC addresses, IPv6) after the

@@ -28,7 +28,9 @@ public struct Transcript: Sendable {
     static let sealPlaceholder = String(repeating: "0", count: 64)
 
     /// Reads and checks a transcript; throws only when it is not one at all.
-    public static func read(_ path: String) throws(TranscriptError) -> Transcript {
+    /// `outputs` false leaves the data of output, input, marker and resize events empty
+    /// (grading needs Gantry's events only, and reads faster without them).
+    public static func read(_ path: String, outputs: Bool = true) throws(TranscriptError) -> Transcript {
         var info = stat()
         guard stat(path, &info) == 0 else { throw TranscriptError(path: path, "cannot read: \(Errno.current.message)") }
         // A FIFO or a device would block or never end; a directory is not a transcript.
@@ -36,10 +38,10 @@ public struct Transcript: Sendable {
         guard let bytes = POSIX.readFileBytes(path) else {
             throw TranscriptError(path: path, "cannot read: \(Errno.current.message)")
         }
-        return try parse(bytes, path: path)
+        return try parse(bytes, path: path, outputs: outputs)
     }
 
-    public static func parse(_ bytes: [UInt8], path: String) throws(TranscriptError) -> Transcript {
+    public static func parse(_ bytes: [UInt8], path: String, outputs: Bool = true) throws(TranscriptError) -> Transcript {
         var lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: false).map(Array.init)
         let torn = !(bytes.last == 0x0a)
         if lines.last?.isEmpty == true { lines.removeLast() }
@@ -72,14 +74,17 @@ public struct Transcript: Sendable {
                 }
                 break
             }
-            guard let event = try? decoder.decode(EventLine.self, from: Data(bytes)) else {
+            // Gantry's own events always carry their data; the rest only when asked for. A
+            // line whose code cannot be told cheaply is read whole.
+            let isGantry = bytes.count > 20 && Self.codeIsGantry(bytes)
+            guard let event = EventLineScanner.scan(bytes, wantData: outputs || isGantry) else {
                 if integrity == nil { integrity = .broken(line: number, reason: "expected an event [time, code, data]") }
                 continue
             }
-            let parsed = TranscriptEvent(time: event.time, code: event.code, data: event.data, line: number)
+            let parsed = TranscriptEvent(time: event.time, code: event.code, data: event.data ?? "", line: number)
             events.append(parsed)
             if sealedAt != nil, integrity == nil { integrity = .broken(line: number, reason: "a line after the seal") }
-            let record = event.code == "g" ? try? decoder.decode(GantryRecord.self, from: Data(event.data.utf8)) : nil
+            let record = event.code == "g" ? try? decoder.decode(GantryRecord.self, from: Data((event.data ?? "").utf8)) : nil
             if let record { records.append(record) }
             if event.code == "g", integrity == nil {
                 guard let record else {
@@ -101,6 +106,14 @@ public struct Transcript: Sendable {
             integrity = sealedAt != nil ? .sealed : .unsealed(lastLineTorn: false, unverifiedLines: sinceCheckpoint.count)
         }
         return Transcript(path: path, header: header, events: events, records: records, integrity: integrity!)
+    }
+
+    /// Whether a line's code is `g`, seen from its bytes: `[time, "g", …`.
+    static func codeIsGantry(_ bytes: [UInt8]) -> Bool {
+        guard let comma = bytes.firstIndex(of: UInt8(ascii: ",")), comma + 4 < bytes.count else { return true }
+        var index = comma + 1
+        while index < bytes.count, bytes[index] == 0x20 { index += 1 }
+        return !(index + 2 < bytes.count && bytes[index] == 0x22 && bytes[index + 2] == 0x22 && bytes[index + 1] != UInt8(ascii: "g"))
     }
 
     /// Whether a checkpoint (a Gantry event, on line `at`) matches the lines since the last
@@ -143,22 +156,6 @@ public struct Transcript: Sendable {
         var unsealed = text
         unsealed.replaceSubrange(range, with: sealPlaceholder)
         return SHA256.hexDigest(chain.link + Array(unsealed.utf8)) == digest
-    }
-
-    /// The `[time, code, data]` of an event line.
-    struct EventLine: Decodable {
-        var time: Double
-        var code: String
-        var data: String
-        init(from decoder: any Decoder) throws {
-            var container = try decoder.unkeyedContainer()
-            time = try container.decode(Double.self)
-            code = try container.decode(String.self)
-            data = try container.decode(String.self)
-            guard container.isAtEnd else {
-                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "more than three elements"))
-            }
-        }
     }
 
     // MARK: What it says

@@ -25,14 +25,18 @@ import Testing
 
     /// A transcript rewritten item by item, as a forger with Gantry's source would: every
     /// event kept but for `edit`, the chain and seal computed afresh.
-    static func forge(_ path: String, edit: (inout [(code: String, data: String, record: GantryRecord?)]) -> Void) throws -> String {
-        let transcript = try Transcript.read(path)
+    static func forge(
+        _ path: String, to forged: String? = nil, header editHeader: (inout TranscriptHeader) -> Void = { _ in },
+        edit: (inout [(code: String, data: String, record: GantryRecord?)]) -> Void
+    ) throws -> String {
+        var transcript = try Transcript.read(path)
+        editHeader(&transcript.header)
         var records = transcript.records[...]
         var items = transcript.events.map { event in
             (code: event.code, data: event.data, record: event.code == "g" ? records.popFirst() : nil)
         }
         edit(&items)
-        let forged = path.replacing(".cast", with: "-forged.cast")
+        let forged = forged ?? path.replacing(".cast", with: "-forged.cast")
         let writer = try TranscriptWriter(path: forged, header: transcript.header)
         for item in items {
             if let record = item.record {
@@ -130,6 +134,23 @@ import Testing
             #expect(foreign.status == 1 && foreign.error.contains("another version") && foreign.error.contains("SHA-256"), "\(foreign.error)")
             let forced = try learner.gantry(["replay", "--verify", "--quiet", "--lesson", lessons + "/uts.md", file])
             #expect(forced.status == 0, "\(forced.output)\(forced.error)")
+        }
+    }
+
+    /// A session recorded where cgroup v2 applied, replayed here (v1 controllers): the
+    /// lesson's cgroup steps differ by version, so it is refused, not judged.
+    @Test(requiresRootAndUserNamespaces, .enabled(if: FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cpu"), "needs a cgroup v1 cpu controller"))
+    func aSessionFromAnotherKindOfHostIsRefusedWithTheReason() throws {
+        let learner = try Learner()
+        let reference = ReferenceTranscriptTests.root + "/transcripts/cgroup-cpu.cast"
+        let forged = try Self.forge(reference, to: learner.home + "/v2.cast", header: { header in
+            header.gantry.host.cgroups = "unified"
+            header.gantry.host.capabilities = header.gantry.host.capabilities.map { $0 == "cgroup.v1" ? "cgroup.v2" : $0 }
+        }) { _ in }
+        try expectHostUnchanged {
+            let result = try replay(learner, forged)
+            #expect(result.status == 1, "\(result.output)")
+            #expect(result.error.contains("cgroup.v") && result.error.contains("replay it on a host like the recording's"), "\(result.error)")
         }
     }
 }

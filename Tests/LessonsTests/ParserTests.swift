@@ -104,6 +104,39 @@ import Testing
     }
 }
 
+/// `points:` and `grading:`: how `gantry grade` shares a lesson's points out.
+@Suite struct GradingSettingsTests {
+    static func lesson(_ front: String, steps: [String] = ["one", "two", "three"]) throws(LessonError) -> Lesson {
+        let body = steps.map { "## Step \($0) {#\($0)}\n\n```check\nhostname is=gantry\n```\n" }.joined(separator: "\n")
+        return try LessonParser.parse("---\nid: g\ntitle: G\n\(front)---\n\n\(body)", file: "g.md")
+    }
+
+    @Test func evenSharesAddUpExactlyAndNamedStepsKeepTheirs() throws {
+        let even = try Self.lesson("points: 10\n")
+        #expect(even.stepPoints.map(\.points) == [3.33, 3.33, 3.34])
+        #expect(even.grading.hintPenalty == 0.1 && even.grading.solvePenalty == 0.5, "defaults a teacher expects")
+        let named = try Self.lesson("points: 20\ngrading:\n  hint: 25%\n  solve: 1\n  steps:\n    two: 10\n")
+        #expect(named.stepPoints.map(\.points) == [5, 10, 5])
+        #expect(named.grading.hintPenalty == 0.25 && named.grading.solvePenalty == 1)
+        #expect(try Self.lesson("").stepPoints.map(\.points) == [10, 10, 10], "no points: 10 a step")
+    }
+
+    @Test(arguments: [
+        ("points: 10\ngrading:\n  steps:\n    four: 2\n", 7, "no step 'four'"),
+        ("points: 10\ngrading:\n  steps:\n    one: 8\n    two: 8\n", 7, "more than the lesson's points"),
+        ("points: 10\ngrading:\n  hint: 150%\n", 6, "0% to 100%"),
+        ("points: 10\ngrading:\n  bonus: 1\n", 6, "unknown grading setting 'bonus'"),
+    ])
+    func mistakesNameTheLine(front: String, line: Int, message: String) {
+        #expect {
+            _ = try Self.lesson(front)
+        } throws: { error in
+            guard let error = error as? LessonError else { return false }
+            return error.line == line && error.description.contains(message)
+        }
+    }
+}
+
 @Suite struct MatcherTests {
     func line(_ text: String, _ kind: ExpectedLine.Kind = .literal, noEOL: Bool = false) -> ExpectedLine {
         ExpectedLine(text: text, kind: kind, noEndOfLine: noEOL, line: 1)
