@@ -58,6 +58,9 @@ let package = Package(
         // Grading: one result model from transcripts (recorded, or re-run with --verify),
         // written as JSON, JUnit XML, TAP 14, Gradescope, CSV or a table; shards merged.
         .target(name: "Grading", dependencies: ["Transcripts", "Lessons", "Lab", "POSIXSupport"], swiftSettings: strictSettings),
+        // Export: a recorded session as a blog post (Markdown) and as a web page with the
+        // asciinema-player.
+        .target(name: "Export", dependencies: ["Transcripts", "Grading", "Lessons", "POSIXSupport"], swiftSettings: strictSettings),
         // The command line: argument parsing only.
         .executableTarget(
             name: "gantry",
@@ -71,6 +74,7 @@ let package = Package(
                 "Shell",
                 "Transcripts",
                 "Grading",
+                "Export",
                 "Terminal",
                 "POSIXSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -98,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "TranscriptsTests", dependencies: ["Transcripts", "Lessons", "POSIXSupport", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
-            name: "GantryTests", dependencies: ["TestSupport", "Lessons", "Lab", "Transcripts"],
+            name: "GantryTests", dependencies: ["TestSupport", "Lessons", "Lab", "Transcripts", "Export"],
             swiftSettings: strictSettings),
     ]
 )

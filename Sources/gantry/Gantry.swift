@@ -17,7 +17,8 @@ struct Gantry: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            ShellCommand.self, ProgressCommand.self, ResetCommand.self, PlayCommand.self, ReplayCommand.self, GradeCommand.self, TranscriptsCommand.self,
+            ShellCommand.self, ProgressCommand.self, ResetCommand.self, PlayCommand.self, ReplayCommand.self, GradeCommand.self, ExportCommand.self,
+            TranscriptsCommand.self,
             LabCommand.self, TestCommand.self,
             LintCommand.self, LessonsCommand.self,
             DoctorCommand.self, CleanupCommand.self, Exec.self,

@@ -143,10 +143,13 @@ import Testing
     func aSessionFromAnotherKindOfHostIsRefusedWithTheReason() throws {
         let learner = try Learner()
         let reference = ReferenceTranscriptTests.root + "/transcripts/cgroup-cpu.cast"
-        let forged = try Self.forge(reference, to: learner.home + "/v2.cast", header: { header in
-            header.gantry.host.cgroups = "unified"
-            header.gantry.host.capabilities = header.gantry.host.capabilities.map { $0 == "cgroup.v1" ? "cgroup.v2" : $0 }
-        }) { _ in }
+        let forged = try Self.forge(
+            reference, to: learner.home + "/v2.cast",
+            header: { header in
+                header.gantry.host.cgroups = "unified"
+                header.gantry.host.capabilities = header.gantry.host.capabilities.map { $0 == "cgroup.v1" ? "cgroup.v2" : $0 }
+            }
+        ) { _ in }
         try expectHostUnchanged {
             let result = try replay(learner, forged)
             #expect(result.status == 1, "\(result.output)")

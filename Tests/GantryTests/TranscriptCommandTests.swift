@@ -88,21 +88,20 @@ import Testing
         #expect(broken.output.hasPrefix("\(edited):\(target + 1):"), "\(broken.output)")
     }
 
-    /// asciinema-player's own script and style, as PyPI's sphinxcontrib-asciinema ships them
-    /// (scripts/setup installs it without Sphinx).
+    /// asciinema-player's own script and style, as PyPI's mkdocs-asciinema-player ships them
+    /// (scripts/setup installs it without MkDocs), the same files `gantry export` embeds.
     static func playerFiles() throws -> (script: String, style: String) {
         let locate = try CommandRunner.run(
             "/usr/bin/env",
             [
                 "python3", "-c",
-                "import importlib.util, glob; spec = importlib.util.find_spec('sphinxcontrib.asciinema'); "
-                    + "print(sorted(glob.glob(spec.submodule_search_locations[0] + '/_static/asciinema-player_*.js'))[-1])",
+                "import importlib.util; print(importlib.util.find_spec('mkdocs_asciinema_player').submodule_search_locations[0] + '/assets')",
             ])
-        let script = locate.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(locate.status == 0 && !script.isEmpty, "asciinema-player not found: \(locate.error)")
+        let assets = locate.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(locate.status == 0 && !assets.isEmpty, "asciinema-player not found: \(locate.error)")
         return (
-            try String(contentsOfFile: script, encoding: .utf8),
-            try String(contentsOfFile: String(script.dropLast(3)) + ".css", encoding: .utf8)
+            try String(contentsOfFile: assets + "/asciinema-player.min.js", encoding: .utf8),
+            try String(contentsOfFile: assets + "/asciinema-player.css", encoding: .utf8)
         )
     }
 
