@@ -17,7 +17,7 @@ public enum HTMLExport {
         let done = notes.steps.filter(\.done).count
         var score = words("\(done) of \(notes.steps.count) steps done", "\(notes.steps.count)단계 중 \(done)단계 완료")
         if let grade = notes.grade {
-            score = "\(MarkdownExport.number(grade.score))/\(MarkdownExport.number(grade.maximum)) " + words("points", "점") + " · " + score
+            score = "\(GradeReport.number(grade.score))/\(GradeReport.number(grade.maximum)) " + words("points", "점") + " · " + score
         }
         var chapters = ""
         for step in notes.steps {

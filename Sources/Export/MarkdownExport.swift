@@ -31,7 +31,7 @@ public enum MarkdownExport {
             "Recorded with Gantry by \(notes.learner) on \(notes.date.prefix(10)): \(done) of \(notes.steps.count) steps done",
             "Gantry로 기록 (\(notes.learner), \(notes.date.prefix(10))): \(notes.steps.count)단계 중 \(done)단계 완료")
         if let grade = notes.grade {
-            summary += words(", \(number(grade.score))/\(number(grade.maximum)) points", ", \(number(grade.score))/\(number(grade.maximum))점")
+            summary += words(", \(GradeReport.number(grade.score))/\(GradeReport.number(grade.maximum)) points", ", \(GradeReport.number(grade.score))/\(GradeReport.number(grade.maximum))점")
         }
         lines += ["*" + escapeInline(summary) + ".*", ""]
 
@@ -98,8 +98,4 @@ public enum MarkdownExport {
     }
 
     static func html(_ text: String) -> String { JUnitReport.escape(text) }
-
-    static func number(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String((value * 100).rounded() / 100)
-    }
 }

@@ -18,7 +18,8 @@ public enum GradeFormat: String, CaseIterable, Sendable {
 }
 
 extension GradeReport {
-    static func number(_ value: Double) -> String {
+    /// Points as a person writes them: `10`, `3.33`.
+    public static func number(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String((value * 100).rounded() / 100)
     }
 

@@ -16,7 +16,7 @@ import Testing
         "no-front-matter.md": "no-front-matter.md:1:1: a lesson starts with front matter: a line '---', then id and title, then '---'",
         "output-before-command.md": "output-before-command.md:7:1: expected a command line starting with '$ ' before any output, found 'output before command'",
         "unclosed-block.md": "unclosed-block.md:6:1: the code block opened here is never closed with ```",
-        "unknown-front-key.md": "unknown-front-key.md:4:1: unknown front matter key 'require' (known: id, ko, lab, order, points, requires, title)",
+        "unknown-front-key.md": "unknown-front-key.md:4:1: unknown front matter key 'require' (known: grading, id, ko, lab, order, points, requires, title)",
         "bad-boolean.md": "bad-boolean.md:7:20: 'reachable' is yes or no, found 'maybe'",
         "bad-number.md": "bad-number.md:7:15: 'cpu' takes a number, found 'lots'",
         "capture-in-command.md": "capture-in-command.md:7:8: a command can use {{pid}} but not capture it; captures go in expected output",
