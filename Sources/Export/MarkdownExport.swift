@@ -31,7 +31,9 @@ public enum MarkdownExport {
             "Recorded with Gantry by \(notes.learner) on \(notes.date.prefix(10)): \(done) of \(notes.steps.count) steps done",
             "Gantry로 기록 (\(notes.learner), \(notes.date.prefix(10))): \(notes.steps.count)단계 중 \(done)단계 완료")
         if let grade = notes.grade {
-            summary += words(", \(GradeReport.number(grade.score))/\(GradeReport.number(grade.maximum)) points", ", \(GradeReport.number(grade.score))/\(GradeReport.number(grade.maximum))점")
+            summary += words(
+                ", \(GradeReport.number(grade.score))/\(GradeReport.number(grade.maximum)) points",
+                ", \(GradeReport.number(grade.score))/\(GradeReport.number(grade.maximum))점")
         }
         lines += ["*" + escapeInline(summary) + ".*", ""]
 

@@ -88,7 +88,9 @@ public struct Grader {
                 let penalty = Double(record.hints) * lesson.grading.hintPenalty + (record.solved ? lesson.grading.solvePenalty : 0)
                 points = (maximum * max(0, 1 - penalty) * 100).rounded() / 100
             }
-            let message = record.done ? nil : (record.failing ?? replayed?[step.id]?.failing)
+            // The recording's words, not the replay's: a re-run's measurements and addresses differ run to run,
+            // and what the replay found otherwise is in `differences`.
+            let message = record.done ? nil : record.failing
             steps.append(
                 StepGrade(
                     id: step.id, title: step.title, points: points, maximum: maximum, result: result, replayed: again,
