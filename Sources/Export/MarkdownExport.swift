@@ -1,5 +1,6 @@
 internal import Grading
 internal import Lessons
+internal import POSIXSupport
 
 /// A session as a blog post, like the course notes it started from: front matter a
 /// static-site blog reads, the lesson's introduction, then per step its first line of prose,
@@ -24,7 +25,7 @@ public enum MarkdownExport {
             "",
         ]
         let introduction = korean ? notes.lesson.introductionTranslations["ko"] ?? notes.lesson.introduction : notes.lesson.introduction
-        let paragraphs = introduction.filter { !$0.hasPrefix("# ") }.joined(separator: "\n").trimmingCharacters(while: { $0 == "\n" })
+        let paragraphs = introduction.filter { !$0.hasPrefix("# ") }.joined(separator: "\n").trimmed
         if !paragraphs.isEmpty { lines += [paragraphs, ""] }
         let done = notes.steps.filter(\.done).count
         var summary = words(
@@ -40,8 +41,8 @@ public enum MarkdownExport {
         for step in notes.steps {
             lines.append("## " + words("Step \(step.index + 1): ", "\(step.index + 1)단계: ") + step.step.title(in: notes.language))
             lines.append("")
-            let paragraph = step.step.prose(in: notes.language).drop { $0.trimmingCharacters(while: { $0 == " " }).isEmpty }
-                .prefix { !$0.trimmingCharacters(while: { $0 == " " }).isEmpty }
+            let paragraph = step.step.prose(in: notes.language).drop { $0.trimmed.isEmpty }
+                .prefix { !$0.trimmed.isEmpty }
             if !paragraph.isEmpty { lines += [paragraph.joined(separator: "\n"), ""] }
             var depth = 1
             for command in step.commands {

@@ -1,5 +1,6 @@
 public import Grading
 public import Lessons
+internal import POSIXSupport
 public import Transcripts
 
 /// A recorded session as notes: per step, the commands the learner really typed with the
@@ -123,20 +124,20 @@ public struct SessionNotes: Sendable {
         if line.hasPrefix("["), let close = line.firstIndex(of: "]") { line = String(line[line.index(after: close)...]) }
         line = String(line.drop { $0 == " " })
         if line.hasPrefix("✗"), let space = line.firstIndex(of: " ") { line = String(line[line.index(after: space)...]) }
-        let prompt = line.trimmingCharacters(while: { $0 == " " })
+        let prompt = line.trimmed
         return prompt.isEmpty ? "$" : prompt
     }
 
     /// Output without Gantry's marks (`→ kill 4242`, `⏎`) and the blank lines at its ends.
     static func trimmed(_ lines: [String]) -> [String] {
         var lines = lines.filter { $0 != "⏎" && !$0.hasPrefix("→ ") && !$0.hasPrefix("[gantry: ") }
-        while lines.first?.trimmingCharacters(while: { $0 == " " }).isEmpty == true { lines.removeFirst() }
-        while lines.last?.trimmingCharacters(while: { $0 == " " }).isEmpty == true { lines.removeLast() }
+        while lines.first?.trimmed.isEmpty == true { lines.removeFirst() }
+        while lines.last?.trimmed.isEmpty == true { lines.removeLast() }
         return lines
     }
 
     static func hintText(_ hint: String) -> String {
-        hint.replacing("**Hint:**", with: "").replacing("**힌트:**", with: "").trimmingCharacters(while: { $0 == " " || $0 == "\n" })
+        hint.replacing("**Hint:**", with: "").replacing("**힌트:**", with: "").trimmed
     }
 
     public var title: String { lesson.title(in: language) }
@@ -153,14 +154,5 @@ public struct SessionNotes: Sendable {
         let day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9, year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(year)-\(two(month))-\(two(day)) \(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60)) +0000"
-    }
-}
-
-extension String {
-    func trimmingCharacters(while drop: (Character) -> Bool) -> String {
-        var text = Substring(self)
-        while let first = text.first, drop(first) { text = text.dropFirst() }
-        while let last = text.last, drop(last) { text = text.dropLast() }
-        return String(text)
     }
 }

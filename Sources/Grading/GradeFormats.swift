@@ -1,5 +1,6 @@
 internal import FoundationEssentials
 public import Lessons
+internal import POSIXSupport
 
 /// The formats graders and dashboards already read, all written from a `GradeReport`.
 public enum GradeFormat: String, CaseIterable, Sendable {
@@ -192,13 +193,12 @@ extension GradeReport {
         var lines: [String] = []
         let learnerWidth = max(7, transcripts.map(\.learner.count).max() ?? 0)
         let lessonWidth = max(6, transcripts.map(\.lesson.count).max() ?? 0)
-        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-        lines.append("\(pad("learner", learnerWidth))  \(pad("lesson", lessonWidth))  score      steps  file")
+        lines.append("\("learner".padding(learnerWidth))  \("lesson".padding(lessonWidth))  score      steps  file")
         for grade in transcripts {
             let score = "\(Self.number(grade.score))/\(Self.number(grade.maximum))"
             let earned = grade.steps.filter(\.passed).count
             lines.append(
-                "\(pad(grade.learner, learnerWidth))  \(pad(grade.lesson, lessonWidth))  \(pad(score, 9))  \(pad("\(earned)/\(grade.steps.count)", 5))  \(grade.file)"
+                "\(grade.learner.padding(learnerWidth))  \(grade.lesson.padding(lessonWidth))  \(score.padding(9))  \("\(earned)/\(grade.steps.count)".padding(5))  \(grade.file)"
                     + (grade.differences.isEmpty ? "" : "  (replay differs)"))
         }
         for lesson in Array(Set(transcripts.map(\.lesson))).sorted() {
@@ -212,7 +212,7 @@ extension GradeReport {
             let counts = stepIDs.map { id in grades.filter { $0.steps.first { $0.id == id }?.passed ?? false }.count }
             let lowest = counts.min() ?? 0
             for (id, count) in zip(stepIDs, counts) {
-                lines.append("  \(pad(id, 24)) \(count)/\(grades.count) done" + (count == lowest && lowest < grades.count ? "  ← where most get stuck" : ""))
+                lines.append("  \(id.padding(24)) \(count)/\(grades.count) done" + (count == lowest && lowest < grades.count ? "  ← where most get stuck" : ""))
             }
         }
         if !skipped.isEmpty {

@@ -110,6 +110,16 @@ extension String {
         while let last = view.last, last.isWhitespace { view = view.dropLast() }
         return String(view)
     }
+
+    /// Without trailing white space: a terminal line as it reads (its indent kept).
+    public var trimmedEnd: String {
+        var view = Substring(self)
+        while let last = view.last, last.isWhitespace { view = view.dropLast() }
+        return String(view)
+    }
+
+    /// Padded with spaces to `width` characters, for the columns of tables.
+    public func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }
 
 extension StringProtocol {

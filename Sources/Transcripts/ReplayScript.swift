@@ -1,3 +1,4 @@
+internal import POSIXSupport
 internal import Terminal
 
 /// What a transcript says the learner did, in order, and what the session found: the input
@@ -199,7 +200,7 @@ extension ReplayScript {
                     masked.append(character)
                 }
             }
-            return Self.maskingHex(masked).trimmingSuffix { $0 == " " || $0 == "\t" }
+            return Self.maskingHex(masked).trimmedEnd
         }.filter { !$0.isEmpty }
     }
 
@@ -231,13 +232,5 @@ extension ReplayScript {
         }
         flush()
         return result
-    }
-}
-
-extension StringProtocol {
-    func trimmingSuffix(while drop: (Character) -> Bool) -> String {
-        var text = String(self)
-        while let last = text.last, drop(last) { text.removeLast() }
-        return text
     }
 }

@@ -1,4 +1,5 @@
 public import Lessons
+internal import POSIXSupport
 
 /// What `replay --verify` found: for each step, what the recording says and what the re-run
 /// found, and each difference in words. Outputs are compared as `ReplayScript.comparable`
@@ -94,17 +95,15 @@ public struct Verification: Sendable {
         return result
     }
 
-    func padded(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-
     /// The per-step table `replay --verify` prints.
     public var table: [String] {
         var lines = ["step                      recorded  replayed  differs"]
         for step in steps {
-            let name = step.id.count > 24 ? String(step.id.prefix(23)) + "…" : padded(step.id, 24)
+            let name = step.id.count > 24 ? String(step.id.prefix(23)) + "…" : step.id.padding(24)
             let was = step.recorded.done ? "✓" : step.recorded.skipped ? "skip" : "✗"
             let now = step.replayed.done ? "✓" : step.replayed.skipped ? "skip" : "✗"
             lines.append(
-                "\(name)  \(padded(was, 8))  \(padded(now, 8))  \(step.differences.isEmpty ? "" : "yes")"
+                "\(name)  \(was.padding(8))  \(now.padding(8))  \(step.differences.isEmpty ? "" : "yes")"
             )
             for difference in step.differences { lines.append("    " + difference) }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 internal import Glibc
 import Lab
 import Lessons
+import POSIXSupport
 
 /// `gantry doctor`: what this host supports, and what to do about what it lacks.
 struct DoctorCommand: ParsableCommand {

@@ -70,13 +70,6 @@ struct ExportCommand: ParsableCommand {
         } else {
             text = MarkdownExport.write(notes)
         }
-        if let output {
-            do { try POSIX.writeAtomically(output, text) } catch {
-                printError("gantry export: \(error)")
-                throw ExitCode(1)
-            }
-        } else {
-            print(text, terminator: "")
-        }
+        try writeResult(text, to: output, command: "export")
     }
 }

@@ -70,14 +70,7 @@ struct GradeCommand: ParsableCommand {
             (report, failed) = try grade()
         }
         let text = gradeFormat.write(report)
-        if let output {
-            do { try POSIX.writeAtomically(output, text) } catch {
-                printError("gantry grade: \(error)")
-                throw ExitCode(1)
-            }
-        } else {
-            print(text, terminator: "")
-        }
+        try writeResult(text, to: output, command: "grade")
         for file in report.skipped { printError("gantry grade: not graded: \(file.file): \(file.reason)") }
         if failed || !report.skipped.isEmpty || report.transcripts.contains(where: { !$0.differences.isEmpty }) { throw ExitCode(1) }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Lab
 import Lessons
+import POSIXSupport
 import Shell
 
 /// `gantry lessons`: what there is to learn.

@@ -37,7 +37,7 @@ struct ReplayCommand: ParsableCommand {
         }
         let replayer: Replayer
         do {
-            replayer = try ReplaySetup(lessonDirectory: lessons.directory, lessonFile: lesson, allowUnsealed: allowUnsealed, support: support)
+            replayer = try ReplaySetup(lessons: lessons, lessonFile: lesson, allowUnsealed: allowUnsealed, support: support)
                 .replayer(for: file)
         } catch {
             printError("gantry replay: \(error)")
@@ -62,7 +62,7 @@ struct ReplayCommand: ParsableCommand {
 
 /// What every command that replays needs: the lessons, and a transcript read and checked.
 struct ReplaySetup {
-    var lessonDirectory: String
+    var lessons: LessonDirectoryOption
     var lessonFile: String?
     var allowUnsealed: Bool
     var support: HostSupport
@@ -75,7 +75,7 @@ struct ReplaySetup {
             if let error = errors.first { throw ReplayRefusal("\(error)") }
             override = loaded.first
         }
-        let (found, _) = LessonRunner.load(LessonRunner.lessonFiles([lessonDirectory]))
+        let (found, _) = lessons.load()
         return try Replayer(transcript: transcript, lessons: found, lessonOverride: override, allowUnsealed: allowUnsealed, support: support)
     }
 }
