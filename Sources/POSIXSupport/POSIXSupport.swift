@@ -9,7 +9,8 @@ public enum POSIX {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while let count = try? call({ read(fd, &buffer, buffer.count) }), count > 0 {
-            data += buffer[0..<count]
+            // Appended as one block: `data += buffer[0..<count]` went byte by byte.
+            buffer.withUnsafeBufferPointer { data.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<count])) }
         }
         return data
     }

@@ -3,7 +3,7 @@
 /// Written by hand because the shape is fixed and JSONDecoder (FoundationEssentials) is not
 /// made for millions of three-element arrays: it spent more than half of `gantry grade`'s time
 /// on them, far from grading 1,000 transcripts a second. Gantry's own events (the JSON object
-/// inside `data`) are still decoded by JSONDecoder. Anything this scanner does not accept
+/// inside `data`) are read by `GantryRecordScanner`. Anything this scanner does not accept
 /// (JSON it does not expect in an event line) is refused, so the reader calls the line broken.
 enum EventLineScanner {
     struct Line {
@@ -39,11 +39,22 @@ enum EventLineScanner {
 
     /// A JSON string's contents after its opening quote, up to and past the closing one;
     /// with `decode` false only checked, and "" returned.
-    private static func string(_ bytes: [UInt8], _ index: inout Int, decode: Bool) -> String? {
+    static func string(_ bytes: [UInt8], _ index: inout Int, decode: Bool) -> String? {
         var out: [UInt8] = []
-        if decode { out.reserveCapacity(64) }
         while index < bytes.count {
+            // The plain run up to the next quote, backslash or control character is taken at
+            // once (most of an output's text), not byte by byte.
+            let run = index
+            while index < bytes.count, bytes[index] >= 0x20, bytes[index] != 0x22, bytes[index] != 0x5c { index += 1 }
+            guard index < bytes.count else { return nil }
             let byte = bytes[index]
+            if byte == 0x22, decode, out.isEmpty {
+                index += 1
+                return String(decoding: bytes[run..<(index - 1)], as: UTF8.self)  // no escapes: the run itself
+            }
+            if decode, index > run {
+                bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[run..<index])) }
+            }
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
@@ -81,7 +92,7 @@ enum EventLineScanner {
                 } else if (0xDC00...0xDFFF).contains(scalar) {
                     scalar = 0xFFFD
                 }
-                if decode { out += Array(String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8) }
+                if decode { UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}") { out.append($0) } }
             default:
                 guard byte >= 0x20 else { return nil }  // a raw control character is not JSON
                 if decode { out.append(byte) }

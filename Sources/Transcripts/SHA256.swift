@@ -3,11 +3,16 @@ internal import CCrypto
 /// SHA-256 from OpenSSL's libcrypto (the system's, linked statically): the kept
 /// implementation, not a hand-written one.
 public enum SHA256 {
-    static func digest(_ bytes: [UInt8]) -> [UInt8] {
+    static func digest(_ bytes: [UInt8]) -> [UInt8] { digest(bytes, then: []) }
+
+    /// SHA-256 of `first` followed by `second`, without joining them first.
+    static func digest(_ first: [UInt8], then second: [UInt8]) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        bytes.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { out in
-                _ = CCrypto.SHA256(input.baseAddress, input.count, out.baseAddress)
+        first.withUnsafeBufferPointer { a in
+            second.withUnsafeBufferPointer { b in
+                output.withUnsafeMutableBufferPointer { out in
+                    gantry_sha256(a.baseAddress, a.count, b.baseAddress, b.count, out.baseAddress)
+                }
             }
         }
         return output
@@ -37,10 +42,10 @@ struct HashChain {
     private(set) var pending: [String] = []
 
     /// The first 8 hex digits of a line's own SHA-256: enough to say which line changed.
-    static func shortDigest(_ line: [UInt8]) -> String { String(SHA256.hexDigest(line).prefix(8)) }
+    static func shortDigest(_ line: [UInt8]) -> String { SHA256.hex(Array(SHA256.digest(line).prefix(4))) }
 
     mutating func append(_ line: [UInt8]) {
-        link = SHA256.digest(link + line)
+        link = SHA256.digest(link, then: line)
         pending.append(Self.shortDigest(line))
     }
 

@@ -54,7 +54,6 @@ public struct Transcript: Sendable {
         guard header.version == 2 else { throw TranscriptError(path: path, line: 1, "asciicast version \(header.version); expected 2") }
         var events: [TranscriptEvent] = []
         var records: [GantryRecord] = []
-        let decoder = JSONDecoder()
         var chain = HashChain()
         chain.append(first)
         var integrity: Integrity?
@@ -84,7 +83,7 @@ public struct Transcript: Sendable {
             let parsed = TranscriptEvent(time: event.time, code: event.code, data: event.data ?? "", line: number)
             events.append(parsed)
             if sealedAt != nil, integrity == nil { integrity = .broken(line: number, reason: "a line after the seal") }
-            let record = event.code == "g" ? try? decoder.decode(GantryRecord.self, from: Data((event.data ?? "").utf8)) : nil
+            let record = event.code == "g" ? GantryRecordScanner.record(event.data ?? "") : nil
             if let record { records.append(record) }
             if event.code == "g", integrity == nil {
                 guard let record else {

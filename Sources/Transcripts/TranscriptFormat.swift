@@ -139,7 +139,7 @@ public struct TranscriptEvent: Sendable, Equatable {
     /// The Gantry record of a `g` event, if it is one and it parses.
     public var record: GantryRecord? {
         guard code == "g" else { return nil }
-        return try? JSONDecoder().decode(GantryRecord.self, from: Data(data.utf8))
+        return GantryRecordScanner.record(data)
     }
 }
 
