@@ -55,8 +55,15 @@ public final class LabShell {
     /// Reports the status and depth (OSC 133 "D"), then makes sure this shell's prompt ends
     /// with OSC 133 "B" (input starts here), so the prompt can be told from the output in
     /// any shell, with or without echo, whatever PS1 its rc files set.
+    /// A nested bash (SHLVL > 1) also turns the terminal's echo off before its prompt:
+    /// it reads with readline, which decides at each prompt from that flag whether to echo,
+    /// and the lines Gantry types for the learner must not be echoed. Gantry may have
+    /// turned echo on for the program the nested shell ran, and cannot turn it off again
+    /// before readline looks without racing it; the shell itself can. (Where there is no
+    /// `stty` — a chroot — the echoed line is taken off the output instead: `split`. No
+    /// redirection to /dev/null either: a chroot may not have one; stderr is closed.)
     static let promptCommand =
-        #"__gantry_status=$?; printf '\033]133;D;%s;%s\007' "$__gantry_status" "${SHLVL:-1}"; case "$PS1" in *'133;B'*) ;; *) PS1="$PS1"'\[\033]133;B\007\]' ;; esac"#
+        #"__gantry_status=$?; [ "${SHLVL:-1}" -gt 1 ] && stty -echo 2>&-; printf '\033]133;D;%s;%s\007' "$__gantry_status" "${SHLVL:-1}"; case "$PS1" in *'133;B'*) ;; *) PS1="$PS1"'\[\033]133;B\007\]' ;; esac"#
 
     /// Starts the shell and waits until it is ready (bounded by `timeoutMilliseconds`).
     public init(
@@ -105,16 +112,21 @@ public final class LabShell {
     /// REPL checks the lab then, while a program the learner is typing into still runs).
     /// `stopWhen` is asked after each wait: true gives up on the command as a timeout does
     /// (Ctrl-C, a moment for the prompt): a session told to end does not wait on a program.
+    /// `echoing` turns the terminal's echo on while the command runs (a person types into it).
     public func run(
         _ command: String, timeoutMilliseconds: Int? = 60_000, watching: [Watch] = [],
         stopAtContinuation: Bool = false, onQuiet: (() -> Void)? = nil,
-        stopWhen: (() -> Bool)? = nil,
+        stopWhen: (() -> Bool)? = nil, echoing: Bool = false,
         onOutput: ((String) -> Void)? = nil
     ) throws(LabError) -> Result {
         let clock = ContinuousClock()
         let started = clock.now
         let nested = depth > 1
+        let shellGroup = foregroundProcess
         try send(Array((command + "\n").utf8))
+        if echoing { try echoWhenProgramStarts(shellGroup: shellGroup) }
+        // Off again before Gantry types anything more, and before the next prompt is read.
+        defer { if echoing { setEcho(false) } }
         var stop = try waitForMarker(
             timeoutMilliseconds: timeoutMilliseconds, watching: watching,
             stopAtContinuation: stopAtContinuation, onQuiet: onQuiet, stopWhen: stopWhen, onOutput: onOutput)
@@ -141,21 +153,40 @@ public final class LabShell {
             timedOut: timedOut)
     }
 
-    /// After a command: the prompt the waiting shell prints (up to its OSC 133 "B" marker),
-    /// without escape sequences — a nested shell's `root@con01:/#`, empty for the lab's own
-    /// shell. Later output then starts with what the next command prints.
-    public func readPrompt(timeoutMilliseconds: Int = 1_000) throws(LabError) -> String {
+    /// What a waiting shell printed before input starts: `notices` are whole lines a shell
+    /// may print first (bash's job notices: `[1]+  Done  sleep 1`), as output; `prompt` is
+    /// the last line, without escape sequences.
+    public struct Prompt: Sendable, Equatable {
+        public var notices = ""
+        public var prompt = ""
+    }
+
+    /// After a command: the prompt the waiting shell prints (up to its OSC 133 "B" marker) —
+    /// a nested shell's `root@con01:/#`, empty for the lab's own shell — and any lines it
+    /// printed before it. Later output then starts with what the next command prints.
+    public func readPrompt(timeoutMilliseconds: Int = 1_000) throws(LabError) -> Prompt {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(timeoutMilliseconds))
         while true {
             if let marker = Self.firstIndex(of: Self.inputMarker, in: pending) {
-                let prompt = Array(pending[..<marker])
+                let text = Array(pending[..<marker])
                 pending.removeFirst(marker + Self.inputMarker.count)
-                return String(decoding: prompt, as: UTF8.self).withoutTerminalEscapes
+                return Self.prompt(text)
             }
             let remaining = ContinuousClock.now.duration(to: deadline).milliseconds
-            if remaining <= 0 { return "" }
+            if remaining <= 0 { return Prompt() }
             guard try readOnce(waitingMilliseconds: remaining) else { continue }
         }
+    }
+
+    /// Splits a waiting shell's text at its last line break: the lines before are notices.
+    static func prompt(_ bytes: [UInt8]) -> Prompt {
+        guard let newline = bytes.lastIndex(of: 0x0a) else {
+            return Prompt(prompt: String(decoding: bytes, as: UTF8.self).withoutTerminalEscapes)
+        }
+        let notices = normalizedNewlines(withoutModeSwitches(String(decoding: bytes[...newline], as: UTF8.self)))
+        let prompt = String(decoding: bytes[(newline + 1)...], as: UTF8.self).withoutTerminalEscapes
+        // A bare line break (readline ending the previous line) is not a notice.
+        return Prompt(notices: notices.allSatisfy(\.isNewline) ? "" : notices, prompt: prompt)
     }
 
     /// While no command runs (the learner is at Gantry's prompt): what arrived since, from
@@ -202,6 +233,18 @@ public final class LabShell {
             outgoing += bytes
         }
         try flush()
+    }
+
+    /// Keys a person typed into the running command, sent as a terminal would take them:
+    /// a builtin reading a line (`read name`) has the shell's terminal, whose echo Gantry
+    /// left off, so it is turned on first — unless the program turned it off itself (a
+    /// password: `read -s`). True when the keys were such a secret.
+    @discardableResult
+    public func type(_ bytes: [UInt8]) throws(LabError) -> Bool {
+        let secret = programDisabledEcho
+        if !secret && readsLines { setEcho(true) }
+        try send(bytes)
+        return secret
     }
 
     /// VINTR as the lab's shell leaves it (Ctrl-C).
@@ -269,12 +312,12 @@ public final class LabShell {
         guard tcgetattr(terminal, &mode) == 0 else { return }
         if on { mode.c_lflag |= tcflag_t(ECHO) } else { mode.c_lflag &= ~tcflag_t(ECHO) }
         tcsetattr(terminal, TCSANOW, &mode)
-        echoOffMode = on ? nil : mode.c_lflag
+        gantryMode = mode.c_lflag
     }
 
-    /// The local modes Gantry left when it turned echo off; a program that changes them
-    /// (a password prompt: `read -s`, getpass) did so for a reason.
-    private var echoOffMode: tcflag_t?
+    /// The local modes Gantry last set; a program that changes them (a password prompt:
+    /// `read -s`, getpass) did so for a reason.
+    private var gantryMode: tcflag_t?
 
     /// Echo is off because the running program turned it off to read a line nobody should
     /// see (a password: `read -s`, getpass), not because Gantry did: the terminal reads
@@ -283,7 +326,28 @@ public final class LabShell {
     public var programDisabledEcho: Bool {
         var mode = termios()
         guard tcgetattr(terminal, &mode) == 0, mode.c_lflag & tcflag_t(ICANON) != 0, mode.c_lflag & tcflag_t(ECHO) == 0 else { return false }
-        return echoOffMode.map { $0 != mode.c_lflag } ?? false
+        return gantryMode.map { $0 != mode.c_lflag } ?? false
+    }
+
+    /// Turns the terminal's echo on once the command just sent has started a program (the
+    /// terminal's foreground process group is no longer the shell's): the shell has read
+    /// the line by then, so the line itself stays unechoed. A program that reads lines
+    /// (`cat`) then shows what is typed, and one that edits lines with readline (`python3`)
+    /// draws it: readline looks at the echo flag when it starts a line and draws nothing
+    /// when it is off, so echo must be on before the program's first prompt — hence a
+    /// short, tight wait here rather than a look when output comes. A builtin (`cd`) or a
+    /// command that has finished ends the wait.
+    private func echoWhenProgramStarts(shellGroup: Int32?) throws(LabError) {
+        guard let shellGroup else { return }
+        for _ in 0..<50 {
+            let group = tcgetpgrp(terminal)
+            if group > 0 && group != shellGroup {
+                setEcho(true)
+                return
+            }
+            if Self.firstIndex(of: Self.markerPrefix, in: pending) != nil { return }
+            _ = try readOnce(waitingMilliseconds: 1)
+        }
     }
 
     public func resize(rows: UInt16, columns: UInt16) {
@@ -407,6 +471,7 @@ public final class LabShell {
             prompt = Array(bytes[..<marker])
             bytes = Array(bytes[(marker + inputMarker.count)...])
         }
+        if nested, case .echo(let end) = echoScan(bytes, command: command) { bytes.removeFirst(end) }
         // A readline shell accepting the line ends bracketed paste and moves to a new line
         // (the typed text itself is not echoed: the terminal's echo is off while Gantry
         // types). That newline is the shell's, not the command's.
@@ -414,7 +479,44 @@ public final class LabShell {
         let readlineAccepted = nested && bytes.starts(with: accepted)
         var text = normalizedNewlines(withoutModeSwitches(String(decoding: bytes, as: UTF8.self)))
         if readlineAccepted && text.hasPrefix("\n") { text.removeFirst() }
+
         return (normalizedNewlines(withoutModeSwitches(String(decoding: prompt, as: UTF8.self))), text)
+    }
+
+    /// Whether output begins with the line Gantry typed, echoed by a nested readline that
+    /// started its line while the terminal echoed (where `stty` is missing: a chroot; see
+    /// `promptCommand`). Once that happens it goes on: readline puts back the terminal mode
+    /// it found when the line is read. Such an echo is the first line, and its visible text
+    /// is the command — after the shell's prompt, when readline drew that again (then the
+    /// line holds the prompt's OSC 133 "B" marker).
+    public enum EchoScan: Equatable {
+        /// Not yet known: more output may still make it the echo.
+        case undecided
+        case none
+        /// The echo, through its line break, ends at this offset.
+        case echo(end: Int)
+    }
+
+    public static func echoScan(_ bytes: [UInt8], command: String) -> EchoScan {
+        let newline = bytes.firstIndex(of: 0x0a)
+        let line = bytes[..<(newline ?? bytes.count)]
+        let marker = lastIndex(of: inputMarker, in: Array(line))
+        let drawn = marker.map { Array(line[($0 + inputMarker.count)...]) } ?? Array(line)
+        let visible = String(String(decoding: drawn, as: UTF8.self).withoutTerminalEscapes.drop(while: \.isWhitespace))
+        let typed = command.trimmed
+        guard !typed.isEmpty else { return .none }
+        guard let newline else { return typed.hasPrefix(visible) ? .undecided : .none }
+        guard visible.trimmed == typed else { return .none }
+        // `exit` is what bash says when it leaves, too: an echo of it is followed by that
+        // (or was drawn after the prompt).
+        let word = typed.split(separator: " ").first.map(String.init) ?? ""
+        if ["exit", "logout"].contains(word) && marker == nil {
+            let rest = bytes[(newline + 1)...]
+            guard let next = rest.firstIndex(of: 0x0a) else { return .undecided }
+            let said = String(decoding: rest[..<next], as: UTF8.self).withoutTerminalEscapes.trimmed
+            return said == word ? .echo(end: newline + 1) : .none
+        }
+        return .echo(end: newline + 1)
     }
 
     static func lastIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {

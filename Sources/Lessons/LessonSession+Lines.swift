@@ -33,14 +33,14 @@ extension LessonSession {
             io.willRun()
             var result = try shell.run(
                 line, timeoutMilliseconds: io.timeoutMilliseconds, watching: io.watches, stopAtContinuation: io.asksForContinuation,
-                onQuiet: io.onQuiet, stopWhen: io.stopWhen, onOutput: io.stream)
+                onQuiet: io.onQuiet, stopWhen: io.stopWhen, echoing: io.echoes, onOutput: io.stream)
             var output = result.output
             while result.needsMore {
                 io.didRun()
                 guard let more = io.continuation() else {
                     try shell.cancelInput()
                     emit(.continuationDropped)
-                    shellPrompt = try shell.readPrompt()
+                    shellPrompt = try shell.readPrompt().prompt
                     lastStatus = shell.lastStatus
                     return nil
                 }
@@ -49,12 +49,19 @@ extension LessonSession {
                 io.willRun()
                 result = try shell.run(
                     more, timeoutMilliseconds: io.timeoutMilliseconds, watching: io.watches, stopAtContinuation: true,
-                    onQuiet: io.onQuiet, stopWhen: io.stopWhen, onOutput: io.stream)
+                    onQuiet: io.onQuiet, stopWhen: io.stopWhen, echoing: io.echoes, onOutput: io.stream)
                 output += result.output
+            }
+            // Lines the waiting shell printed before its prompt (job notices) are shown
+            // as this command's output, as a terminal shows them.
+            let prompt = try shell.readPrompt()
+            if !prompt.notices.isEmpty {
+                io.stream?(prompt.notices)
+                output += prompt.notices
             }
             io.didRun()
             io.finished(output)
-            shellPrompt = try shell.readPrompt()
+            shellPrompt = prompt.prompt
             lastStatus = result.status
             emit(.commandEnded(status: result.status, milliseconds: started.duration(to: .now).milliseconds))
             afterCommand(command, output: output, status: result.status)
@@ -119,6 +126,24 @@ extension LessonSession {
         let verdict = self.state!.tracker.verdict(
             lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .quick, onMeasuring: announceMeasuring)
         if verdict.done { completeStep(verdict, purpose: .command) }
+    }
+
+    /// Whether a program without Gantry's markers holds the lab's terminal and waits for
+    /// input (`sh`, busybox sh in a chroot, `cat > file`): lines for it are typed into it.
+    public var programAwaitsLine: Bool { shell?.programAwaitsInput ?? false }
+
+    /// Types a line into that program, as a person would, and looks at the step; nil ends
+    /// its input (Ctrl-D). For input without a person at a terminal (`gantry test`, plain
+    /// mode): the REPL's keystrokes go to the program as they are typed.
+    public func typeIntoProgram(_ line: String?) {
+        guard let shell else { return }
+        guard let line else {
+            try? shell.send([0x04])
+            return
+        }
+        emit(.keystrokes(text: line + "\n", redacted: false))
+        try? shell.send(Array((line + "\n").utf8))
+        checkWhileRunning(lines: 1)
     }
 
     /// The expected outputs that capture values (`[1] {{loop:int}}`), from every step.

@@ -139,7 +139,7 @@ public final class LessonSession {
         let size = terminalSize()
         let shell = try LabShell(lab: lab, rows: size.rows, columns: size.columns)
         _ = try shell.run(#"PS1='\u@\h:\w\$ '; PS2='"# + LabShell.continuationPrompt + "'")
-        shellPrompt = try shell.readPrompt()
+        shellPrompt = try shell.readPrompt().prompt
         lastStatus = 0
         self.shell = shell
     }
@@ -163,7 +163,7 @@ public final class LessonSession {
                 emit(.preparationFailed(line: item.line, message: "setup `\(command)` exited \(result.status)"))
             }
         }
-        shellPrompt = (try? shell.readPrompt()) ?? ""
+        shellPrompt = (try? shell.readPrompt().prompt) ?? ""
         lastStatus = shell.lastStatus
     }
 
@@ -224,9 +224,11 @@ public final class LessonSession {
     public func idleOutput() -> (String, Bool) {
         guard let shell else { return ("", false) }
         do {
-            let (text, finished) = try shell.readAvailable()
+            var (text, finished) = try shell.readAvailable()
             if finished {
-                shellPrompt = try shell.readPrompt()
+                let prompt = try shell.readPrompt()
+                text += prompt.notices
+                shellPrompt = prompt.prompt
                 lastStatus = shell.lastStatus
             }
             return (text, finished)

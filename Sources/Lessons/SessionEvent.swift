@@ -183,6 +183,8 @@ public struct CommandIO {
     /// Whether a line the shell says is unfinished stops the run to ask `continuation`
     /// (a person typing); off, a command with its continuation lines is sent whole.
     public var asksForContinuation = true
+    /// Whether the terminal echoes while the command runs (a person types into programs).
+    public var echoes = false
 
     public init() {}
 }

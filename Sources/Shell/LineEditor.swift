@@ -39,6 +39,7 @@ final class LineEditor {
     /// Shows `prompt` and starts taking keystrokes (the terminal goes into readline's mode).
     func start(prompt: String) {
         Self.accepted = nil
+        gantry_rl_forget_eof()
         rl_callback_handler_install(prompt) { line in
             LineEditor.accepted = .some(line.map { String(cString: $0) })
             // The handler gets a malloc'd line it must free; nil means EOF.

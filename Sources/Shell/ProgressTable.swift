@@ -49,8 +49,12 @@ public struct ProgressTable {
         let all = [header] + rows
         var widths = header.indices.map { column in all.map { displayWidth($0[column]) }.max() ?? 0 }
         let total = widths.reduce(0, +) + 2 * (widths.count - 1)
-        if total > style.width, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }) {
-            widths[widest] = max(12, widths[widest] - (total - style.width))
+        // Too wide for the terminal: the widest column gives up a column at a time (down
+        // to 8), so a table fits 80 columns however long a title or a reason is.
+        var excess = total - style.width
+        while excess > 0, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[widest] > 8 {
+            widths[widest] -= 1
+            excess -= 1
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { column, cell in

@@ -67,6 +67,7 @@ public enum REPL {
                     case SIGWINCH:
                         editor.resize()
                         let size = TerminalSize.current()
+                        session.resized(columns: Int(size.columns))
                         session.shell?.resize(rows: size.rows, columns: size.columns)
                         session.engine.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
                     case SIGTERM, SIGHUP:
@@ -98,9 +99,11 @@ public enum REPL {
             guard let accepted = line else { continue }  // the prompt changed: draw it again
             guard let text = accepted else {
                 // Ctrl-D: leaves a nested shell as in a terminal; at the top, ends the session.
+                // readline ended the prompt's line; the shell says `exit` itself, as bash
+                // does on Ctrl-D.
                 if (session.shell?.depth ?? 1) > 1 {
-                    session.show("exit\n")
-                    _ = session.handle("exit", io: terminalIO(session, signals: signals))
+                    session.engine.emit(.output(session.prompt(forReadline: false) + "\n"))
+                    _ = session.handle("exit", io: terminalIO(session, signals: signals, line: "exit"))
                     continue
                 }
                 session.show("\n")
@@ -110,7 +113,7 @@ public enum REPL {
             editor.remember(text)
             // readline drew the prompt and the line; the observers see them as shown.
             session.engine.emit(.output(session.prompt(forReadline: false) + text + "\n"))
-            if session.handle(text, io: terminalIO(session, signals: signals)) == .quit { break }
+            if session.handle(text, io: terminalIO(session, signals: signals, line: text)) == .quit { break }
             if session.quitRequested != 0 {
                 exitStatus = 128 + session.quitRequested
                 session.endReason = "signal \(session.quitRequested == SIGTERM ? "SIGTERM" : "SIGHUP")"
@@ -122,10 +125,10 @@ public enum REPL {
     }
 
     /// The terminal handed to a running command: raw mode, keystrokes to the lab's PTY
-    /// (echoed by the lab's terminal only for programs that read lines), output streamed.
-    static func terminalIO(_ session: ShellSession, signals: SignalQueue) -> CommandIO {
+    /// (echoed by the lab's terminal, as any terminal does), output streamed.
+    static func terminalIO(_ session: ShellSession, signals: SignalQueue, line: String) -> CommandIO {
         guard let shell = session.shell else { return CommandIO() }
-        let state = RunState(nested: shell.depth > 1)
+        let state = RunState(nested: shell.depth > 1, line: line)
         var io = CommandIO()
         io.watches = [
             LabShell.Watch(descriptor: STDIN_FILENO) {
@@ -135,19 +138,16 @@ public enum REPL {
                 // A program that turned echo off itself (a password prompt) keeps it off,
                 // and what is typed there is recorded only as its length.
                 let secret = shell.programDisabledEcho
-                if !state.echoing && shell.readsLines && !secret {
-                    shell.setEcho(true)
-                    state.echoing = true
-                }
                 state.linesEntered += buffer[0..<count].filter { $0 == 0x0d }.count
                 session.engine.emit(.keystrokes(text: String(decoding: buffer[0..<count], as: UTF8.self), redacted: secret))
-                try? shell.send(Array(buffer[0..<count]))
+                _ = try? shell.type(Array(buffer[0..<count]))
             },
             LabShell.Watch(descriptor: signals.descriptor) {
                 guard let (signal, _) = signals.next() else { return }
                 switch signal {
                 case SIGWINCH:
                     let size = TerminalSize.current()
+                    session.resized(columns: Int(size.columns))
                     shell.resize(rows: size.rows, columns: size.columns)
                     session.engine.emit(.resized(columns: Int(size.columns), rows: Int(size.rows)))
                 case SIGTERM, SIGHUP:
@@ -160,14 +160,13 @@ public enum REPL {
                 }
             },
         ]
+        io.echoes = true
         io.willRun = { state.raw = RawTerminal() }
         io.didRun = {
+            let rest = state.flush()
+            if !rest.isEmpty { session.show(rest.replacing("\n", with: "\r\n")) }
             state.raw?.restore()
             state.raw = nil
-            if state.echoing {
-                shell.setEcho(false)
-                state.echoing = false
-            }
         }
         io.stream = { text in
             let shown = state.strippingAcceptedLine(text)
@@ -183,6 +182,9 @@ public enum REPL {
             session.engine.checkWhileRunning(lines: lines)
             session.rawOutput = false
         }
+        // SIGTERM or SIGHUP: the command was sent Ctrl-C; one that ignores it (busybox sh at
+        // its prompt) is not waited for: the session ends, the lab with it.
+        io.stopWhen = { session.quitRequested != 0 }
         io.continuation = {
             guard let line = readline("> ") else { return nil }
             defer { free(line) }
@@ -192,32 +194,47 @@ public enum REPL {
     }
 
     /// What one running command needs to remember: the saved terminal mode, whether echo
-    /// was turned on for it, and whether the start of its output is still to be looked at.
+    /// and whether the start of its output is still to be looked at.
     final class RunState {
         var raw: RawTerminal?
-        var echoing = false
         /// Enter pressed in the running program since the lab was last checked.
         var linesEntered = 0
         var atStart: Bool
         var held: [UInt8] = []
+        let line: String
 
-        init(nested: Bool) { atStart = nested }
+        init(nested: Bool, line: String) {
+            atStart = nested
+            self.line = line
+        }
 
         /// A nested readline shell, accepting the line Gantry typed, ends bracketed paste
-        /// and moves to a new line: Gantry's own prompt already did, so that goes.
+        /// and moves to a new line: Gantry's own prompt already did, so that goes; so does
+        /// the line itself if that shell echoed it (`LabShell.echoScan`). Held until it is
+        /// known which.
         func strippingAcceptedLine(_ text: String) -> String {
             guard atStart else { return text }
             held += Array(text.utf8)
             let accepted = Array("\u{1b}[?2004l".utf8)
             if held.count < accepted.count + 2 && accepted.starts(with: held) { return "" }
+            let echo = LabShell.echoScan(held, command: line)
+            if echo == .undecided && held.count < 4096 { return "" }
             atStart = false
             var rest = held[...]
             held = []
+            if case .echo(let end) = echo { rest = rest.dropFirst(end) }
             // Bytes, not Characters: "\r\n" is one Character to Swift.
             if rest.starts(with: accepted) { rest = rest.dropFirst(accepted.count) }
             while rest.first == 0x0d { rest = rest.dropFirst() }
             if rest.first == 0x0a { rest = rest.dropFirst() }
             return String(decoding: rest, as: UTF8.self)
+        }
+
+        /// What is still held when the command ends (it printed only part of a line).
+        func flush() -> String {
+            defer { held = [] }
+            atStart = false
+            return String(decoding: held, as: UTF8.self)
         }
     }
 
@@ -227,6 +244,7 @@ public enum REPL {
         guard session.start() else { return 1 }
         let reader = PlainLineReader(descriptor: STDIN_FILENO, signals: signals)
         var io = CommandIO()
+        io.echoes = true
         io.finished = { session.show($0) }
         io.watches = [
             LabShell.Watch(descriptor: signals.descriptor) {
@@ -245,15 +263,7 @@ public enum REPL {
         // a person typing, and the step is looked at after each; at the end of the input it
         // gets Ctrl-D.
         io.onQuiet = {
-            guard let shell = session.shell, shell.programAwaitsInput else { return }
-            guard let line = reader.next() else {
-                try? shell.send([0x04])
-                return
-            }
-            session.show(line + "\n")
-            session.engine.emit(.keystrokes(text: line + "\n", redacted: false))
-            try? shell.send(Array((line + "\n").utf8))
-            session.engine.checkWhileRunning(lines: 1)
+            if session.engine.programAwaitsLine { session.engine.typeIntoProgram(reader.next()) }
         }
         io.stopWhen = { session.quitRequested != 0 }
         while session.quitRequested == 0, let line = reader.next() {

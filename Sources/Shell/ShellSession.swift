@@ -88,8 +88,19 @@ public final class ShellSession {
         engine.emit(.output(text))
     }
 
+    /// A line (or lines) of Gantry's own, each fitted to the terminal's width at word
+    /// boundaries (`wrapped`); without a terminal, as they are (a file has no edge).
     func say(_ text: String = "") {
-        show(rawOutput ? (text + "\n").replacing("\n", with: "\r\n") : text + "\n")
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if options.interactive { lines = lines.flatMap { wrapped($0, width: style.width) } }
+        let shown = lines.joined(separator: "\n") + "\n"
+        show(rawOutput ? shown.replacing("\n", with: "\r\n") : shown)
+    }
+
+    /// The terminal changed size: Gantry's text follows (lesson prose is wrapped at most
+    /// 100 columns wide, for reading).
+    func resized(columns: Int) {
+        style.width = min(max(columns, 20), 100)
     }
 
     func sayLines(_ lines: [String]) { for line in lines { say(line) } }

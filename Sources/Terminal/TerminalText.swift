@@ -45,3 +45,64 @@ func isWide(_ scalar: Unicode.Scalar) -> Bool {
         return false
     }
 }
+
+/// A line as lines no wider than `width` columns, broken at spaces by display width (Hangul
+/// takes two columns, escape sequences none), as a terminal should show Gantry's words: the
+/// terminal itself would break them wherever the edge falls ("touche / s this machine").
+/// A continuation keeps the line's indent; a word wider than a whole line is cut where the
+/// line ends, as nothing better fits.
+public func wrapped(_ line: String, width: Int) -> [String] {
+    guard width > 8, displayWidth(line) > width else { return [line] }
+    let indent = String(line.prefix { $0 == " " })
+    let continuation = indent.count <= width / 3 ? indent : ""
+    var lines: [String] = []
+    var current = indent
+    var currentWidth = indent.count
+    var hasWord = false
+    for piece in line.dropFirst(indent.count).split(separator: " ") {
+        var word = Substring(piece)
+        var wordWidth = displayWidth(String(word))
+        if hasWord && currentWidth + 1 + wordWidth > width {
+            lines.append(current)
+            (current, currentWidth, hasWord) = (continuation, continuation.count, false)
+        }
+        // Wider than what is left of an empty line: cut it there, as often as needed.
+        while !hasWord && currentWidth + wordWidth > width {
+            let (head, tail) = cut(word, columns: width - currentWidth)
+            lines.append(current + head)
+            (current, currentWidth) = (continuation, continuation.count)
+            word = tail
+            wordWidth = displayWidth(String(word))
+        }
+        if hasWord {
+            current += " "
+            currentWidth += 1
+        }
+        current += word
+        currentWidth += wordWidth
+        hasWord = true
+    }
+    lines.append(current)
+    return lines
+}
+
+/// The first `columns` columns of a word and the rest; escape sequences go whole with the
+/// head, and at least one character does, so a cut always makes progress.
+func cut(_ word: Substring, columns: Int) -> (Substring, Substring) {
+    var index = word.startIndex
+    var used = 0
+    while index < word.endIndex {
+        if word[index] == "\u{1b}" {
+            // An escape sequence: up to its final byte (CSI) or its terminator (OSC).
+            var end = word.index(after: index)
+            while end < word.endIndex, !(word[end].isLetter || word[end] == "\u{07}") { end = word.index(after: end) }
+            index = end < word.endIndex ? word.index(after: end) : end
+            continue
+        }
+        let width = displayWidth(String(word[index]))
+        if used + width > columns && used > 0 { break }
+        used += width
+        index = word.index(after: index)
+    }
+    return (word[..<index], word[index...])
+}

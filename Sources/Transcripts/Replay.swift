@@ -123,6 +123,8 @@ public final class Replayer {
         var continuation = line.continuation[...]
         io.continuation = { continuation.popFirst() }
         io.stream = show
+        // Keys typed into a program are echoed by the terminal, as they were for the learner.
+        io.echoes = !line.keys.isEmpty
         // As long as the recording ran, and a minute more: a replay that went another way
         // (a command that waits for what never comes) is interrupted, as `gantry test` does.
         io.timeoutMilliseconds = (line.milliseconds ?? 0) * 2 + 60_000
@@ -174,7 +176,7 @@ public final class Replayer {
             var expirations: UInt64 = 0
             _ = read(descriptor, &expirations, 8)
             guard let next = keys.popFirst() else { return 0 }
-            try? shell.send(Array(next.text.utf8))
+            _ = try? shell.type(Array(next.text.utf8))
             arm()
             return next.text.utf8.filter { $0 == 0x0d || $0 == 0x0a }.count
         }

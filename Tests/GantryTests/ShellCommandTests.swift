@@ -25,6 +25,12 @@ import Transcripts
         }
         var progress: String { (try? String(contentsOfFile: home + "/data/gantry/progress", encoding: .utf8)) ?? "" }
         var history: String { (try? String(contentsOfFile: home + "/state/gantry/history", encoding: .utf8)) ?? "" }
+        /// The recorded transcripts' text, oldest first (their names begin with the time).
+        var transcripts: [String] {
+            let directory = home + "/data/gantry/transcripts"
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".cast") }.sorted()
+            return names.compactMap { try? String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }
+        }
 
         func shell(_ arguments: [String] = []) throws -> TerminalSession {
             try TerminalSession(

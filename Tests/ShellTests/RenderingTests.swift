@@ -92,3 +92,33 @@ import Testing
         #expect(completer.candidates(line: "ls ", wordStart: 3, word: "") == ["newroot/", "notes.txt"], "dot files only when asked")
     }
 }
+
+/// Gantry's own lines fitted to the terminal: broken at spaces, by display width.
+@Suite struct WrappingTests {
+    @Test func linesBreakAtSpacesAndKeepTheirIndent() {
+        let line = "Lab ready in 52 ms: hostname dockeredu, its own namespaces, cgroup and /; nothing you do here touches this machine."
+        let lines = wrapped(line, width: 40)
+        #expect(lines.allSatisfy { displayWidth($0) <= 40 }, "\(lines)")
+        #expect(lines.joined(separator: " ") == line, "only spaces became line breaks: \(lines)")
+        let indented = wrapped("  $ for lib in $(ldd /bin/bash /bin/ls /bin/date | grep -o '/[^ ]*'); do cp $lib ~/newroot$lib; done", width: 30)
+        #expect(indented.allSatisfy { $0.hasPrefix("  ") && displayWidth($0) <= 30 }, "\(indented)")
+        #expect(wrapped("short", width: 40) == ["short"])
+    }
+
+    @Test func hangulTakesTwoColumnsAndEscapesNone() {
+        let korean = "이 랩의 호스트 이름은 강의 노트의 머신처럼 dockeredu입니다. 이 단계는 그 이름을 직접 확인하는 것이 목적입니다."
+        let lines = wrapped(korean, width: 30)
+        #expect(lines.count > 2 && lines.allSatisfy { displayWidth($0) <= 30 }, "\(lines)")
+        let styled = "\u{1b}[1;32m✓ Step 1 done: \u{1b}[0myou saw dockeredu, and the step's other checks hold as well."
+        let styledLines = wrapped(styled, width: 30)
+        #expect(styledLines.allSatisfy { displayWidth($0) <= 30 }, "\(styledLines)")
+        #expect(styledLines.first?.hasPrefix("\u{1b}[1;32m✓ Step 1 done:") == true, "escapes stay with their words")
+    }
+
+    @Test func aWordWiderThanTheLineIsCutWhereTheLineEnds() {
+        let path = "/sys/fs/cgroup/cpu/gantry/lab-12635-3968473056/limit_cpu_50/cpu.cfs_quota_us"
+        let lines = wrapped("cat " + path, width: 30)
+        #expect(lines.allSatisfy { displayWidth($0) <= 30 }, "\(lines)")
+        #expect(lines.joined() == "cat" + path, "\(lines)")
+    }
+}
