@@ -126,6 +126,17 @@ import Testing
             terminal.type("echo nested\r")
             #expect(try terminal.waitFor("root@dockeredu:~# ").hasPrefix("echo nested\nnested\n"), "the line is not echoed twice")
             try type(terminal, "exit", expecting: "[uts")
+            // Full-screen programs draw themselves and take their keys.
+            try enter(terminal, "vi /root/typed.txt", expecting: "[New]")
+            terminal.type("ihello from vi\u{1b}")
+            try terminal.waitFor("hello from vi")
+            terminal.type(":wq\r")
+            try terminal.waitFor("written")
+            try enter(terminal, "cat /root/typed.txt", expecting: "hello from vi\n")
+            try enter(terminal, "less /etc/hostname", expecting: "(END)")
+            terminal.type("q")
+            try enter(terminal, "top -d 1", expecting: "Tasks:")
+            terminal.type("q")
             // cat echoes through the terminal; read -s keeps a secret.
             try enter(terminal, "cat", expecting: "cat")
             terminal.type("typed-into-cat\r")
