@@ -1,6 +1,8 @@
 import ArgumentParser
+import Glibc
 import Lessons
 import Shell
+import Terminal
 
 /// `gantry progress`: the learner's progress as a table.
 struct ProgressCommand: ParsableCommand {
@@ -14,6 +16,8 @@ struct ProgressCommand: ParsableCommand {
         let (found, _) = lessons.load()
         let loaded = ProgressStore.forLearner().load()
         if let notice = loaded.notice { printError(notice) }
-        for line in ProgressTable(colors: false).steps(Lesson.courseOrder(found), progress: loaded.progress) { print(line) }
+        // On a terminal the table fits it (as `:progress` does); in a file, 100 columns.
+        let width = isatty(STDOUT_FILENO) == 1 ? min(Int(TerminalSize.current().columns), 100) : 100
+        for line in ProgressTable(colors: false, width: width).steps(Lesson.courseOrder(found), progress: loaded.progress) { print(line) }
     }
 }

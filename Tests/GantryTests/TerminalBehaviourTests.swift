@@ -260,6 +260,12 @@ import Testing
             terminal.type(":quit\r")
             #expect(terminal.waitForExit() == 0)
         }
+        // `gantry progress` on a narrow terminal fits it too.
+        let table = try TerminalSession(
+            CommandRunner.gantryPath, ["progress", "--lessons", ShellCommandTests.lessons], environment: learner.environment, rows: 24,
+            columns: 60)
+        #expect(table.waitForExit() == 0)
+        #expect(table.screen.contains("uts") && Self.widest(table.screen) <= 60, "\(table.screen)")
     }
 
     @Test(requiresRootAndUserNamespaces) func tabListsTheLastPartOfEachPath() throws {
