@@ -53,14 +53,13 @@ extension LessonSession {
                 output += result.output
             }
             // Lines the waiting shell printed before its prompt (job notices) are shown
-            // as this command's output, as a terminal shows them.
+            // after this command's output, as a terminal shows them; they are not its
+            // output (bash tells them whenever it next looks at its jobs, so they are not
+            // compared with a lesson's expected lines).
             let prompt = try shell.readPrompt()
-            if !prompt.notices.isEmpty {
-                io.stream?(prompt.notices)
-                output += prompt.notices
-            }
+            if !prompt.notices.isEmpty { io.stream?(prompt.notices) }
             io.didRun()
-            io.finished(output)
+            io.finished(io.stream == nil ? output + prompt.notices : output)
             shellPrompt = prompt.prompt
             lastStatus = result.status
             emit(.commandEnded(status: result.status, milliseconds: started.duration(to: .now).milliseconds))

@@ -58,8 +58,11 @@ public struct Verification: Sendable {
                 let substituted = "→ " + result.command
                 // A line said twice in a row is one difference too many: the kernel picks which
                 // processes its OOM killer ends, and each one the shell saw die says `Killed`.
-                let was = Self.collapsed(ReplayScript.comparable(line.output).filter { $0 != "⏎" && $0 != ReplayScript.comparable(substituted).first })
-                let now = Self.collapsed(ReplayScript.comparable(result.output))
+                // bash's job notices come whenever it next looks at its jobs: after one command
+                // in the recording, after another in the replay. They are not compared.
+                let was = Self.collapsed(
+                    Self.withoutJobNotices(ReplayScript.comparable(line.output).filter { $0 != "⏎" && $0 != ReplayScript.comparable(substituted).first }))
+                let now = Self.collapsed(Self.withoutJobNotices(ReplayScript.comparable(result.output)))
                 if was != now && !Self.bothMatchTheLesson(line, recorded: line.output, replayed: result.output, in: step) {
                     let index = zip(was, now).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(was.count, now.count)
                     let before = index < was.count ? "'\(was[index])'" : "nothing", after = index < now.count ? "'\(now[index])'" : "nothing"
@@ -86,6 +89,39 @@ public struct Verification: Sendable {
         guard matcher.match(cleaned.joined(separator: "\n"), expected: command.expected) == nil else { return false }
         var again = OutputMatcher()
         return again.match(replayed, expected: command.expected) == nil
+    }
+
+    /// Whether a line (numbers masked) is one of bash's job notices: `[#]+  Terminated  …`,
+    /// `[#]-  Done  …`, `[#]   Killed  …`. (`[#] #`, what `&` prints, is output.)
+    static func isJobNotice(_ line: String) -> Bool {
+        guard line.hasPrefix("[#]") else { return false }
+        var rest = line.dropFirst(3)
+        if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+        guard rest.first == " " else { return false }
+        let state = rest.drop { $0 == " " }
+        return ["Done", "Terminated", "Killed", "Stopped", "Exit #", "Running", "Hangup", "Interrupt", "Quit", "Aborted", "Broken pipe", "Segmentation fault"]
+            .contains { state.hasPrefix($0) }
+    }
+
+    /// Lines without bash's job notices. A notice names the job's command as bash prints it
+    /// again, so a loop's notice runs on to its `done` (`[#]+  Terminated  while :; do`,
+    /// `    :;`, `done`).
+    static func withoutJobNotices(_ lines: [String]) -> [String] {
+        var kept: [String] = []
+        var inCompound = false
+        for line in lines {
+            if inCompound {
+                let word = line.trimmed.split(separator: " ").first.map(String.init) ?? ""
+                if ["done", "fi", "esac", "}"].contains(word) { inCompound = false }
+                continue
+            }
+            if isJobNotice(line) {
+                inCompound = [" do", " then", " in", "{"].contains { line.hasSuffix($0) }
+                continue
+            }
+            kept.append(line)
+        }
+        return kept
     }
 
     /// Lines without their repeats in a row (`uniq`).

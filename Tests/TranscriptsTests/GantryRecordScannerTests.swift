@@ -125,3 +125,22 @@ import Testing
         return false
     }
 }
+
+/// What `replay --verify` does not hold against a replay: bash's job notices, which come
+/// whenever the shell next looks at its jobs.
+@Suite struct JobNoticeTests {
+    @Test func noticesAreToldFromOutput() {
+        for notice in [
+            "[#]+  Terminated              while :; do", "[#]-  Done                    sleep #", "[#]   Killed                  yes",
+            "[#]+  Stopped                 sleep #", "[#]+  Exit #                  false",
+        ] {
+            #expect(Verification.isJobNotice(notice), "\(notice)")
+        }
+        for output in ["[#] #", "[#]", "[#]+", "Terminated", "[x]+  Done", "[#]+Done"] {
+            #expect(!Verification.isJobNotice(output), "\(output)")
+        }
+        // A loop's notice runs on to its `done`; what follows is output again.
+        let lines = ["before", "[#]+  Terminated              while :; do", "    :;", "done", "after", "[#]-  Done  sleep #", "last"]
+        #expect(Verification.withoutJobNotices(lines) == ["before", "after", "last"])
+    }
+}
