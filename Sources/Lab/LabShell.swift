@@ -282,19 +282,27 @@ public final class LabShell {
     /// Whether the program holding the lab's terminal is blocked waiting for input (in read,
     /// poll, select and kin), as a person at a terminal sees a program waiting at its prompt:
     /// from /proc/PID/syscall of the terminal's foreground process. `sleep 5` is not.
+    /// It must be waiting for the terminal, not for a pipe or a socket (`ping | grep` has
+    /// grep reading a pipe; the notes' ping waits on its socket): a `read` of a descriptor
+    /// that is the terminal, or a wait in poll or select by a program whose input is it.
     public var programAwaitsInput: Bool {
-        guard let pid = foregroundProcess, let text = POSIX.readFile("/proc/\(pid)/syscall"),
-            let number = Int(text.split(separator: " ").first ?? "")
-        else { return false }
-        return Self.inputWaits.contains(number)
+        guard let pid = foregroundProcess, let text = POSIX.readFile("/proc/\(pid)/syscall") else { return false }
+        let fields = text.split(separator: " ")
+        guard let number = Int(fields.first ?? ""), Self.inputWaits.contains(number) else { return false }
+        var descriptor = 0
+        if number == Self.readCall, fields.count > 1, let given = Int(fields[1].dropFirst(2), radix: 16) { descriptor = given }
+        guard let target = POSIX.readLink("/proc/\(pid)/fd/\(descriptor)") else { return false }
+        return target.contains("/pts/") || target.hasPrefix("/dev/tty") || target == "/dev/console"
     }
 
     #if arch(arm64)
         /// read, ppoll, pselect6, epoll_pwait (the asm-generic numbers).
         static let inputWaits: Set<Int> = [63, 73, 72, 22]
+        static let readCall = 63
     #else
         /// read, poll, select, epoll_wait, pselect6, ppoll, epoll_pwait (x86-64).
         static let inputWaits: Set<Int> = [0, 7, 23, 232, 270, 271, 281]
+        static let readCall = 0
     #endif
 
     /// Whether the terminal is in canonical (line) mode: a program reading lines (`cat`,

@@ -189,6 +189,20 @@ import Testing
         #expect(learner.progress.contains("step\tbusybox\tinside\tdone=yes"))
     }
 
+    /// A program reading a pipe is not waiting for what the learner types: the next line is
+    /// the next command, not input for it (nor is `ping` waiting on its socket).
+    @Test(requiresRootAndUserNamespaces) func aProgramReadingAPipeIsNotTypedInto() throws {
+        let learner = try Learner()
+        try expectHostUnchanged {
+            let input = "cat < <(sleep 1.5; echo from-the-pipe)\necho next-line\n"
+            let result = try CommandRunner.gantry(["shell", "--lessons", ShellCommandTests.lessons, "uts"], input: input, environment: learner.environment)
+            #expect(result.output.contains("from-the-pipe\n"), "\(result.output)")
+            #expect(result.output.contains("# echo next-line\nnext-line\n"), "the line ran as a command of its own: \(result.output)")
+        }
+        let transcript = try #require(learner.transcripts.last)
+        #expect(!transcript.contains(#""kind\":\"keys"#), "nothing was typed into cat")
+    }
+
     @Test(requiresRootAndUserNamespaces) func sigtermEndsTheSessionWhileAShellWithoutMarkersRuns() throws {
         let directory = try Self.busyboxLesson()
         defer { try? FileManager.default.removeItem(atPath: directory) }
