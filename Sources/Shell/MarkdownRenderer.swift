@@ -15,7 +15,7 @@ struct MarkdownRenderer {
 
         func flush() {
             guard !paragraph.isEmpty else { return }
-            output += wrap(inline(paragraph.joined(separator: " ")), first: prefix.first, rest: prefix.rest)
+            output += wrapped(inline(paragraph.joined(separator: " ")), width: style.width, first: prefix.first, rest: prefix.rest)
             paragraph = []
             prefix = ("", "")
         }
@@ -114,30 +114,6 @@ struct MarkdownRenderer {
             index = text.index(after: index)
         }
         return result
-    }
-
-    /// Greedy word wrap by display width (Hangul takes two columns); words longer than a
-    /// line stay whole.
-    func wrap(_ text: String, first: String, rest: String) -> [String] {
-        var lines: [String] = []
-        var line = first
-        var width = displayWidth(first)
-        var empty = true
-        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            let wordWidth = displayWidth(String(word))
-            if !empty && width + 1 + wordWidth > style.width {
-                lines.append(line)
-                line = rest
-                width = displayWidth(rest)
-                empty = true
-            }
-            if !empty { line += " "; width += 1 }
-            line += word
-            width += wordWidth
-            empty = false
-        }
-        lines.append(line)
-        return lines
     }
 }
 

@@ -97,11 +97,8 @@ public final class ShellSession {
         show(rawOutput ? shown.replacing("\n", with: "\r\n") : shown)
     }
 
-    /// The terminal changed size: Gantry's text follows (lesson prose is wrapped at most
-    /// 100 columns wide, for reading).
-    func resized(columns: Int) {
-        style.width = min(max(columns, 20), 100)
-    }
+    /// The terminal changed size: Gantry's text follows.
+    func resized(columns: Int) { style.width = TextStyle.width(forColumns: columns) }
 
     func sayLines(_ lines: [String]) { for line in lines { say(line) } }
 

@@ -14,6 +14,10 @@ public struct TextStyle: Sendable {
     }
 
     /// For standard output as it is now.
+    /// The width Gantry writes at on a terminal this wide: its width, but lesson prose no
+    /// wider than 100 columns, for reading.
+    public static func width(forColumns columns: Int) -> Int { min(max(columns, 20), 100) }
+
     public static func forStandardOutput(width: Int) -> TextStyle {
         let terminal = isatty(STDOUT_FILENO) == 1
         let noColor = getenv("NO_COLOR").map { $0.pointee != 0 } ?? false

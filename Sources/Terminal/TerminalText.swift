@@ -49,28 +49,33 @@ func isWide(_ scalar: Unicode.Scalar) -> Bool {
 /// A line as lines no wider than `width` columns, broken at spaces by display width (Hangul
 /// takes two columns, escape sequences none), as a terminal should show Gantry's words: the
 /// terminal itself would break them wherever the edge falls ("touche / s this machine").
-/// A continuation keeps the line's indent; a word wider than a whole line is cut where the
-/// line ends, as nothing better fits.
+/// A continuation keeps the line's indent.
 public func wrapped(_ line: String, width: Int) -> [String] {
-    guard width > 8, displayWidth(line) > width else { return [line] }
+    guard displayWidth(line) > width else { return [line] }
     let indent = String(line.prefix { $0 == " " })
-    let continuation = indent.count <= width / 3 ? indent : ""
+    return wrapped(String(line.dropFirst(indent.count)), width: width, first: indent, rest: indent.count <= width / 3 ? indent : "")
+}
+
+/// Words after `first` on the first line and after `rest` on each further one (a list
+/// item's bullet and its hanging indent), greedily, by display width. A word wider than a
+/// whole line is cut where the line ends, as nothing better fits.
+public func wrapped(_ text: String, width: Int, first: String, rest: String) -> [String] {
     var lines: [String] = []
-    var current = indent
-    var currentWidth = indent.count
+    var current = first
+    var currentWidth = displayWidth(first)
     var hasWord = false
-    for piece in line.dropFirst(indent.count).split(separator: " ") {
+    for piece in text.split(separator: " ") {
         var word = Substring(piece)
         var wordWidth = displayWidth(String(word))
         if hasWord && currentWidth + 1 + wordWidth > width {
             lines.append(current)
-            (current, currentWidth, hasWord) = (continuation, continuation.count, false)
+            (current, currentWidth, hasWord) = (rest, displayWidth(rest), false)
         }
         // Wider than what is left of an empty line: cut it there, as often as needed.
-        while !hasWord && currentWidth + wordWidth > width {
+        while !hasWord && currentWidth + wordWidth > width && width > currentWidth {
             let (head, tail) = cut(word, columns: width - currentWidth)
             lines.append(current + head)
-            (current, currentWidth) = (continuation, continuation.count)
+            (current, currentWidth) = (rest, displayWidth(rest))
             word = tail
             wordWidth = displayWidth(String(word))
         }

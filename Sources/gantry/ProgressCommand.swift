@@ -17,7 +17,7 @@ struct ProgressCommand: ParsableCommand {
         let loaded = ProgressStore.forLearner().load()
         if let notice = loaded.notice { printError(notice) }
         // On a terminal the table fits it (as `:progress` does); in a file, 100 columns.
-        let width = isatty(STDOUT_FILENO) == 1 ? min(Int(TerminalSize.current().columns), 100) : 100
+        let width = isatty(STDOUT_FILENO) == 1 ? TextStyle.width(forColumns: Int(TerminalSize.current().columns)) : 100
         for line in ProgressTable(colors: false, width: width).steps(Lesson.courseOrder(found), progress: loaded.progress) { print(line) }
     }
 }

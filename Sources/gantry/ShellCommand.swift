@@ -63,7 +63,7 @@ struct ShellCommand: ParsableCommand {
             paths: ShellPaths.fromEnvironment(), interactive: interactive)
         let session = ShellSession(
             options: options, lessons: found, support: support,
-            width: min(Int(TerminalSize.current().columns), 100))
+            width: TextStyle.width(forColumns: Int(TerminalSize.current().columns)))
         let recorder = noRecord ? nil : makeRecorder(paths: options.paths, support: support)
         if let recorder { session.addObserver(recorder) }
         let status = REPL.run(session)
