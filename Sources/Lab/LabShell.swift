@@ -30,7 +30,7 @@ public final class LabShell {
 
     public let lab: Lab
     public let process: SandboxProcess
-    private let terminal: Int32
+    let terminal: Int32
     private var pending: [UInt8] = []
     /// Depth of the shell that printed the last marker.
     public private(set) var depth = 1
@@ -250,10 +250,15 @@ public final class LabShell {
     /// VINTR as the lab's shell leaves it (Ctrl-C).
     static let interruptCharacter: UInt8 = 0x03
 
-    /// Bytes written to the terminal that the program has not read (TIOCOUTQ on the primary).
+    /// Bytes written to the terminal that the program side has not read yet: FIONREAD on the
+    /// replica, opened for the question through TIOCGPTPEER (Linux 4.13) and closed again —
+    /// TIOCOUTQ on the primary, which this asked before, is always 0 for a pseudo-terminal.
     static func pendingInput(_ terminal: Int32) -> Int32 {
+        let replica = ioctl(terminal, 0x5441 /* TIOCGPTPEER */, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        guard replica >= 0 else { return 0 }
+        defer { close(replica) }
         var count: Int32 = 0
-        return ioctl(terminal, UInt(TIOCOUTQ), &count) == 0 ? count : 0
+        return ioctl(replica, UInt(FIONREAD), &count) == 0 ? count : 0
     }
 
     /// Writes what the terminal takes now.
@@ -281,29 +286,20 @@ public final class LabShell {
 
     /// Whether the program holding the lab's terminal is blocked waiting for input (in read,
     /// poll, select and kin), as a person at a terminal sees a program waiting at its prompt:
-    /// from /proc/PID/syscall of the terminal's foreground process. `sleep 5` is not.
-    /// It must be waiting for the terminal, not for a pipe or a socket (`ping | grep` has
-    /// grep reading a pipe; the notes' ping waits on its socket): a `read` of a descriptor
-    /// that is the terminal, or a wait in poll or select by a program whose input is it.
+    /// from /proc of the terminal's foreground process. `sleep 5` is not. It must be
+    /// waiting for the terminal, not for a pipe or a socket (`ping | grep` has grep reading a
+    /// pipe and ping polling its socket): one of the descriptors it waits on is the terminal
+    /// (`AwaitedInput`).
+    /// A reader with input already waiting for it is about to take it, not waiting for more:
+    /// on a slow machine the shell itself sits in its read for a while after the line came.
     public var programAwaitsInput: Bool {
-        guard let pid = foregroundProcess, let text = POSIX.readFile("/proc/\(pid)/syscall") else { return false }
-        let fields = text.split(separator: " ")
-        guard let number = Int(fields.first ?? ""), Self.inputWaits.contains(number) else { return false }
-        var descriptor = 0
-        if number == Self.readCall, fields.count > 1, let given = Int(fields[1].dropFirst(2), radix: 16) { descriptor = given }
-        guard let target = POSIX.readLink("/proc/\(pid)/fd/\(descriptor)") else { return false }
-        return target.contains("/pts/") || target.hasPrefix("/dev/tty") || target == "/dev/console"
+        guard Self.pendingInput(terminal) == 0 else { return false }
+        guard let pid = foregroundProcess, let descriptors = AwaitedInput.descriptors(of: pid) else { return false }
+        return descriptors.contains { descriptor in
+            guard let target = POSIX.readLink("/proc/\(pid)/fd/\(descriptor)") else { return false }
+            return target.contains("/pts/") || target.hasPrefix("/dev/tty") || target == "/dev/console"
+        }
     }
-
-    #if arch(arm64)
-        /// read, ppoll, pselect6, epoll_pwait (the asm-generic numbers).
-        static let inputWaits: Set<Int> = [63, 73, 72, 22]
-        static let readCall = 63
-    #else
-        /// read, poll, select, epoll_wait, pselect6, ppoll, epoll_pwait (x86-64).
-        static let inputWaits: Set<Int> = [0, 7, 23, 232, 270, 271, 281]
-        static let readCall = 0
-    #endif
 
     /// Whether the terminal is in canonical (line) mode: a program reading lines (`cat`,
     /// `read`) wants its input echoed by the terminal, one in raw mode (`top`, readline)

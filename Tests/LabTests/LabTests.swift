@@ -47,6 +47,69 @@ import Testing
         }
     }
 
+    /// Waits as programs do, on the terminal or on something else while their input is the
+    /// terminal (the notes' `ping` polls its socket): only the first kind awaits a person.
+    static let waits: [(String, Bool)] = [
+        ("import select,sys; p=select.poll(); p.register(0, select.POLLIN); p.poll(); sys.stdin.readline()", true),
+        ("import select,sys; select.select([sys.stdin], [], []); sys.stdin.readline()", true),
+        ("import select,sys; e=select.epoll(); e.register(0, select.EPOLLIN); e.poll(); sys.stdin.readline()", true),
+        (
+            "import select,socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0)); p=select.poll(); p.register(s, select.POLLIN); p.poll(2000)",
+            false
+        ),
+        ("import select,socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0)); select.select([s], [], [], 2)", false),
+        (
+            "import select,socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0)); e=select.epoll(); e.register(s, select.EPOLLIN); e.poll(2)",
+            false
+        ),
+    ]
+
+    @Test(arguments: waits)
+    func aProgramAwaitsInputOnlyWhenItWaitsForTheTerminal(_ wait: (String, Bool)) throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let shell = try LabShell(lab: lab)
+            var looks: [Bool] = []
+            let result = try shell.run(
+                "python3 -c \"\(wait.0)\"", timeoutMilliseconds: 20_000,
+                onQuiet: {
+                    guard looks.isEmpty else { return }
+                    looks.append(shell.programAwaitsInput)
+                    if wait.1 { try? shell.send(Array("done\n".utf8)) }
+                })
+            #expect(result.status == 0, "\(result.output)")
+            #expect(looks == [wait.1], "\(wait.0): \(looks)")
+        }
+    }
+
+    /// A program waiting at the terminal is typed into (`cat`, `sh`); one that has input it
+    /// has not taken yet is not, or the next line would go to it while it is only slow — as
+    /// the lab's shell was under emulation, still in its read after the command came. Here
+    /// the shell is stopped in that read and a line typed for it.
+    @Test func aReaderWithInputWaitingIsNotWaitingForMore() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let shell = try LabShell(lab: lab)
+            let reading = try shell.run("cat", timeoutMilliseconds: 20_000, onQuiet: { try? shell.send([0x04]) })
+            #expect(reading.status == 0, "cat took Ctrl-D at its read")
+            let bash = try #require(shell.foregroundProcess)
+            for _ in 0..<1000 where !shell.programAwaitsInput { usleep(1000) }
+            #expect(shell.programAwaitsInput, "the shell waits at its prompt")
+            kill(bash, SIGSTOP)
+            defer { kill(bash, SIGCONT) }
+            let stopped = { (try? String(contentsOfFile: "/proc/\(bash)/stat", encoding: .utf8))?.contains(") T ") == true }
+            for _ in 0..<1000 where !stopped() { usleep(1000) }
+            #expect(stopped())
+            try shell.send(Array("echo typed ahead\n".utf8))
+            // The line reaches the terminal's input queue a moment after the write.
+            for _ in 0..<1000 where LabShell.pendingInput(shell.terminal) == 0 { usleep(1000) }
+            #expect(LabShell.pendingInput(shell.terminal) == 17, "the line waits unread")
+            #expect(!shell.programAwaitsInput, "a line waits for it: the shell is slow, not waiting")
+        }
+    }
+
     @Test func aNestedShellIsFollowedAndProbedFromOutside() throws {
         try expectHostUnchanged {
             let lab = try Lab.create()
