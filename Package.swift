@@ -104,6 +104,10 @@ let package = Package(
         .testTarget(name: "ShellTests", dependencies: ["Shell", "Lessons", "Terminal", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "TranscriptsTests", dependencies: ["Transcripts", "Lessons", "POSIXSupport", "TestSupport"], swiftSettings: strictSettings),
+        // The command line's own parsing, against the executable's types.
+        .testTarget(
+            name: "GantryCommandTests", dependencies: ["gantry", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "GantryTests", dependencies: ["TestSupport", "Lessons", "Lab", "Transcripts", "Export", "Terminal"],
             swiftSettings: strictSettings),

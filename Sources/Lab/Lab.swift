@@ -427,7 +427,9 @@ public final class Lab: Sendable {
                 entries.append(.directory(name, uid: info.st_uid, gid: info.st_gid, mode: info.st_mode & 0o7777))
             }
         }
-        return entries.sorted { "\($0)" < "\($1)" }
+        // Directories, then links, each by name (by key: describing an enum value goes
+        // through reflection, ~20% of a lab's start when this compared descriptions).
+        return entries.sorted { ($0.isDirectory ? 0 : 1, $0.name) < ($1.isDirectory ? 0 : 1, $1.name) }
     }
 
     static func hostMountPoints() -> Set<String> {

@@ -18,6 +18,16 @@ struct LabFilesystem {
         /// A directory, with its owner and mode on the host.
         case directory(String, uid: UInt32 = 0, gid: UInt32 = 0, mode: UInt32 = 0o755)
         case symlink(String, to: String)
+
+        var name: String {
+            switch self {
+            case .directory(let name, _, _, _), .symlink(let name, _): name
+            }
+        }
+
+        var isDirectory: Bool {
+            if case .directory = self { true } else { false }
+        }
     }
 
     /// Where the pieces are put together before pivot_root, inside the builder's own mount

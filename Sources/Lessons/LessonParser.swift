@@ -11,11 +11,12 @@ public enum LessonParser {
 
     public static func parse(_ text: String, file: String) throws(LessonError) -> Lesson {
         // A byte-order mark and Windows line ends are common in files written elsewhere. (In
-        // Swift "\r\n" is one Character, so split on the scalars.)
+        // Swift "\r\n" is one Character, so split on the UTF-8 bytes, where a newline is
+        // always the one byte 0x0A; rebuilding each line scalar by scalar was most of a parse.)
         var source = text
         if source.hasPrefix("\u{FEFF}") { source.removeFirst() }
-        let lines = source.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
-            Substring(String(String.UnicodeScalarView(scalars.last == "\r" ? scalars.dropLast() : scalars[...])))
+        let lines = source.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { bytes in
+            Substring(String(decoding: bytes.last == UInt8(ascii: "\r") ? bytes.dropLast() : bytes[...], as: UTF8.self))
         }
         guard lines.first == "---" else {
             throw LessonError(file: file, line: 1, "a lesson starts with front matter: a line '---', then id and title, then '---'")

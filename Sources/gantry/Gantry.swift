@@ -1,4 +1,5 @@
 import ArgumentParser
+internal import Glibc
 
 /// The `gantry` command: container-internals lessons in disposable labs, and the isolation
 /// engine underneath them. Subcommands live one per file.
@@ -27,6 +28,18 @@ struct Gantry: ParsableCommand {
     )
 
     static func main() {
-        main(RepeatedOptions.lift(Array(CommandLine.arguments.dropFirst())))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // The two start-up paths that are measured against /bin/true and bwrap skip
+        // ArgumentParser's first parse (see ExecRequest+QuickParsing.swift).
+        if arguments == ["--version"] {
+            print(version)
+            return
+        }
+        if arguments.first == "exec", let request = ExecRequest(quickParsing: arguments.dropFirst()),
+            let prepared = try? request.prepared()
+        {
+            Glibc.exit(request.run(prepared))
+        }
+        main(RepeatedOptions.lift(arguments))
     }
 }
