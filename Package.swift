@@ -95,7 +95,7 @@ let package = Package(
             name: "CgroupsTests", dependencies: ["Cgroups", "Isolation", "POSIXSupport", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "LabTests", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "Ledger", "TestSupport"],
+            name: "LabTests", dependencies: ["Lab", "Isolation", "Cgroups", "Netlink", "Ledger", "POSIXSupport", "TestSupport"],
             swiftSettings: strictSettings),
         // Malformed/ holds lesson files the parser must refuse; the tests read them by path.
         .testTarget(

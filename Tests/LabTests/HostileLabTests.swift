@@ -89,7 +89,14 @@ import Testing
                   echo /tmp/gantry-escape-agent > /mnt/r/release_agent 2>/dev/null || echo REFUSED; umount /mnt/r
                 else echo REFUSED; fi
                 """, expected: ["REFUSED"]),
-        Attempt(name: "sysrq-trigger", script: "echo h > /proc/sysrq-trigger 2>/dev/null || echo REFUSED", expected: ["REFUSED"]),
+        // The lab's /proc/sysrq-trigger is /dev/null (char 1:3): a write there may succeed
+        // (a device node on a read-only bind still opens for writing where the mount allows
+        // devices, as in the cgroup v2 guest) and does nothing; only a write that lands on
+        // anything else is the kernel's trigger.
+        Attempt(
+            name: "sysrq-trigger",
+            script: "{ echo h > /proc/sysrq-trigger; } 2>/dev/null && [ \"$(stat -c %t:%T /proc/sysrq-trigger)\" != 1:3 ] && echo WROTE-SYSRQ || echo REFUSED",
+            expected: ["REFUSED"]),
         Attempt(name: "mknod the host's disk", script: "mknod /tmp/disk b 8 0 2>/dev/null || echo REFUSED", expected: ["REFUSED"]),
         Attempt(name: "the kernel log", script: "dmesg -c >/dev/null 2>&1 || echo REFUSED", expected: ["REFUSED"]),
         Attempt(name: "the host's clock", script: "date -s '2001-01-01' >/dev/null 2>&1 || echo REFUSED", expected: ["REFUSED"]),

@@ -72,15 +72,19 @@ public struct TestUser {
         return TestUser(name: name, uid: entry.pointee.pw_uid, runtimeDirectory: directory)
     }
 
-    /// Runs `gantry ARGUMENTS` as this user, with its own runtime directory (ledgers).
-    public func gantry(_ arguments: [String], input: String? = nil) throws -> CommandResult {
-        try CommandRunner.run(
-            "/usr/bin/setpriv",
+    /// Runs `gantry ARGUMENTS` as this user, with its own runtime directory (ledgers); in
+    /// the cgroup v2 group `cgroup` (a path under /sys/fs/cgroup) when one is given, put
+    /// there by root before the switch, as systemd starts a user's session in its own.
+    public func gantry(_ arguments: [String], input: String? = nil, cgroup: String? = nil) throws -> CommandResult {
+        let asUser =
             [
-                "--reuid=\(name)", "--regid=\(name)", "--init-groups", "--",
+                "/usr/bin/setpriv", "--reuid=\(name)", "--regid=\(name)", "--init-groups", "--",
                 "/usr/bin/env", "XDG_RUNTIME_DIR=\(runtimeDirectory)", "HOME=\(runtimeDirectory)",
                 CommandRunner.gantryPath,
-            ] + arguments, input: input)
+            ] + arguments
+        guard let cgroup else { return try CommandRunner.run(asUser[0], Array(asUser.dropFirst()), input: input) }
+        return try CommandRunner.run(
+            "/bin/sh", ["-c", #"echo $$ > "/sys/fs/cgroup/$0/cgroup.procs" && exec "$@""#, cgroup] + asUser, input: input)
     }
 
     public func remove() {
@@ -89,9 +93,10 @@ public struct TestUser {
     }
 }
 
-struct TestUserError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct TestUserError: Error, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// Rootless labs: a user made for the test, with subordinate ids (newuidmap from `uidmap`).
@@ -99,3 +104,16 @@ public let requiresRootToMakeAUser = Testing.ConditionTrait.enabled(
     if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd")
         && FileManager.default.isExecutableFile(atPath: "/usr/bin/newuidmap"),
     "requires root to make a user (useradd) and shadow's newuidmap (package uidmap)")
+
+/// Runs where the host is cgroup v2 only, as root: the build machines are hybrid, so these
+/// run in `scripts/vm-test`'s guest (a cgroup v2 kernel) and are skipped on the host.
+public let requiresRootOnCgroupV2 = Testing.ConditionTrait.enabled(
+    if: geteuid() == 0 && isCgroupV2Only() && FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd")
+        && FileManager.default.isExecutableFile(atPath: "/usr/bin/newuidmap"),
+    "requires root on a cgroup v2 only host (these machines are hybrid; scripts/vm-test runs it on a v2 kernel)")
+
+/// /sys/fs/cgroup is itself the cgroup2 filesystem (its root's cgroup.controllers), not a
+/// tmpfs of v1 hierarchies.
+func isCgroupV2Only() -> Bool {
+    FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+}
