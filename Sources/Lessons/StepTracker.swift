@@ -80,6 +80,18 @@ public struct StepTracker {
         public var tries: Int
         /// Probes may wait longer (a ping's reply).
         public var thorough: Bool
+        /// Keep looking, beyond `tries` and up to `startingTries`, while the lab's processes
+        /// still change from one look to the next: what was started with `&` is still
+        /// starting (a chain of exec'ing tools, as the capstone's container is, takes seconds
+        /// under emulation). A lab that stopped changing is looked at `tries` times only.
+        public var startingTries = 0
+
+        public init(everything: Bool, tries: Int, thorough: Bool, startingTries: Int = 0) {
+            self.everything = everything
+            self.tries = tries
+            self.thorough = thorough
+            self.startingTries = startingTries
+        }
 
         /// After every command in the REPL: each probe once, stopping at the first failure.
         public static let quick = Look(everything: false, tries: 1, thorough: false)
@@ -88,7 +100,7 @@ public struct StepTracker {
         public static let snapshot = Look(everything: true, tries: 1, thorough: false)
         /// A second look when the first found a failure: half a second for the lab to catch
         /// up, and every check looked at, to say what is wrong.
-        public static let settled = Look(everything: true, tries: 5, thorough: false)
+        public static let settled = Look(everything: true, tries: 5, thorough: false, startingTries: 100)
         /// `:check`: every expectation, reported.
         public static let report = Look(everything: true, tries: 5, thorough: true)
         /// `gantry test`: every expectation, and two seconds for a slow machine.
@@ -103,7 +115,16 @@ public struct StepTracker {
     ) -> Verdict {
         var verdict = evaluateOnce(lab: lab, captures: captures, shell: shell, look: look, onMeasuring: onMeasuring)
         var measuredAgain = false
-        for _ in 1..<max(look.tries, 1) {
+        var processes = look.startingTries > 0 ? Set(lab.processes()) : []
+        var unchangedLooks = 0
+        for attempt in 1..<max(look.tries, look.startingTries, 1) {
+            if attempt >= look.tries {
+                // Past the usual tries only while the lab is still starting something.
+                let now = Set(lab.processes())
+                unchangedLooks = now == processes ? unchangedLooks + 1 : 0
+                processes = now
+                if unchangedLooks >= 3 { break }
+            }
             let failed = verdict.failed
             // Only the lab can catch up: a check of outputs already printed gives the same
             // answer however long one waits.
