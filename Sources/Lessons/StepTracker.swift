@@ -115,16 +115,11 @@ public struct StepTracker {
     ) -> Verdict {
         var verdict = evaluateOnce(lab: lab, captures: captures, shell: shell, look: look, onMeasuring: onMeasuring)
         var measuredAgain = false
-        var processes = look.startingTries > 0 ? Set(lab.processes()) : []
+        // The lab's processes, read only once the usual tries are spent on a failing step
+        // (a /proc scan each): a verdict that passes, or fails for good, never reads them.
+        var processes: Set<LabProcess>?
         var unchangedLooks = 0
         for attempt in 1..<max(look.tries, look.startingTries, 1) {
-            if attempt >= look.tries {
-                // Past the usual tries only while the lab is still starting something.
-                let now = Set(lab.processes())
-                unchangedLooks = now == processes ? unchangedLooks + 1 : 0
-                processes = now
-                if unchangedLooks >= 3 { break }
-            }
             let failed = verdict.failed
             // Only the lab can catch up: a check of outputs already printed gives the same
             // answer however long one waits.
@@ -133,6 +128,13 @@ public struct StepTracker {
             }
             let measurementFailed = failed.contains { $0.measurement && $0.measured }
             guard checkFailed || (measurementFailed && !measuredAgain) else { break }
+            if attempt >= look.tries {
+                // Past the usual tries only while the lab is still starting something.
+                let now = Set(lab.processes())
+                unchangedLooks = now == processes ? unchangedLooks + 1 : 0
+                processes = now
+                if unchangedLooks >= 3 { break }
+            }
             if !checkFailed { measuredAgain = true }
             usleep(100_000)
             verdict = evaluateOnce(lab: lab, captures: captures, shell: shell, look: look, onMeasuring: onMeasuring)
