@@ -31,7 +31,7 @@ let package = Package(
         // rtnetlink in Swift: links, veth pairs, bridges, addresses, routes, netns, ICMP echo.
         .target(name: "Netlink", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // cgroup v1 and v2 behind one resource model: layout, limits, groups, stats, removal.
-        .target(name: "Cgroups", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
+        .target(name: "Cgroups", dependencies: ["CGantry", "POSIXSupport", "Isolation"], swiftSettings: strictSettings),
         // The teardown ledger: side effects recorded before they are made, for `gantry cleanup`.
         .target(name: "Ledger", dependencies: ["CGantry", "POSIXSupport"], swiftSettings: strictSettings),
         // The disposable lab host: build, enter, run, probe, tear down, clean up.

@@ -552,6 +552,17 @@ static void join_namespaces(const gantry_recipe *recipe) {
     }
 }
 
+/// Moves this (single-threaded) process into cgroup v1 groups by writing "0" to their
+/// `tasks` files; `first` numbers the failure's index.
+static void move_self(const int *fds, size_t count, int first) {
+    for (size_t i = 0; i < count; i++) {
+        ssize_t written;
+        do written = write(fds[i], "0", 1);
+        while (written < 0 && errno == EINTR);
+        if (written != 1) fail(GANTRY_STAGE_CGROUP, first + (int)i);
+    }
+}
+
 void gantry_child_main(const gantry_recipe *recipe, int fd) {
     sync_fd = fd;
 
@@ -570,9 +581,11 @@ void gantry_child_main(const gantry_recipe *recipe, int fd) {
         (void)sigaction(sig, &default_action, NULL);
     }
 
+    move_self(recipe->cgroup_tasks_fds, recipe->cgroup_tasks_count, 0);
     join_namespaces(recipe);
     if (recipe->fork_after_joins) fork_into_joined_pid_namespace();
     if (recipe->late_namespaces && unshare(recipe->late_namespaces) < 0) fail(GANTRY_STAGE_UNSHARE_LATE, -1);
+    move_self(recipe->cgroup_later_fds, recipe->cgroup_later_count, (int)recipe->cgroup_tasks_count);
     if (recipe->become_root) become_root();
 
     int sources[3] = {recipe->stdin_fd, recipe->stdout_fd, recipe->stderr_fd};

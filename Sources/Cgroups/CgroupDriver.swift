@@ -25,6 +25,9 @@ public protocol CgroupDriver: Sendable {
     func delegableDirectories(of path: String) -> [String]
     /// Where a group's limits are frozen or thawed: v2 `cgroup.freeze`, v1 `freezer.state`.
     func freezeFiles(of path: String) -> [String]
+    /// The ways into the group that take no global lock (`Cgroup.entryFiles`): the cgroup v2
+    /// directory a child can be born in, and the v1 `tasks` files a thread moves itself with.
+    func entryPaths(of path: String) -> (bornInto: String?, tasks: [String])
 }
 
 /// The files of a group its owner may write when the group is delegated, as the kernel's

@@ -39,6 +39,14 @@ public struct CgroupV1Driver: CgroupDriver {
         directory("freezer", path).map { [$0 + "/freezer.state"] } ?? []
     }
 
+    /// Hybrid mode's cgroup2 tree takes a child born there; each v1 hierarchy, a thread
+    /// moving itself.
+    public func entryPaths(of path: String) -> (bornInto: String?, tasks: [String]) {
+        let unified = layout.mode == .hybrid ? layout.unifiedPath : nil
+        let v1 = (hierarchies + placementHierarchies).filter { $0 != unified }
+        return (unified.map { $0 + "/" + path }, v1.map { $0 + "/" + path + "/tasks" })
+    }
+
     public func create(_ path: String, controllers: Set<String>) throws(CgroupError) {
         for controller in controllers.sorted() where layout.v1Paths[controller] == nil {
             throw .unavailable(controller: controller, layout: layout.description)

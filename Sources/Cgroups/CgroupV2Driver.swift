@@ -18,6 +18,8 @@ public struct CgroupV2Driver: CgroupDriver {
     public func delegableDirectories(of path: String) -> [String] { directories(of: path) }
     public func freezeFiles(of path: String) -> [String] { [root + "/" + path + "/cgroup.freeze"] }
 
+    public func entryPaths(of path: String) -> (bornInto: String?, tasks: [String]) { (root + "/" + path, []) }
+
     public func create(_ path: String, controllers: Set<String>) throws(CgroupError) {
         var directory = root
         for component in path.split(separator: "/") {

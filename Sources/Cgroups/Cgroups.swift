@@ -1,4 +1,6 @@
 internal import Glibc
+public import Isolation
+internal import POSIXSupport
 
 /// The front door: detects the host's layout, picks the driver, and hands out groups.
 public struct CgroupManager: Sendable {
@@ -106,13 +108,30 @@ public struct Cgroup: Sendable {
         }
     }
 
-    /// A descriptor of the v2 directory, for clone3's CLONE_INTO_CGROUP: the child is
-    /// born in the group, never running a moment outside it. Nil on v1 (add the pid before
-    /// the child is released instead).
-    public func directoryDescriptor() -> Int32? {
-        guard driver is CgroupV2Driver, let directory = directories.first else { return nil }
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        return fd >= 0 ? fd : nil
+    /// Opens the ways a new process joins this group (and, with `later`, the group it moves
+    /// on to once its cgroup namespace is made) without a process being moved from outside.
+    /// Writing a pid to `cgroup.procs` takes the kernel's cgroup_threadgroup_rwsem for writing,
+    /// and its first taker waits out an RCU grace period: 10–15 ms on this project's
+    /// machines, the larger half of a lab's start, paid again whenever the lock has gone
+    /// idle (a probe entered into a lab on v1). Two ways in take no such lock: clone3's
+    /// CLONE_INTO_CGROUP into a cgroup v2 directory, and a single thread moving itself,
+    /// writing "0" to a v1 `tasks` file (exempt since Linux 6.0; older kernels take the lock,
+    /// as a pid written from outside does). The files are opened here because the kernel
+    /// checks a cgroup write against the credentials of whoever opened the file: the child
+    /// may write them after it has joined a user namespace.
+    public func entryFiles(thenMovingTo later: Cgroup? = nil) throws(CgroupError) -> CgroupEntryFiles {
+        let now = driver.entryPaths(of: path), after = later.map { driver.entryPaths(of: $0.path).tasks } ?? []
+        let files = CgroupEntryFiles()
+        if let directory = now.bornInto { files.bornInto = try Self.open(directory, O_RDONLY | O_DIRECTORY) }
+        for file in now.tasks { files.tasks.append(try Self.open(file, O_WRONLY)) }
+        for file in after { files.tasksAfterUnshare.append(try Self.open(file, O_WRONLY)) }
+        return files
+    }
+
+    private static func open(_ path: String, _ flags: Int32) throws(CgroupError) -> Int32 {
+        let fd = Glibc.open(path, flags | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(operation: "open", path: path, cause: Errno(errno)) }
+        return fd
     }
 
     /// The filesystems that show this group as the whole of `/sys/fs/cgroup` to a process in
@@ -151,4 +170,24 @@ public struct CgroupViewMount: Sendable, Hashable {
     public var type: String
     public var options: String?
     public var target: String
+}
+
+/// Descriptors a new process joins a group through (`Cgroup.entryFiles`), open while this
+/// lives: the cgroup v2 directory to be born in, and the v1 `tasks` files the child writes
+/// "0" to, before and after it makes its cgroup namespace.
+public final class CgroupEntryFiles {
+    public internal(set) var bornInto: Int32?
+    public internal(set) var tasks: [Int32] = []
+    public internal(set) var tasksAfterUnshare: [Int32] = []
+
+    deinit {
+        for fd in (bornInto.map { [$0] } ?? []) + tasks + tasksAfterUnshare { close(fd) }
+    }
+}
+
+extension CgroupEntryFiles {
+    /// The descriptors, as a sandbox takes them; valid while this lives.
+    public var placement: CgroupPlacement {
+        CgroupPlacement(bornInto: bornInto, tasks: tasks, tasksAfterUnshare: tasksAfterUnshare)
+    }
 }

@@ -20,6 +20,7 @@ public struct IsolationError: Error, Sendable, CustomStringConvertible {
         case attach = "move_mount", detach = "umount2(MNT_DETACH)"
         case creator = "switch ids to create the user namespace"
         case openTree = "open_tree", idmap = "mount_setattr(MOUNT_ATTR_IDMAP)"
+        case cgroupTasks = "write 0 to the cgroup's tasks file"
         /// The caller's `prepare` step (a veth, a cgroup) failed; `detail` says how.
         case prepare
 

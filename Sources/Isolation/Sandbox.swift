@@ -2,6 +2,26 @@ internal import CGantry
 internal import Glibc
 internal import POSIXSupport
 
+/// How a new sandbox process joins its cgroup without being moved from outside (which takes
+/// the kernel's global migration lock and, with it, an RCU grace period: see
+/// `Cgroup.entryFiles`). The descriptors are the caller's and stay open until the call
+/// returns.
+public struct CgroupPlacement: Sendable {
+    /// A cgroup v2 directory the child is born in (clone3's CLONE_INTO_CGROUP).
+    public var bornInto: Int32?
+    /// cgroup v1 `tasks` files the child writes "0" to, moving itself, once released.
+    public var tasks: [Int32]
+    /// The same, after it made its late namespaces: a keeper's cgroup namespace is rooted
+    /// at the group it was in, and it lives in a leaf below.
+    public var tasksAfterUnshare: [Int32]
+
+    public init(bornInto: Int32?, tasks: [Int32] = [], tasksAfterUnshare: [Int32] = []) {
+        self.bornInto = bornInto
+        self.tasks = tasks
+        self.tasksAfterUnshare = tasksAfterUnshare
+    }
+}
+
 /// Starts processes in fresh namespaces (`spawn`) or in the namespaces of an existing one
 /// (`enter`). The child side is C (CGantry): the recipe is built here, before clone.
 public enum Sandbox {
@@ -11,9 +31,9 @@ public enum Sandbox {
     /// `prepare` runs in the parent after the child exists (its namespaces made, its ids
     /// mapped) and before it goes on: the moment to give it a veth or a cgroup, so the command
     /// never sees itself without them. If it throws, the child is killed and nothing runs.
-    /// `cgroup` is a cgroup v2 directory descriptor to be born in (clone3 CLONE_INTO_CGROUP).
+    /// `cgroup` says how the child joins its cgroup (`CgroupPlacement`) before it goes on.
     public static func spawn(
-        _ spec: SandboxSpec, io: StandardIO = .inherit, cgroup: Int32? = nil,
+        _ spec: SandboxSpec, io: StandardIO = .inherit, cgroup: CgroupPlacement? = nil,
         prepare: ((_ pid: Int32) throws -> Void)? = nil
     ) throws(IsolationError) -> SandboxProcess {
         let (recipe, terminal) = try prepared(spec, io: io)
@@ -27,7 +47,7 @@ public enum Sandbox {
     /// waits for the mount namespace to move into (`PendingSandbox.complete`). Meanwhile its
     /// namespaces can be joined by the builder of that filesystem.
     public static func spawnAwaitingFilesystem(
-        _ spec: SandboxSpec, cgroup: Int32? = nil,
+        _ spec: SandboxSpec, cgroup: CgroupPlacement? = nil,
         prepare: ((_ pid: Int32) throws -> Void)? = nil
     ) throws(IsolationError) -> PendingSandbox {
         guard spec.awaitsFilesystem else {
@@ -92,7 +112,7 @@ public enum Sandbox {
     /// joined user namespace's 0, for a target whose root is not the host's.
     public static func enter(
         _ target: EnterTarget, command: [String], environment: [String],
-        workingDirectory: String? = "/", io: StandardIO = .inherit, cgroup: Int32? = nil,
+        workingDirectory: String? = "/", io: StandardIO = .inherit, cgroup: CgroupPlacement? = nil,
         terminalFromTarget: Bool = false, becomeRoot: Bool = false, newSession: Bool = false,
         prepare: ((_ pid: Int32) throws -> Void)? = nil
     ) throws(IsolationError) -> SandboxProcess {
@@ -174,13 +194,21 @@ public enum Sandbox {
     /// first report. On any failure the child is killed and reaped.
     fileprivate static func launch(
         _ recipe: Recipe, joins: [EnterTarget.Join], mapping: UserMapping?,
-        io: StandardIO, terminal: TerminalMode, cgroup: Int32?,
+        io: StandardIO, terminal: TerminalMode, cgroup: CgroupPlacement?,
         prepare: ((Int32) throws -> Void)?, lockInto: Int32 = -1,
         forkAfterJoins: Bool = false
     ) throws(IsolationError) -> (gantry_child, gantry_report) {
         let arena = CArena()
         var raw = recipe.cRecipe(in: arena)
-        raw.cgroup_fd = cgroup ?? -1
+        raw.cgroup_fd = cgroup?.bornInto ?? -1
+        if let cgroup {
+            let now = arena.array(of: Int32.self, count: cgroup.tasks.count)
+            for (index, fd) in cgroup.tasks.enumerated() { now[index] = fd }
+            let later = arena.array(of: Int32.self, count: cgroup.tasksAfterUnshare.count)
+            for (index, fd) in cgroup.tasksAfterUnshare.enumerated() { later[index] = fd }
+            (raw.cgroup_tasks_fds, raw.cgroup_tasks_count) = (UnsafePointer(now), cgroup.tasks.count)
+            (raw.cgroup_later_fds, raw.cgroup_later_count) = (UnsafePointer(later), cgroup.tasksAfterUnshare.count)
+        }
         raw.lock_userns_fd = lockInto
         raw.fork_after_joins = forkAfterJoins ? 1 : 0
         let cJoins = arena.array(of: gantry_join.self, count: joins.count)
@@ -212,7 +240,7 @@ public enum Sandbox {
         var child = gantry_child()
         var failure = gantry_failure()
         guard gantry_clone(&raw, &child, &failure) == 0 else {
-            throw error(from: failure, recipe: recipe, joins: joins, cgroupGiven: cgroup != nil)
+            throw error(from: failure, recipe: recipe, joins: joins, cgroupGiven: cgroup?.bornInto != nil)
         }
         do throws(IsolationError) {
             if let mapping { try writeMapping(mapping, pid: child.pid) }
@@ -344,6 +372,7 @@ public enum Sandbox {
         case GANTRY_STAGE_ATTACH: stage = .attach; subject = step?.target
         case GANTRY_STAGE_DETACH: stage = .detach; subject = step?.target
         case GANTRY_STAGE_CREATOR: stage = .creator; subject = recipe.userNamespaceCreator.map { "uid \($0.uid)" }
+        case GANTRY_STAGE_CGROUP: stage = .cgroupTasks; subject = "hierarchy \(index + 1)"
         default: stage = .exec; subject = recipe.argv.first
         }
         return IsolationError(stage: stage, cause: Errno(failure.error), subject: subject)

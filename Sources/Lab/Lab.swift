@@ -86,10 +86,14 @@ public final class Lab: Sendable {
         }
         do {
             // The keeper is born in the lab's group, so its cgroup namespace is rooted there,
-            // then moves to the leaf; the group then offers its controllers to children, and
-            // is handed to the lab's root as delegation is documented.
+            // then moves to the leaf (on v1 by itself); the group then offers its controllers
+            // to children, and is handed to the lab's root as delegation is documented.
+            let leaf = group.map { Cgroup(path: $0.path + "/init", driver: $0.driver) }
+            if let group, let leaf {
+                do { try group.driver.create(leaf.path, controllers: []) } catch { throw LabError.cgroup(error) }
+            }
             let built =
-                try range.map { try buildLocked(configuration, group: group!, ids: $0.base) }
+                try range.map { try buildLocked(configuration, group: group!, leaf: leaf!, ids: $0.base) }
                 ?? spawnUnprivileged(configuration, group: group)
             let lab = Lab(
                 id: id, configuration: configuration, initProcess: built.process, cgroup: group, ledger: ledger,
@@ -100,9 +104,8 @@ public final class Lab: Sendable {
                 if let start = ProcFS.stat(String(built.process.pid))?.startTicks {
                     try? ledger.record(.process(pid: built.process.pid, startTicks: start))
                 }
-                if let group, let leaf = lab.processGroup {
-                    try group.driver.create(leaf.path, controllers: [])
-                    try leaf.add(built.process.pid)
+                if let group, let leaf {
+                    try built.leaf.complete(built.process.pid, in: leaf)
                     try group.driver.delegate(group.path, controllers: Lab.delegatedControllers)
                     if let base = range?.base {
                         try group.driver.delegateOwnership(group.path, uid: base, gid: base)
@@ -152,11 +155,58 @@ public final class Lab: Sendable {
         var process: SandboxProcess
         var overlay: Bool
         var unmapped: [String] = []
+        var leaf = LeafPlacement.notYet
+    }
+
+    /// Where the keeper is, as a lab's filesystem is done, relative to its group's leaf.
+    enum LeafPlacement {
+        case placed, notYet
+        case moving(LeafMove)
+
+        /// Puts the keeper in the leaf, waiting for a move under way.
+        func complete(_ pid: Int32, in leaf: Cgroup) throws(CgroupError) {
+            switch self {
+            case .placed: return
+            case .notYet: try leaf.add(pid)
+            case .moving(let move): try move.finish()
+            }
+        }
+    }
+
+    /// A keeper's move to its leaf from outside, on a thread of its own.
+    final class LeafMove: Sendable {
+        private let thread: JoinableThread?
+        private let outcome = Outcome()
+        private let pid: Int32, leaf: Cgroup
+
+        /// What the thread met, read after it was joined.
+        private final class Outcome: @unchecked Sendable {
+            // @unchecked: written by the thread alone, read only after pthread_join.
+            var failure: CgroupError?
+        }
+
+        init(_ pid: Int32, to leaf: Cgroup) {
+            self.pid = pid
+            self.leaf = leaf
+            let outcome = self.outcome
+            thread = try? JoinableThread {
+                do throws(CgroupError) { try leaf.add(pid) } catch { outcome.failure = error }
+            }
+        }
+
+        /// Waits for the move (or, without a thread, makes it) and says how it went.
+        func finish() throws(CgroupError) {
+            guard let thread else { return try leaf.add(pid) }
+            thread.join()
+            if let failure = outcome.failure { throw failure }
+        }
     }
 
     /// As root: the keeper first (its namespaces, owned by the lab's root), then its
     /// filesystem, built by the host's root and locked, then the keeper moves in.
-    private static func buildLocked(_ configuration: LabConfiguration, group: Cgroup, ids base: UInt32) throws(LabError) -> Built {
+    private static func buildLocked(
+        _ configuration: LabConfiguration, group: Cgroup, leaf: Cgroup, ids base: UInt32
+    ) throws(LabError) -> Built {
         let owner = Ownership(uid: base, gid: base)
         let block = [IDRange(inside: 0, outside: base, count: LabIDRange.count)]
         var spec = SandboxSpec(
@@ -167,16 +217,21 @@ public final class Lab: Sendable {
         spec.awaitsFilesystem = true
         spec.becomeRoot = true
         spec.userNamespaceCreator = owner
-        let directory = group.directoryDescriptor()
-        defer { if let directory { close(directory) } }
         let pending: PendingSandbox
+        let entry: CgroupEntryFiles
+        do { entry = try group.entryFiles(thenMovingTo: leaf) } catch { throw .cgroup(error) }
         do {
-            pending = try Sandbox.spawnAwaitingFilesystem(spec, cgroup: directory) { pid in
-                if directory == nil { try group.add(pid) }
+            pending = try withExtendedLifetime(entry) { () throws(IsolationError) in
+                try Sandbox.spawnAwaitingFilesystem(spec, cgroup: entry.placement)
             }
         } catch {
             throw .sandbox(error)
         }
+        // On v1 the keeper moved itself to the leaf. On v2 it is moved from here, which waits
+        // out an RCU grace period (see `Cgroup.entryFiles`): on a thread of its own, while
+        // this one builds the lab's filesystem, which needs the keeper's cgroup namespace
+        // (made before it reported) but not its place in the tree.
+        let placement: LeafPlacement = entry.tasksAfterUnshare.isEmpty ? .moving(LeafMove(pending.pid, to: leaf)) : .placed
         let userNamespace = "/proc/\(pending.pid)/ns/user"
         let entries = hostRootEntries(), mountPoints = hostMountPoints()
         let masks = LabFilesystem.Masks.present { access($0, F_OK) == 0 }
@@ -214,7 +269,7 @@ public final class Lab: Sendable {
                     filesystem, joining: .process(pending.pid, [.net, .cgroup, .pid]), lockingInto: userNamespace)
                 defer { close(mountNamespace) }
                 let process = try pending.complete(mountNamespace: mountNamespace)
-                return Built(process: process, overlay: overlay, unmapped: unmapped)
+                return Built(process: process, overlay: overlay, unmapped: unmapped, leaf: placement)
             } catch {
                 lastError = error
                 let overlayRefused = overlay && error.stage == .mount && (error.subject?.hasPrefix("mount overlay") ?? false)
@@ -252,10 +307,10 @@ public final class Lab: Sendable {
             loopbackUp: true)
         spec.stagingMounts = plan.staging
         spec.keepAlive = true
-        let directory = group?.directoryDescriptor()
-        defer { if let directory { close(directory) } }
-        return try Sandbox.spawn(spec, io: .descriptors(input: nil, output: nil, error: nil), cgroup: directory) { pid in
-            if directory == nil, let group { try group.add(pid) }
+        let entry: CgroupEntryFiles?
+        do { entry = try group?.entryFiles() } catch { throw IsolationError(stage: .prepare, cause: error.cause ?? Errno(0), detail: "\(error)") }
+        return try withExtendedLifetime(entry) { () throws(IsolationError) in
+            try Sandbox.spawn(spec, io: .descriptors(input: nil, output: nil, error: nil), cgroup: entry?.placement)
         }
     }
 
@@ -281,17 +336,15 @@ public final class Lab: Sendable {
         environment: [String]? = nil, terminal: String? = nil
     ) throws(LabError) -> SandboxProcess {
         try checkAlive()
-        let leaf = processGroup
-        let directory = leaf?.directoryDescriptor()
-        defer { if let directory { close(directory) } }
+        let entry: CgroupEntryFiles?
+        do { entry = try processGroup?.entryFiles() } catch { throw .cgroup(error) }
         do {
-            return try Sandbox.enter(
-                .process(initProcess.pid, .all), command: command,
-                environment: environment ?? configuration.processEnvironment(terminal: terminal),
-                workingDirectory: workingDirectory, io: io, cgroup: directory, terminalFromTarget: true,
-                becomeRoot: ids != nil, newSession: true
-            ) { pid in
-                if directory == nil, let leaf { try leaf.add(pid) }
+            return try withExtendedLifetime(entry) { () throws(IsolationError) in
+                try Sandbox.enter(
+                    .process(initProcess.pid, .all), command: command,
+                    environment: environment ?? configuration.processEnvironment(terminal: terminal),
+                    workingDirectory: workingDirectory, io: io, cgroup: entry?.placement, terminalFromTarget: true,
+                    becomeRoot: ids != nil, newSession: true)
             }
         } catch {
             throw .sandbox(error)

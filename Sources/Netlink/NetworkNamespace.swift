@@ -140,37 +140,15 @@ public final class NetworkNamespace: Sendable {
     /// whatever namespace it switched to goes with it.
     static func onThread<T>(_ body: @escaping () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
         let result = ResultBox<T>()
-        try runOnNewThread(
-            ThreadTask {
+        do {
+            try JoinableThread {
                 do throws(NetlinkError) { result.value = .success(try body()) } catch { result.value = .failure(error) }
-            })
+            }.join()
+        } catch {
+            throw .system(call: "pthread_create", cause: error)
+        }
         return try result.value!.get()
     }
-
-    /// The non-generic half: the C start routine cannot be generic.
-    private static func runOnNewThread(_ task: ThreadTask) throws(NetlinkError) {
-        let context = Unmanaged.passRetained(task).toOpaque()
-        var thread = pthread_t()
-        let created = pthread_create(
-            &thread, nil,
-            { context in
-                Unmanaged<ThreadTask>.fromOpaque(context!).takeRetainedValue().work()
-                return nil
-            }, context)
-        guard created == 0 else {
-            Unmanaged<ThreadTask>.fromOpaque(context).release()
-            throw .system(call: "pthread_create", cause: Errno(created))
-        }
-        pthread_join(thread, nil)
-    }
-}
-
-/// Work handed to a pthread.
-private final class ThreadTask: @unchecked Sendable {
-    // @unchecked: the closure runs on exactly one thread while its creator waits in
-    // pthread_join.
-    let work: () -> Void
-    init(_ work: @escaping () -> Void) { self.work = work }
 }
 
 /// A result written by the worker thread, read after pthread_join.

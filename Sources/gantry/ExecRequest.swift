@@ -65,14 +65,12 @@ struct ExecRequest: Equatable {
             }
             foreground = try Foreground()
             let size = TerminalSize.current()
-            let cgroupDirectory = resources?.group.directoryDescriptor()
-            defer { if let cgroupDirectory { close(cgroupDirectory) } }
-            process = try Sandbox.spawn(
-                spec, io: tty ? .terminal(rows: size.rows, columns: size.columns) : .inherit, cgroup: cgroupDirectory,
-                prepare: { pid in
-                    if cgroupDirectory == nil, let resources { try resources.group.add(pid) }
-                    if !pairs.isEmpty { try VethPair.connect(pairs, toSandbox: pid) }
-                })
+            let entry = try resources?.group.entryFiles()
+            process = try withExtendedLifetime(entry) {
+                try Sandbox.spawn(
+                    spec, io: tty ? .terminal(rows: size.rows, columns: size.columns) : .inherit, cgroup: entry?.placement,
+                    prepare: pairs.isEmpty ? nil : { pid in try VethPair.connect(pairs, toSandbox: pid) })
+            }
         } catch {
             release(resources)
             VethPair.removeHostEnds(pairs)

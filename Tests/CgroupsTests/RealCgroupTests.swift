@@ -47,10 +47,10 @@ import Testing
             let manager = try CgroupManager.host()
             let group = try manager.create("gantry/test-pids-\(getpid())", limits: ResourceLimits(pidsMax: 20))
             defer { try? group.remove() }
+            let entry = try group.entryFiles()
             let process = try Sandbox.spawn(
                 SandboxSpec(command: ["/bin/sh", "-c", "for i in $(seq 40); do sleep 300 & done; wait"]),
-                io: .descriptors(input: nil, output: write, error: write), cgroup: group.directoryDescriptor(),
-                prepare: { pid in if group.directoryDescriptor() == nil { try group.add(pid) } })
+                io: .descriptors(input: nil, output: write, error: write), cgroup: entry.placement)
             close(write)
             _ = try process.wait()  // the shell gives up at the first failed fork
             let current = try group.stats().pidsCurrent ?? 99
@@ -81,6 +81,25 @@ import Testing
         }
     }
 
+    /// Every hierarchy the group is in (on v1 each controller's, the named ones and hybrid's
+    /// cgroup2 tree) lists the child, which got there by itself or by being born there.
+    @Test func aChildJoinsItsGroupInEveryHierarchyBeforeItRuns() throws {
+        try expectHostUnchanged {
+            let (group, process) = try spawnInGroup("entry", ResourceLimits(pidsMax: 10), ["/bin/sleep", "300"])
+            defer { try? group.remove() }
+            let lines = try String(contentsOfFile: "/proc/\(process.pid)/cgroup", encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == group.directories.count, "\(lines) vs \(group.directories)")
+            for line in lines {
+                #expect(line.hasSuffix(":/" + group.path), "\(line)")
+            }
+            for directory in group.directories {
+                #expect(try group.driver.fileSystem.read(directory + "/cgroup.procs").contains(String(process.pid)), "\(directory)")
+            }
+            try group.remove()
+            #expect(try process.wait() == .signaled(SIGKILL))
+        }
+    }
+
     @Test func theHostLayoutIsDetected() throws {
         let layout = try CgroupManager.host().layout
         #expect(layout.version(of: "cpu") != nil, "\(layout)")
@@ -91,15 +110,13 @@ import Testing
     // MARK: Helpers
 
     /// A group under gantry/ with `limits` and a process born in it (CLONE_INTO_CGROUP on v2,
-    /// added before release on v1).
+    /// moving itself through the `tasks` files on v1).
     func spawnInGroup(_ name: String, _ limits: ResourceLimits, _ command: [String]) throws -> (Cgroup, SandboxProcess) {
         let group = try CgroupManager.host().create("gantry/test-\(name)-\(getpid())", limits: limits)
         do {
-            let directory = group.directoryDescriptor()
-            defer { if let directory { close(directory) } }
+            let entry = try group.entryFiles()
             let process = try Sandbox.spawn(
-                SandboxSpec(command: command), io: .descriptors(input: nil, output: nil, error: nil),
-                cgroup: directory, prepare: { pid in if directory == nil { try group.add(pid) } })
+                SandboxSpec(command: command), io: .descriptors(input: nil, output: nil, error: nil), cgroup: entry.placement)
             return (group, process)
         } catch {
             try? group.remove()

@@ -124,6 +124,12 @@ typedef struct {
     int use_init;                     // fork the command under a reaping, forwarding init;
                                       // GANTRY_INIT_KEEP: no command, the init alone stays
     int cgroup_fd;                    // -1, or a cgroup v2 dir fd for CLONE_INTO_CGROUP
+    const int *cgroup_tasks_fds;      // cgroup v1 `tasks` files, opened by the parent, that the
+    size_t cgroup_tasks_count;        // child writes "0" to once released: a thread moving
+                                      // itself takes no global lock (a pid written from
+                                      // outside waits out an RCU grace period)
+    const int *cgroup_later_fds;      // the same after late_namespaces: the group a keeper
+    size_t cgroup_later_count;        // lives in, below the one its cgroup namespace roots at
 
     // A lab: its root is not the host's root, and its mounts are made by the host's root and
     // handed over locked (see docs on each field; all off is an ordinary sandbox).
@@ -183,6 +189,7 @@ typedef enum {
     GANTRY_STAGE_ATTACH,           // index = op index
     GANTRY_STAGE_DETACH,           // index = op index
     GANTRY_STAGE_CREATOR,          // the parent could not switch ids for the clone
+    GANTRY_STAGE_CGROUP,           // index = which cgroup_tasks_fds (then cgroup_later_fds) entry
 } gantry_stage;
 
 typedef struct {
