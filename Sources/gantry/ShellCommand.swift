@@ -4,6 +4,7 @@ internal import Glibc
 import Isolation
 import Lab
 import Lessons
+internal import POSIXSupport
 import Shell
 internal import Terminal
 import Transcripts
@@ -47,12 +48,17 @@ struct ShellCommand: ParsableCommand {
 
     func run() throws {
         let directory = lessons.directory
+        // What the host supports is found by starting a probe sandbox, which mostly waits on
+        // the kernel: on a thread of its own, while this one parses the course.
+        let detected = Detected()
+        let probing = try? JoinableThread { detected.support = HostSupport.detect() }
         let (found, errors) = lessons.load()
+        probing?.join()
         for error in errors { printError("\(error)") }
         if let lesson, !found.contains(where: { $0.id == lesson }) {
             throw ValidationError("no lesson '\(lesson)' in \(directory) (there are: \(found.map(\.id).sorted().joined(separator: ", ")))")
         }
-        let support = HostSupport.detect()
+        let support = detected.support ?? HostSupport.detect()
         guard support.canBuildLabs else {
             printError("No lab can be built on this host: `gantry doctor` says what is missing and how to fix it.")
             throw ExitCode(1)
@@ -69,6 +75,12 @@ struct ShellCommand: ParsableCommand {
         let status = REPL.run(session)
         for file in recorder?.files ?? [] { printError("Transcript: \(file)") }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The probe thread's answer, read after it was joined.
+    private final class Detected: @unchecked Sendable {
+        // @unchecked: written by the probe thread alone, read only after pthread_join.
+        var support: HostSupport?
     }
 
     private func makeRecorder(paths: ShellPaths, support: HostSupport) -> Recorder {
