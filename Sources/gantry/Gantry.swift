@@ -29,11 +29,14 @@ struct Gantry: ParsableCommand {
 
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        // The two start-up paths that are measured against /bin/true and bwrap skip
+        // The start-up paths that are measured against /bin/true and bwrap skip
         // ArgumentParser's first parse (see ExecRequest+QuickParsing.swift).
         if arguments == ["--version"] {
             print(version)
             return
+        }
+        if arguments == ["lab"] {
+            Glibc.exit(LabCommand.open(LabCommand.plainConfiguration, command: nil))
         }
         if arguments.first == "exec", let request = ExecRequest(quickParsing: arguments.dropFirst()),
             let prepared = try? request.prepared()

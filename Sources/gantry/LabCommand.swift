@@ -31,17 +31,30 @@ struct LabCommand: ParsableCommand {
         guard !hostname.isEmpty, hostname.utf8.count <= 64 else { throw ValidationError("--hostname must be 1 to 64 bytes") }
     }
 
+    /// What the options ask for.
+    var configuration: LabConfiguration { LabConfiguration(hostname: hostname, limits: limits.limits) }
+
+    /// `gantry lab` with no options: what a learner types most, and what `scripts/bench` times
+    /// against bwrap. `main` opens it without ArgumentParser's first parse (~2 ms of
+    /// reflection, see ExecRequest+QuickParsing.swift); a test holds it to what parsing no
+    /// arguments gives.
+    static let plainConfiguration = LabConfiguration()
+
     func run() throws {
-        let configuration = LabConfiguration(hostname: hostname, limits: limits.limits)
+        let code = Self.open(configuration, command: command)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Builds the lab, runs the shell in it and removes it; the exit status to leave with.
+    static func open(_ configuration: LabConfiguration, command: String?) -> Int32 {
         let lab: Lab
         do { lab = try Lab.create(configuration) } catch {
             printError("gantry lab: \(error)")
-            throw ExitCode(125)
+            return 125
         }
         defer { lab.destroy() }
         let interactive = command == nil && isatty(STDIN_FILENO) == 1
         let argv: [String] = if let command { ["/bin/bash", "-c", command] } else if interactive { ["/bin/bash", "--login"] } else { ["/bin/bash", "-s"] }
-        let status: ExitStatus
         do {
             let foreground = try Foreground()
             let size = TerminalSize.current()
@@ -49,11 +62,10 @@ struct LabCommand: ParsableCommand {
             let process = try lab.enter(
                 argv, io: interactive ? .terminal(rows: size.rows, columns: size.columns) : .inherit,
                 terminal: terminal)
-            status = try foreground.wait(for: process)
+            return try foreground.wait(for: process).shellCode
         } catch {
             printError("gantry lab: \(error)")
-            throw ExitCode(125)
+            return 125
         }
-        throw ExitCode(status.shellCode)
     }
 }

@@ -64,3 +64,19 @@ import Testing
         #expect(!taken)
     }
 }
+
+/// `gantry lab` alone skips ArgumentParser (`Gantry.main`); the lab it opens must be the one
+/// parsing no options gives.
+@Suite struct LabQuickPathTests {
+    @Test func thePlainLabIsTheOneNoOptionsParseTo() throws {
+        let parsed = try LabCommand.parse([])
+        #expect(parsed.configuration == LabCommand.plainConfiguration)
+        #expect(parsed.command == nil)
+    }
+
+    @Test func optionsStillGoThroughArgumentParser() throws {
+        let parsed = try LabCommand.parse(["--hostname", "box", "--pids", "64"])
+        #expect(parsed.configuration != LabCommand.plainConfiguration)
+        #expect(parsed.hostname == "box")
+    }
+}
