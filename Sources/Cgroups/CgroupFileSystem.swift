@@ -69,7 +69,9 @@ public struct KernelCgroupFileSystem: CgroupFileSystem {
     }
 
     /// 1, 2, 4 … ms, up to 100 ms: a cgroup is removable shortly after its last task is reaped.
-    public func backoff(attempt: Int) { usleep(useconds_t(min(1000 << min(attempt, 7), 100_000))) }
+    /// From 0.1 ms, doubling to 100 ms: a killed group usually empties within a millisecond,
+    /// and a first pause of a whole one was most of a lab's teardown.
+    public func backoff(attempt: Int) { usleep(useconds_t(min(100 << min(attempt, 10), 100_000))) }
 }
 
 /// Why a cgroup operation failed, saying which file and what to do.

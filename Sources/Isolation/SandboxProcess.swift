@@ -63,6 +63,18 @@ public final class SandboxProcess: Sendable {
         return result
     }
 
+    /// Waits up to `milliseconds` for the process to end (its pidfd turns readable), without
+    /// reaping it; without a pidfd, sleeps that long. True when it has ended.
+    @discardableResult
+    public func awaitEnd(milliseconds: Int32) -> Bool {
+        guard pidfd >= 0 else {
+            usleep(useconds_t(milliseconds) * 1000)
+            return false
+        }
+        var descriptor = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        return Glibc.poll(&descriptor, 1, milliseconds) == 1
+    }
+
     /// Sends a signal through the pidfd (immune to pid reuse), or kill(2) without one.
     /// Killing the init of a pid namespace makes the kernel kill everything in it.
     public func signal(_ signal: Int32) throws(IsolationError) {

@@ -426,7 +426,9 @@ public final class Lab: Sendable {
         for attempt in 0..<2000 {
             if initProcess.poll() != nil { return }
             if let pidNamespace { Self.reapZombieChildren(in: pidNamespace, except: initProcess.pid) }
-            usleep(useconds_t(min(1000 << min(attempt, 6), 50_000)))
+            // The pidfd wakes us the moment the init is gone (a sleep made every teardown
+            // wait for the next of 1, 3, 7, 15 ms); the timeout paces the zombie sweep.
+            initProcess.awaitEnd(milliseconds: Int32(min(1 << min(attempt, 6), 50)))
         }
     }
 
