@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -15,6 +16,12 @@
 
 int gantry_pidfd_send_signal(int pidfd, int signal) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
+}
+
+int gantry_await_readable(int fd, long microseconds) {
+    struct pollfd descriptor = {.fd = fd, .events = POLLIN};
+    struct timespec timeout = {.tv_sec = microseconds / 1000000, .tv_nsec = (microseconds % 1000000) * 1000};
+    return ppoll(&descriptor, 1, &timeout, NULL);
 }
 
 int gantry_open_pty(char *name, size_t size) {

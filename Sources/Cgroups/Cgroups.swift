@@ -95,6 +95,14 @@ public struct Cgroup: Sendable {
     public func processes() throws(CgroupError) -> [Int32] { try driver.processes(in: path) }
     public func stats() throws(CgroupError) -> CgroupStats { try driver.stats(of: path) }
     public func appliedLimits() -> AppliedLimits { driver.appliedLimits(of: path) }
+    /// Thaws the group and every group below it, in the hierarchies that freeze.
+    public func thaw() {
+        for file in driver.freezeFiles(of: path) {
+            let directory = String(file[..<(file.lastIndex(of: "/") ?? file.endIndex)])
+            if driver.fileSystem.exists(directory) { driver.thawTree(directory) }
+        }
+    }
+
     /// Kills and removes the group, then its ancestors that are left empty (a shared parent
     /// such as `gantry/` another session still uses stays).
     public func remove() throws(CgroupError) {

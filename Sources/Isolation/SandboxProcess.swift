@@ -63,16 +63,15 @@ public final class SandboxProcess: Sendable {
         return result
     }
 
-    /// Waits up to `milliseconds` for the process to end (its pidfd turns readable), without
+    /// Waits up to `microseconds` for the process to end (its pidfd turns readable), without
     /// reaping it; without a pidfd, sleeps that long. True when it has ended.
     @discardableResult
-    public func awaitEnd(milliseconds: Int32) -> Bool {
+    public func awaitEnd(microseconds: Int) -> Bool {
         guard pidfd >= 0 else {
-            usleep(useconds_t(milliseconds) * 1000)
+            usleep(useconds_t(microseconds))
             return false
         }
-        var descriptor = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-        return Glibc.poll(&descriptor, 1, milliseconds) == 1
+        return gantry_await_readable(pidfd, microseconds) == 1
     }
 
     /// Sends a signal through the pidfd (immune to pid reuse), or kill(2) without one.

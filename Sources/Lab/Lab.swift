@@ -407,12 +407,18 @@ public final class Lab: Sendable {
             return !done
         }
         guard first else { return }
-        // Killing the cgroup kills the keeper too, and with it the pid namespace (without a
-        // cgroup, killing the keeper does).
+        // Killing the keeper kills its pid namespace, every process of the lab with it, and
+        // its pidfd says the moment all are gone; the cgroup is then empty but for entered
+        // commands' relays (outside the namespace, ending with their commands) and is only
+        // removed. Thawed first: a learner's frozen group's tasks cannot die. A lab whose
+        // processes still do not die (a group frozen again, from inside, after the thaw)
+        // gets the cgroup's own way: freeze all, kill all, thaw, until empty.
+        cgroup?.thaw()
+        try? initProcess.signal(SIGKILL)
+        let ended = waitForInit(attempts: 12)
         var removed = true
         do { try cgroup?.remove() } catch { removed = false }
-        try? initProcess.signal(SIGKILL)
-        waitForInit()
+        if !ended { waitForInit() }
         if !removed { removed = (try? cgroup?.remove()) != nil }
         // A ledger whose side effects are not all undone stays for `gantry cleanup`.
         if removed { ledger.finish() }
@@ -422,14 +428,17 @@ public final class Lab: Sendable {
     /// process whose parent was outside the lab (an entered command whose relay died first)
     /// is reparented to the nearest subreaper, which may be this very process, blocked here
     /// waiting for the init: so reap such zombies while waiting, never block.
-    private func waitForInit() {
-        for attempt in 0..<2000 {
-            if initProcess.poll() != nil { return }
+    @discardableResult
+    private func waitForInit(attempts: Int = 2000) -> Bool {
+        for attempt in 0..<attempts {
+            if initProcess.poll() != nil { return true }
             if let pidNamespace { Self.reapZombieChildren(in: pidNamespace, except: initProcess.pid) }
             // The pidfd wakes us the moment the init is gone (a sleep made every teardown
-            // wait for the next of 1, 3, 7, 15 ms); the timeout paces the zombie sweep.
-            initProcess.awaitEnd(milliseconds: Int32(min(1 << min(attempt, 6), 50)))
+            // wait for the next of 1, 3, 7, 15 ms); the timeout, from 0.1 ms, paces the
+            // zombie sweep (a shell whose relay was killed first is ours to reap).
+            initProcess.awaitEnd(microseconds: min(100 << min(attempt, 9), 50_000))
         }
+        return initProcess.poll() != nil
     }
 
     /// The init is skipped: it is in the lab's pid namespace too, and its status belongs to

@@ -240,6 +240,9 @@ void gantry_abandon(gantry_child *child);
 
 /// pidfd_send_signal(2), which Swift's Glibc module does not import.
 int gantry_pidfd_send_signal(int pidfd, int signal);
+/// poll(2) for POLLIN with a timeout in microseconds (ppoll, which Swift's Glibc lacks):
+/// 1 when `fd` is readable, 0 at the timeout, -1 with errno.
+int gantry_await_readable(int fd, long microseconds);
 
 /// posix_openpt + grantpt + unlockpt + ptsname_r (hidden from Swift behind _XOPEN_SOURCE):
 /// returns the primary fd (close-on-exec) and the replica's path in `name`, or -1 and errno.
