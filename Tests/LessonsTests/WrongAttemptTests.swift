@@ -156,11 +156,11 @@ import Testing
                     "cgroup-memory",
                     replacing: [
                         (
-                            "$ cgexec -g memory:limit_mem_32m sh -c 'head -c 64M /dev/zero | tail'; echo $?",
+                            "$ head -c 64M /dev/zero | cgexec -g memory:limit_mem_32m tail; echo $?",
                             "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"
                         ),
                         (
-                            "$ sh -c 'echo $$ > /sys/fs/cgroup/limit_mem_32m/cgroup.procs; head -c 64M /dev/zero | tail'; echo $?",
+                            "$ head -c 64M /dev/zero | sh -c 'echo $$ > /sys/fs/cgroup/limit_mem_32m/cgroup.procs; exec tail'; echo $?",
                             "$ sh -c 'head -c 16M /dev/zero | tail >/dev/null'; echo $?"
                         ),
                     ]))
