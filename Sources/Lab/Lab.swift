@@ -37,7 +37,8 @@ public final class Lab: Sendable {
     /// Where the lab's own processes live, below `cgroup`, as systemd keeps its in
     /// init.scope: on cgroup v2 a group with processes cannot hand controllers to children,
     /// and the learner's `echo +cpu > /sys/fs/cgroup/cgroup.subtree_control` must work.
-    public var processGroup: Cgroup? { cgroup.map { Cgroup(path: $0.path + "/init", driver: $0.driver) } }
+    public var processGroup: Cgroup? { cgroup.map(Self.leaf(of:)) }
+    static func leaf(of group: Cgroup) -> Cgroup { Cgroup(path: group.path + "/init", driver: group.driver) }
     let ledger: Ledger
     /// The overlay was refused and the lab got read-only views instead.
     public let usesOverlay: Bool
@@ -88,7 +89,7 @@ public final class Lab: Sendable {
             // The keeper is born in the lab's group, so its cgroup namespace is rooted there,
             // then moves to the leaf (on v1 by itself); the group then offers its controllers
             // to children, and is handed to the lab's root as delegation is documented.
-            let leaf = group.map { Cgroup(path: $0.path + "/init", driver: $0.driver) }
+            let leaf = group.map(Self.leaf(of:))
             if let group, let leaf {
                 do { try group.driver.create(leaf.path, controllers: []) } catch { throw LabError.cgroup(error) }
             }
