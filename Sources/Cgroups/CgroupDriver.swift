@@ -73,6 +73,15 @@ extension CgroupDriver {
         return try pids(at: directory)
     }
 
+    /// Every process in the group and its descendants, from one hierarchy each of them is in:
+    /// the one a new member is born in (v2, or hybrid mode's cgroup2 tree, where a v1 group's
+    /// processes stay wherever a learner moves them in one v1 hierarchy), else the first.
+    /// A group removed meanwhile has no processes.
+    public func processes(inSubtreeOf path: String) -> [Int32] {
+        guard let directory = entryPaths(of: path).bornInto ?? directories(of: path).first else { return [] }
+        return subtree(directory).flatMap { (try? pids(at: $0)) ?? [] }
+    }
+
     func pids(at directory: String) throws(CgroupError) -> [Int32] {
         try fileSystem.read(directory + "/cgroup.procs").split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
     }

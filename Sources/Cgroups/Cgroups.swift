@@ -93,6 +93,8 @@ public struct Cgroup: Sendable {
     public func apply(_ limits: ResourceLimits) throws(CgroupError) { try driver.apply(limits, to: path) }
     public func add(_ pid: Int32) throws(CgroupError) { try driver.addProcess(pid, to: path) }
     public func processes() throws(CgroupError) -> [Int32] { try driver.processes(in: path) }
+    /// Every process in the group and the groups below it (`CgroupDriver.processes(inSubtreeOf:)`).
+    public func processesInSubtree() -> [Int32] { driver.processes(inSubtreeOf: path) }
     public func stats() throws(CgroupError) -> CgroupStats { try driver.stats(of: path) }
     public func appliedLimits() -> AppliedLimits { driver.appliedLimits(of: path) }
     /// Thaws the group and every group below it, in the hierarchies that freeze.

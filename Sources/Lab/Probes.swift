@@ -42,24 +42,21 @@ extension Lab {
     // MARK: Processes and namespaces
 
     /// Every process in the lab (its cgroup subtree, or without a cgroup its pid namespace
-    /// and those below it), oldest first.
+    /// and those below it), oldest first. With a cgroup, its members are read from its
+    /// `cgroup.procs` files (the host's whole /proc was a step's baseline's largest cost).
     public func processes() -> [LabProcess] {
         var result: [LabProcess] = []
-        let marker = cgroup.map { "/" + $0.path }
-        let namespace = marker == nil ? PidNamespaceTree(of: initProcess.pid) : nil
-        for name in Self.list("/proc") where name.allSatisfy(\.isNumber) {
-            guard let pid = Int32(name) else { continue }
-            if let marker {
-                guard let cgroups = Self.readText("/proc/\(name)/cgroup"),
-                    cgroups.split(separator: "\n").contains(where: { line in
-                        let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
-                        return path == marker || path.hasPrefix(marker + "/")
-                    })
-                else { continue }
-            } else if !(namespace?.contains(pid) ?? false) {
-                continue
-            }
-            let status = Self.readText("/proc/\(name)/status") ?? ""
+        let pids: [Int32]
+        if let cgroup {
+            pids = cgroup.processesInSubtree()
+        } else {
+            let namespace = PidNamespaceTree(of: initProcess.pid)
+            pids = Self.list("/proc").compactMap { Int32($0) }.filter { namespace.contains($0) }
+        }
+        for pid in Set(pids) {
+            let name = String(pid)
+            // A process that ended since the group was read is no longer in the lab.
+            guard let status = Self.readText("/proc/\(name)/status") else { continue }
             let nspids =
                 status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?
                 .split(whereSeparator: \.isWhitespace).dropFirst().compactMap { Int32($0) } ?? []

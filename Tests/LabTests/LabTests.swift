@@ -260,6 +260,33 @@ import Testing
         #expect(try RouteSocket().link(named: "lo")?.isUp == true)
     }
 
+    /// The lab's processes are read from its groups' member lists, not from the whole host's
+    /// /proc: the two must agree, for a process the learner moved into a group of their own
+    /// (in one v1 hierarchy, or below the lab's v2 group) too.
+    @Test func processesAreTheLabsWhereverTheLearnerMovedThem() throws {
+        try expectHostUnchanged {
+            let lab = try Lab.create()
+            defer { lab.destroy() }
+            let group = (try? CgroupManager.host())?.driver.layout.mode == .unified ? "/sys/fs/cgroup/mine" : "/sys/fs/cgroup/memory/mine"
+            let shell = try LabShell(lab: lab)
+            let moved = try shell.run("mkdir \(group); sleep 300 & echo $! > \(group)/cgroup.procs; cat \(group)/cgroup.procs")
+            #expect(moved.status == 0, "\(moved.output)")
+            let found = lab.processes()
+            let member = moved.output.split(separator: "\n").last.map(String.init)  // after the job's "[1] PID"
+            #expect(found.contains { $0.command == "sleep 300" && $0.labPids.first.map(String.init) == member }, "\(moved.output.debugDescription) \(found)")
+            // Every process whose /proc/PID/cgroup names the lab's group or one below it.
+            let marker = "/" + (lab.cgroup?.path ?? "?")
+            let scanned = POSIX.list("/proc").compactMap { Int32($0) }.filter { pid in
+                (POSIX.readFile("/proc/\(pid)/cgroup") ?? "").split(separator: "\n").contains { line in
+                    let path = line.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
+                    return path == marker || path.hasPrefix(marker + "/")
+                }
+            }
+            #expect(Set(found.map(\.hostPid)) == Set(scanned))
+            _ = try shell.run("kill %1; wait; rmdir \(group)")
+        }
+    }
+
     @Test func twoLabsAtOnceDoNotMeet() throws {
         try expectHostUnchanged {
             let first = try Lab.create(LabConfiguration(hostname: "one"))
