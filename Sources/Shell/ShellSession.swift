@@ -39,6 +39,8 @@ public final class ShellSession {
     var progress: Progress
     /// False when an unreadable progress file could not be moved aside: never write over it.
     var canSave = true
+    /// The progress as the file holds it: what is unchanged is not written again.
+    var saved: Progress?
     /// Non-interactive runs exit non-zero when a step a learner worked on did not pass.
     public internal(set) var failedSteps: [String] = []
     var lastActivity = ContinuousClock.now
@@ -111,6 +113,7 @@ public final class ShellSession {
     public func start() -> Bool {
         let loaded = store.load()
         progress = loaded.progress
+        saved = loaded.notice == nil ? loaded.progress : nil
         engine.language = progress.language
         if let notice = loaded.notice {
             say(style.bad("The progress file could not be read: ") + notice)
@@ -157,9 +160,15 @@ public final class ShellSession {
             ))
     }
 
+    /// Writes the progress file if the progress changed since it was last written: each
+    /// write is two fsyncs, and most events (a line whose seconds round to none, a lesson's
+    /// opening then its step's) change nothing.
     func save() {
-        guard canSave else { return }
-        do { try store.save(progress) } catch { say(style.bad("Progress not saved: ") + "\(error)") }
+        guard canSave, progress != saved else { return }
+        do {
+            try store.save(progress)
+            saved = progress
+        } catch { say(style.bad("Progress not saved: ") + "\(error)") }
     }
 
     /// Adds the time since the last thing the learner did to the current step (a gap of
