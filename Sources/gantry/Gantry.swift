@@ -38,6 +38,9 @@ struct Gantry: ParsableCommand {
         if arguments == ["lab"] {
             Glibc.exit(LabCommand.open(LabCommand.plainConfiguration, command: nil))
         }
+        if let request = ShellCommand.Request(quickParsing: arguments) {
+            do { Glibc.exit(try ShellCommand.open(request)) } catch { ShellCommand.exit(withError: error) }
+        }
         if arguments.first == "exec", let request = ExecRequest(quickParsing: arguments.dropFirst()),
             let prepared = try? request.prepared()
         {

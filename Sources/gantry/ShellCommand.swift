@@ -47,15 +47,68 @@ struct ShellCommand: ParsableCommand {
     }
 
     func run() throws {
-        let directory = lessons.directory
+        let status = try Self.open(request)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// What the options ask for, as plain values.
+    var request: Request {
+        Request(lesson: lesson, step: step, lessonsDirectory: lessons.given, transcript: transcript, noRecord: noRecord, learner: learner)
+    }
+
+    /// A shell session as asked for: `open` runs it.
+    struct Request: Equatable {
+        var lesson: String?
+        var step: Int?
+        var lessonsDirectory: String?
+        var transcript: String?
+        var noRecord = false
+        var learner: String?
+
+        /// The forms a learner types most (`gantry`, `gantry shell uts`, with `--lessons DIR`
+        /// or `--no-record`), read without ArgumentParser, whose first parse reflects over
+        /// every command (~3 ms of the REPL's start); anything else is nil and parsed as usual.
+        /// A test holds these to what ArgumentParser makes of them.
+        init?(quickParsing arguments: [String]) {
+            var rest = arguments[...]
+            if rest.first == "shell" {
+                rest = rest.dropFirst()
+            } else if !rest.isEmpty {
+                return nil
+            }
+            while let word = rest.popFirst() {
+                switch word {
+                case "--no-record":
+                    guard !noRecord else { return nil }
+                    noRecord = true
+                case "--lessons":
+                    guard lessonsDirectory == nil, let value = rest.popFirst(), !value.hasPrefix("-") else { return nil }
+                    lessonsDirectory = value
+                default:
+                    guard lesson == nil, !word.hasPrefix("-") else { return nil }
+                    lesson = word
+                }
+            }
+        }
+
+        init(lesson: String?, step: Int?, lessonsDirectory: String?, transcript: String?, noRecord: Bool, learner: String?) {
+            (self.lesson, self.step, self.lessonsDirectory) = (lesson, step, lessonsDirectory)
+            (self.transcript, self.noRecord, self.learner) = (transcript, noRecord, learner)
+        }
+    }
+
+    /// Runs the session; its exit status. A lesson that is not there is a ValidationError,
+    /// a host that cannot build labs ExitCode(1).
+    static func open(_ request: Request) throws -> Int32 {
+        let directory = request.lessonsDirectory ?? LessonLocator.defaultDirectory()
         // What the host supports is found by starting a probe sandbox, which mostly waits on
         // the kernel: on a thread of its own, while this one parses the course.
         let detected = Detected()
         let probing = try? JoinableThread { detected.support = HostSupport.detect() }
-        let (found, errors) = lessons.load()
+        let (found, errors) = LessonRunner.load(LessonRunner.lessonFiles([directory]))
         probing?.join()
         for error in errors { printError("\(error)") }
-        if let lesson, !found.contains(where: { $0.id == lesson }) {
+        if let lesson = request.lesson, !found.contains(where: { $0.id == lesson }) {
             throw ValidationError("no lesson '\(lesson)' in \(directory) (there are: \(found.map(\.id).sorted().joined(separator: ", ")))")
         }
         let support = detected.support ?? HostSupport.detect()
@@ -65,16 +118,16 @@ struct ShellCommand: ParsableCommand {
         }
         let interactive = REPL.hasTerminal
         let options = ShellSession.Options(
-            lessonsDirectory: directory, lessonID: lesson, step: step,
+            lessonsDirectory: directory, lessonID: request.lesson, step: request.step,
             paths: ShellPaths.fromEnvironment(), interactive: interactive)
         let session = ShellSession(
             options: options, lessons: found, support: support,
             width: TextStyle.width(forColumns: Int(TerminalSize.current().columns)))
-        let recorder = noRecord ? nil : makeRecorder(paths: options.paths, support: support)
+        let recorder = request.noRecord ? nil : makeRecorder(request, paths: options.paths, support: support)
         if let recorder { session.addObserver(recorder) }
         let status = REPL.run(session)
         for file in recorder?.files ?? [] { printError("Transcript: \(file)") }
-        if status != 0 { throw ExitCode(status) }
+        return status
     }
 
     /// The probe thread's answer, read after it was joined.
@@ -83,7 +136,7 @@ struct ShellCommand: ParsableCommand {
         var support: HostSupport?
     }
 
-    private func makeRecorder(paths: ShellPaths, support: HostSupport) -> Recorder {
+    private static func makeRecorder(_ request: Request, paths: ShellPaths, support: HostSupport) -> Recorder {
         var name = utsname()
         uname(&name)
         let kernel = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -91,8 +144,8 @@ struct ShellCommand: ParsableCommand {
         let host = TranscriptHeader.HostFacts(
             kernel: kernel, cgroups: layout, root: geteuid() == 0, capabilities: support.findings.filter(\.available).map(\.capability))
         let settings = Recorder.Settings(
-            directory: paths.dataDirectory + "/transcripts", file: transcript,
-            learner: learner ?? getenv("USER").map { String(cString: $0) } ?? "uid \(getuid())", host: host, gantryVersion: Gantry.version,
+            directory: paths.dataDirectory + "/transcripts", file: request.transcript,
+            learner: request.learner ?? getenv("USER").map { String(cString: $0) } ?? "uid \(getuid())", host: host, gantryVersion: Gantry.version,
             terminal: getenv("TERM").map { String(cString: $0) })
         return Recorder(
             settings: settings,

@@ -80,3 +80,25 @@ import Testing
         #expect(parsed.hostname == "box")
     }
 }
+
+@Suite struct ShellQuickPathTests {
+    /// What a learner types most, read by hand, is what ArgumentParser reads.
+    @Test(arguments: [
+        [], ["shell"], ["shell", "uts"], ["shell", "--lessons", "/tmp/course", "uts"], ["shell", "uts", "--no-record"],
+        ["shell", "--no-record", "--lessons", "lessons"], ["shell", ""],
+    ])
+    func quickFormsParseAsArgumentParserDoes(_ arguments: [String]) throws {
+        let quick = try #require(ShellCommand.Request(quickParsing: arguments))
+        let parsed = try #require(try Gantry.parseAsRoot(arguments) as? ShellCommand)
+        #expect(quick == parsed.request)
+    }
+
+    /// Everything else goes through ArgumentParser: its errors, its help, its other options.
+    @Test(arguments: [
+        ["uts"], ["shell", "uts", "cgroup-cpu"], ["shell", "--step", "2", "uts"], ["shell", "--lessons"], ["shell", "--lessons", "--no-record"],
+        ["shell", "--no-record", "--no-record"], ["shell", "--help"], ["shell", "--lessons=x"], ["shell", "--", "uts"], ["lab"],
+    ])
+    func otherFormsAreLeftToArgumentParser(_ arguments: [String]) {
+        #expect(ShellCommand.Request(quickParsing: arguments) == nil)
+    }
+}
