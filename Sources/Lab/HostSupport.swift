@@ -1,6 +1,7 @@
 internal import Cgroups
 internal import Glibc
 internal import Isolation
+internal import POSIXSupport
 
 /// What this host can do for labs, found by trying where trying is cheap. `gantry doctor`
 /// prints it; a lesson's `requires:` names these capabilities.
@@ -44,7 +45,11 @@ public struct HostSupport: Sendable {
 
     /// `thorough` also tries what only `doctor` needs to know (idmapping each host
     /// directory, which takes a throwaway user namespace): a lab finds out for itself.
-    public static func detect(thorough: Bool = false) -> HostSupport {
+    /// With `remembering`, a directory of this user's (the ledgers'), a probe sandbox that
+    /// worked is remembered there until something it depends on changes (see
+    /// `SandboxProbeMemory`): the spawn was the longest part of the REPL's start after the
+    /// lab itself. `doctor` always tries afresh.
+    public static func detect(thorough: Bool = false, remembering directory: String? = nil) -> HostSupport {
         var findings: [Finding] = []
         let root = geteuid() == 0
         findings.append(
@@ -68,7 +73,9 @@ public struct HostSupport: Sendable {
             command: ["/bin/true"], namespaces: .all, userMapping: mapping, mounts: [.proc(at: "/proc")], loopbackUp: true)
         var everything = namespacesSpec
         everything.stagingMounts = overlayStaging
-        let allWork = trySpawn(everything) == nil
+        let memory = directory.flatMap { thorough ? nil : SandboxProbeMemory(directory: $0) }
+        let allWork = memory?.remembersSuccess == true || trySpawn(everything) == nil
+        if allWork { memory?.rememberSuccess() }
 
         let userns = allWork ? nil : trySpawn(SandboxSpec(command: ["/bin/true"], namespaces: [.user], userMapping: mapping))
         findings.append(
@@ -198,5 +205,44 @@ public struct HostSupport: Sendable {
             if access(candidate, X_OK) == 0 { return candidate }
         }
         return nil
+    }
+}
+
+/// That the probe sandbox (every namespace, an overlay in its user namespace) worked, kept
+/// in a file with what the answer depends on: the boot, the user, the binary, the sysctls
+/// that allow or limit namespaces, the overlay module. Any of them different, and the probe
+/// runs again. Only success is kept: a host where it failed is tried, part by part, each
+/// time, so that the learner hears what is missing now.
+struct SandboxProbeMemory {
+    let file: String
+    let key: String
+
+    init?(directory: String) {
+        var parts = ["gantry sandbox probe 1", "uid \(getuid()) euid \(geteuid()) gid \(getgid())"]
+        guard let boot = POSIX.readFile("/proc/sys/kernel/random/boot_id") else { return nil }
+        parts.append("boot " + boot.trimmed)
+        var binary = stat()
+        guard stat("/proc/self/exe", &binary) == 0 else { return nil }
+        parts.append("binary \(binary.st_dev) \(binary.st_ino) \(binary.st_size) \(binary.st_mtim.tv_sec).\(binary.st_mtim.tv_nsec)")
+        for knob in Self.knobs { parts.append(knob + " " + (POSIX.readFile(knob)?.trimmed ?? "-")) }
+        parts.append("overlay module " + (access("/sys/module/overlay", F_OK) == 0 ? "loaded" : "absent"))
+        file = directory + "/sandbox-probe-\(getuid())"
+        key = parts.joined(separator: "\n") + "\n"
+    }
+
+    static let knobs = [
+        "/proc/sys/user/max_user_namespaces", "/proc/sys/user/max_mnt_namespaces", "/proc/sys/user/max_pid_namespaces",
+        "/proc/sys/user/max_net_namespaces", "/proc/sys/user/max_uts_namespaces", "/proc/sys/user/max_ipc_namespaces",
+        "/proc/sys/user/max_cgroup_namespaces", "/proc/sys/kernel/unprivileged_userns_clone",
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+    ]
+
+    var remembersSuccess: Bool { POSIX.readFile(file) == key }
+
+    /// Best effort: a directory that cannot be written only means the probe runs next time.
+    func rememberSuccess() {
+        guard !remembersSuccess else { return }
+        try? POSIX.makeDirectories(POSIX.parentDirectory(of: file), mode: 0o700)
+        try? POSIX.writeAtomically(file, key, mode: 0o600)
     }
 }

@@ -3,6 +3,7 @@ import Cgroups
 internal import Glibc
 import Isolation
 import Lab
+import Ledger
 import Lessons
 internal import POSIXSupport
 import Shell
@@ -104,7 +105,7 @@ struct ShellCommand: ParsableCommand {
         // What the host supports is found by starting a probe sandbox, which mostly waits on
         // the kernel: on a thread of its own, while this one parses the course.
         let detected = Detected()
-        let probing = try? JoinableThread { detected.support = HostSupport.detect() }
+        let probing = try? JoinableThread { detected.support = HostSupport.detect(remembering: Ledger.defaultDirectory()) }
         let (found, errors) = LessonRunner.load(LessonRunner.lessonFiles([directory]))
         probing?.join()
         for error in errors { printError("\(error)") }
