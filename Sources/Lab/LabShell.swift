@@ -475,16 +475,34 @@ public final class LabShell {
             prompt = Array(bytes[..<marker])
             bytes = Array(bytes[(marker + inputMarker.count)...])
         }
-        if nested, case .echo(let end) = echoScan(bytes, command: command) { bytes.removeFirst(end) }
-        // A readline shell accepting the line ends bracketed paste and moves to a new line
-        // (the typed text itself is not echoed: the terminal's echo is off while Gantry
-        // types). That newline is the shell's, not the command's.
-        let accepted = Array("\u{1b}[?2004l".utf8)
-        let readlineAccepted = nested && bytes.starts(with: accepted)
-        var text = normalizedNewlines(withoutModeSwitches(String(decoding: bytes, as: UTF8.self)))
-        if readlineAccepted && text.hasPrefix("\n") { text.removeFirst() }
-
+        if nested { bytes = withoutAcceptedLine(bytes, command: command) }
+        let text = normalizedNewlines(withoutModeSwitches(String(decoding: bytes, as: UTF8.self)))
         return (normalizedNewlines(withoutModeSwitches(String(decoding: prompt, as: UTF8.self))), text)
+    }
+
+    /// The start of a nested readline shell's output, without what that shell printed on
+    /// accepting the line Gantry typed: the line itself if it echoed it (`echoScan`), the end
+    /// of bracketed paste (bash 5.1 and later with a carriage return: "ESC[?2004l CR"), and,
+    /// when it did not echo (the terminal's echo is off while Gantry types), its move to a
+    /// new line. An echoed line already ended with its line break; a blank line after it is
+    /// the command's.
+    public static func withoutAcceptedLine(_ output: [UInt8], command: String) -> [UInt8] {
+        var bytes = output[...]
+        let echoed: Bool
+        if case .echo(let end) = echoScan(output, command: command) {
+            bytes = bytes.dropFirst(end)
+            echoed = true
+        } else {
+            echoed = false
+        }
+        let accepted = Array("\u{1b}[?2004l".utf8)
+        guard bytes.starts(with: accepted) else { return Array(bytes) }
+        bytes = bytes.dropFirst(accepted.count)
+        if bytes.first == 0x0d { bytes = bytes.dropFirst() }
+        if !echoed {
+            if bytes.starts(with: [0x0d, 0x0a]) { bytes = bytes.dropFirst(2) } else if bytes.first == 0x0a { bytes = bytes.dropFirst() }
+        }
+        return Array(bytes)
     }
 
     /// Whether output begins with the line Gantry typed, echoed by a nested readline that

@@ -210,32 +210,32 @@ public enum REPL {
 
         /// A nested readline shell, accepting the line Gantry typed, ends bracketed paste
         /// and moves to a new line: Gantry's own prompt already did, so that goes; so does
-        /// the line itself if that shell echoed it (`LabShell.echoScan`). Held until it is
-        /// known which.
+        /// the line itself if that shell echoed it (`LabShell.withoutAcceptedLine`). Held
+        /// until it is known which.
         func strippingAcceptedLine(_ text: String) -> String {
             guard atStart else { return text }
             held += Array(text.utf8)
-            let accepted = Array("\u{1b}[?2004l".utf8)
-            if held.count < accepted.count + 2 && accepted.starts(with: held) { return "" }
-            let echo = LabShell.echoScan(held, command: line)
-            if echo == .undecided && held.count < 4096 { return "" }
-            atStart = false
-            var rest = held[...]
-            held = []
-            if case .echo(let end) = echo { rest = rest.dropFirst(end) }
-            // Bytes, not Characters: "\r\n" is one Character to Swift.
-            if rest.starts(with: accepted) { rest = rest.dropFirst(accepted.count) }
-            while rest.first == 0x0d { rest = rest.dropFirst() }
-            if rest.first == 0x0a { rest = rest.dropFirst() }
-            return String(decoding: rest, as: UTF8.self)
+            if held.count < 4096 {
+                let echo = LabShell.echoScan(held, command: line)
+                if echo == .undecided { return "" }
+                // What readline prints next: after its own echo the end of bracketed paste,
+                // else that and the move to a new line.
+                var rest = held[...]
+                if case .echo(let end) = echo { rest = rest.dropFirst(end) }
+                let accepted = Array((echo == .none ? "\u{1b}[?2004l\r\r\n" : "\u{1b}[?2004l\r").utf8)
+                if rest.count < accepted.count && accepted.starts(with: rest) { return "" }
+            }
+            return flush()
         }
 
         /// What is still held when the command ends (it printed only part of a line).
         func flush() -> String {
             defer { held = [] }
+            guard atStart else { return String(decoding: held, as: UTF8.self) }
             atStart = false
-            return String(decoding: held, as: UTF8.self)
+            return String(decoding: LabShell.withoutAcceptedLine(held, command: line), as: UTF8.self)
         }
+
     }
 
     // MARK: Without a terminal

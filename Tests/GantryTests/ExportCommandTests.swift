@@ -61,14 +61,24 @@ import Testing
         #expect(korean.output.contains("1단계: "), "step titles in Korean")
     }
 
-    /// Headless Chromium on the exported page: its DOM once the scripts ran.
+    /// Headless Chromium on the exported page: its DOM once the scripts ran. For a chapter
+    /// (`#step-N`) the page says when its seek finished (its title becomes "at step N"); the
+    /// virtual time budget does not wait for the player's WebAssembly to compile, which on a
+    /// loaded machine can take longer, so a DOM dumped before that is dumped again.
     static func dom(_ page: String, fragment: String = "", in directory: String) throws -> String {
-        let chromium = try CommandRunner.run(
-            "/usr/bin/chromium",
-            ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000", "--dump-dom", "file://" + page + fragment],
-            environment: ["HOME": directory])
-        try #require(chromium.status == 0, "chromium: \(chromium.error.suffix(1000))")
-        return chromium.output
+        let seeked = fragment.hasPrefix("#step-") ? "<title>at step \(fragment.dropFirst(6))</title>" : nil
+        var output = ""
+        for _ in 0..<5 {
+            let chromium = try CommandRunner.run(
+                "/usr/bin/chromium",
+                ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000", "--dump-dom", "file://" + page + fragment],
+                environment: ["HOME": directory])
+            try #require(chromium.status == 0, "chromium: \(chromium.error.suffix(1000))")
+            output = chromium.output
+            guard let seeked, !output.contains(seeked) else { return output }
+        }
+        Issue.record("the page never finished seeking to \(fragment) (its title is not \(seeked ?? ""))")
+        return output
     }
 
     /// The text the player's terminal shows (between its element and the step list).

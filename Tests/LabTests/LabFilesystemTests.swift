@@ -49,4 +49,27 @@ import Testing
         #expect(LabShell.normalizedNewlines("p# \r\r\nout\r\n") == "p# \nout\n")
         #expect(LabShell.withoutModeSwitches("\u{1b}[?2004h\u{1b}[?2004lx\u{1b}[1my") == "x\u{1b}[1my")
     }
+
+    /// What a nested bash printed after its prompt, as seen in labs under load: readline's
+    /// end of bracketed paste and its line break are the shell's; when readline started
+    /// its line while the terminal still echoed, the typed line comes first and the paste's
+    /// end (with its carriage return) follows it.
+    @Test func aNestedShellsAcceptedLineIsNotOutput() {
+        let marker = "\u{1b}]133;B\u{07}"
+        let shapes: [(raw: String, command: String, output: String)] = [
+            ("\(marker)\u{1b}[?2004l\r\r\ncon01\r\n", "hostname", "con01\n"),
+            ("\(marker)hostname\r\n\u{1b}[?2004l\rcon01\r\n", "hostname", "con01\n"),
+            ("\(marker)hostname con01\r\n\u{1b}[?2004l\r", "hostname con01", ""),
+            ("\(marker)exit\r\n\u{1b}[?2004l\rexit\r\n", "exit", "exit\n"),
+            ("\(marker)\u{1b}[?2004l\r\r\nexit\r\n", "exit", "exit\n"),
+            // A blank first line the command printed stays.
+            ("\(marker)echo; echo x\r\n\u{1b}[?2004l\r\r\nx\r\n", "echo; echo x", "\nx\n"),
+            ("\(marker)\u{1b}[?2004l\r\r\n\r\nx\r\n", "echo; echo x", "\nx\n"),
+            // Older readline: no carriage return after the paste's end.
+            ("\(marker)\u{1b}[?2004l\r\ncon01\r\n", "hostname", "con01\n"),
+        ]
+        for shape in shapes {
+            #expect(LabShell.split(shape.raw, command: shape.command, nested: true).1 == shape.output, "\(shape.raw.debugDescription)")
+        }
+    }
 }
