@@ -61,21 +61,35 @@ static int copy_path(char destination[PATH_MAX], const char *source) {
     return 0;
 }
 
-/// mkdir -p, in a stack buffer. Existing directories are fine.
+/// mkdir -p, in a stack buffer. Existing directories are fine. The whole path is tried
+/// first and only a missing parent sends it up the path: in a recipe most parents were made
+/// by an op before, and walking down from / each time was a fifth of the lab's mount
+/// builder's system calls (164 of 800, each failing with EEXIST).
 static int make_directories(const char *path, mode_t mode) {
-    char buffer[PATH_MAX];
     if (*path == '\0') {
         errno = ENOENT;
         return -1;
     }
+    if (mkdir(path, mode) == 0 || errno == EEXIST) return 0;
+    if (errno != ENOENT) return -1;
+    char buffer[PATH_MAX];
     if (copy_path(buffer, path) < 0) return -1;
-    for (char *slash = buffer + 1; *slash; slash++) {
-        if (*slash != '/') continue;
+    size_t length = strlen(buffer);
+    // Up: cut components off until what is left exists or could be made.
+    for (;;) {
+        char *slash = strrchr(buffer, '/');
+        if (slash == NULL || slash == buffer) break;
         *slash = '\0';
-        if (mkdir(buffer, 0755) < 0 && errno != EEXIST) return -1;
-        *slash = '/';
+        if (mkdir(buffer, 0755) == 0 || errno == EEXIST) break;
+        if (errno != ENOENT) return -1;
     }
-    if (mkdir(buffer, mode) < 0 && errno != EEXIST) return -1;
+    // Down: put each cut slash back and make that component.
+    for (char *cursor = buffer; cursor < buffer + length; cursor++) {
+        if (*cursor != '\0') continue;
+        *cursor = '/';
+        int last = strlen(buffer) == length;
+        if (mkdir(buffer, last ? mode : 0755) < 0 && errno != EEXIST) return -1;
+    }
     return 0;
 }
 
@@ -190,40 +204,50 @@ static int resolve_in_root(const gantry_recipe *recipe, const char *target, int 
     if (copy_path(path, relative) < 0) return -1;
     int fd = open_in_root(path, O_PATH);
     if (fd >= 0 || errno != ENOENT || !create) return fd;
-    // Walk down, making each missing component.
-    for (char *cursor = path;; cursor++) {
+    // Up: the deepest leading part that exists (most often the parent), so that only what
+    // follows it is looked at again.
+    size_t existing = 0;
+    for (size_t end = strlen(path); end > 0; end--) {
+        while (end > 0 && path[end - 1] != '/') end--;
+        if (end == 0) break;
+        path[end - 1] = '\0';
+        int found = open_in_root(path, O_PATH);
+        path[end - 1] = '/';
+        if (found >= 0) {
+            close(found);
+            existing = end;
+            break;
+        }
+        if (errno != ENOENT) return -1;
+    }
+    // Down from there, making each missing component (one that appeared meanwhile is fine).
+    for (char *cursor = path + existing;; cursor++) {
         if (*cursor != '/' && *cursor != '\0') continue;
         int last = *cursor == '\0';
         *cursor = '\0';
-        int existing = open_in_root(path, O_PATH);
-        if (existing >= 0) {
-            close(existing);
+        char *slash = strrchr(path, '/');
+        const char *name = slash ? slash + 1 : path;
+        int parent;
+        if (slash) {
+            *slash = '\0';
+            parent = open_in_root(path, O_PATH | O_DIRECTORY);
+            *slash = '/';
         } else {
-            if (errno != ENOENT) return -1;
-            char *slash = strrchr(path, '/');
-            const char *name = slash ? slash + 1 : path;
-            int parent;
-            if (slash) {
-                *slash = '\0';
-                parent = open_in_root(path, O_PATH | O_DIRECTORY);
-                *slash = '/';
-            } else {
-                parent = open_in_root(".", O_PATH | O_DIRECTORY);
-            }
-            if (parent < 0) return -1;
-            int made;
-            if (!last || directory) {
-                made = mkdirat(parent, name, 0755);
-            } else {
-                made = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-                if (made >= 0) made = close(made);
-            }
-            int error = errno;
-            close(parent);
-            if (made < 0 && error != EEXIST) {
-                errno = error;
-                return -1;
-            }
+            parent = open_in_root(".", O_PATH | O_DIRECTORY);
+        }
+        if (parent < 0) return -1;
+        int made;
+        if (!last || directory) {
+            made = mkdirat(parent, name, 0755);
+        } else {
+            made = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+            if (made >= 0) made = close(made);
+        }
+        int error = errno;
+        close(parent);
+        if (made < 0 && error != EEXIST) {
+            errno = error;
+            return -1;
         }
         if (last) break;
         *cursor = '/';
