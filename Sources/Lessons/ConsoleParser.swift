@@ -88,6 +88,9 @@ enum Placeholders {
     }
 
     static func tokens(_ text: String) -> [Token] {
+        // Most lines have no placeholder: a byte scan says so before the search by
+        // Characters, which was a twelfth of parsing the course.
+        guard text.utf8.contains(UInt8(ascii: "{")) else { return [] }
         var result: [Token] = []
         var search = text.startIndex
         while let open = text[search...].firstRange(of: "{{"), let close = text[open.upperBound...].firstRange(of: "}}") {

@@ -37,6 +37,11 @@ public enum Operator: String, Sendable, CaseIterable {
 }
 
 enum CheckSyntax {
+    /// The operators' characters, made once (making them for each character of each word
+    /// was a sixth of parsing the course).
+    static let operatorSymbols: [(Operator, [Character])] = Operator.byLength.map { ($0, Array($0.rawValue)) }
+    static let operatorStarts = Set(Operator.allCases.compactMap(\.rawValue.first))
+
     /// Splits a check line into words (with their columns), honouring quotes.
     static func words(_ text: String, line: Int, file: String) throws(LessonError) -> [(text: String, column: Int, quoted: [Bool])] {
         var words: [(String, Int, [Bool])] = []
@@ -83,12 +88,9 @@ enum CheckSyntax {
             // The first operator by position, outside quotes (a quoted part is all value).
             let characters = Array(word.text)
             var found: (Int, Operator)?
-            search: for index in characters.indices where !word.quoted[index] {
-                for op in Operator.byLength {
-                    let symbol = Array(op.rawValue)
-                    if index + symbol.count <= characters.count, Array(characters[index..<index + symbol.count]) == symbol,
-                        !(index..<index + symbol.count).contains(where: { word.quoted[$0] })
-                    {
+            search: for index in characters.indices where !word.quoted[index] && Self.operatorStarts.contains(characters[index]) {
+                for (op, symbol) in Self.operatorSymbols where index + symbol.count <= characters.count {
+                    if symbol.indices.allSatisfy({ characters[index + $0] == symbol[$0] && !word.quoted[index + $0] }) {
                         found = (index, op)
                         break search
                     }
