@@ -214,6 +214,15 @@ extension Lab {
 
     // MARK: Commands
 
+    /// Whether the lab's processes fill its task limit (to within 1/32 of it): forks in it
+    /// are being refused, whether or not one more gets through.
+    public var isAtTaskLimit: Bool {
+        guard let limit = configuration.limits.pidsMax, limit > 0,
+            let current = (try? cgroup?.stats())?.pidsCurrent ?? nil
+        else { return false }
+        return Int64(current) + Swift.max(2, limit / 32) >= limit
+    }
+
     /// Runs a probe command in the lab (not in the learner's shell) and reports what it printed.
     public func probeCommand(_ script: String, timeoutMilliseconds: Int = 30_000) throws(LabError) -> Observation<LabCommandResult> {
         let result = try run(script, timeoutMilliseconds: timeoutMilliseconds)

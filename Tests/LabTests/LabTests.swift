@@ -287,6 +287,25 @@ import Testing
         }
     }
 
+    /// A lab its processes fill is at its task limit, whether or not one more clone could
+    /// slip in; once they are gone it is not.
+    @Test func aLabFullOfProcessesIsAtItsTaskLimit() throws {
+        try expectHostUnchanged {
+            var limits = LabConfiguration.defaultLimits
+            limits.pidsMax = 40
+            let lab = try Lab.create(LabConfiguration(limits: limits))
+            defer { lab.destroy() }
+            let shell = try LabShell(lab: lab)
+            #expect(!lab.isAtTaskLimit)
+            // The keeper, the shell and 37 sleepers: 39 of 40 (brace expansion, not `seq`,
+            // so that nothing else forks; a refused fork would have bash retry for minutes).
+            _ = try shell.run("for i in {1..37}; do sleep 300 & done")
+            #expect(lab.isAtTaskLimit, "\(lab.processes().count) processes")
+            _ = try shell.run("kill -9 -1; wait")
+            #expect(!lab.isAtTaskLimit, "\(lab.processes().count) processes")
+        }
+    }
+
     @Test func twoLabsAtOnceDoNotMeet() throws {
         try expectHostUnchanged {
             let first = try Lab.create(LabConfiguration(hostname: "one"))
