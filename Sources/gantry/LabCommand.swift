@@ -16,7 +16,8 @@ struct LabCommand: ParsableCommand {
             copy-on-write overlays, so anything may be changed without touching the host. It \
             is destroyed when the shell ends.
 
-              gantry lab                       an interactive shell
+              gantry lab                       an interactive shell (bash -i: /etc/bash.bashrc
+                                               and ~/.bashrc, not the host's login profile)
               gantry lab -c 'hostname; id'     one command string, like bash -c
               gantry lab < commands.sh         commands read from standard input
             """)
@@ -54,7 +55,12 @@ struct LabCommand: ParsableCommand {
         }
         defer { lab.destroy() }
         let interactive = command == nil && isatty(STDIN_FILENO) == 1
-        let argv: [String] = if let command { ["/bin/bash", "-c", command] } else if interactive { ["/bin/bash", "--login"] } else { ["/bin/bash", "-s"] }
+        // Interactive: `bash -i`, as `docker run -it IMAGE bash` starts it. It reads
+        // /etc/bash.bashrc (the prompt) and the lab's ~/.bashrc, not the host's login
+        // profile: PATH, HOME and TERM are the lab's own (LabConfiguration), and /etc/profile
+        // is the host's login set-up (on Debian it forks `id -u` and sources profile.d),
+        // which was a third of the time from the lab's creation to its first prompt.
+        let argv: [String] = if let command { ["/bin/bash", "-c", command] } else if interactive { ["/bin/bash", "-i"] } else { ["/bin/bash", "-s"] }
         do {
             let foreground = try Foreground()
             let size = TerminalSize.current()

@@ -267,6 +267,22 @@ import Testing
         }
     }
 
+    /// On a terminal the lab's shell is an interactive, non-login bash, as `docker run -it
+    /// IMAGE bash` gives: Debian's prompt from /etc/bash.bashrc, the lab's own PATH (root's,
+    /// with the sbin directories) and no host login profile; `exit` ends it and the lab.
+    @Test func labOnATerminalIsAnInteractiveShellWithTheLabsEnvironment() throws {
+        try expectHostUnchanged {
+            let terminal = try TerminalSession(CommandRunner.gantryPath, ["lab"])
+            try terminal.waitFor("root@gantry:~# ")
+            terminal.type("shopt -q login_shell && echo login || echo not-login; echo \"path=$PATH\"\r")
+            let shown = try terminal.waitFor("root@gantry:~# ")
+            #expect(shown.contains("\nnot-login"), "\(shown)")
+            #expect(shown.contains("path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), "\(shown)")
+            terminal.type("exit 3\r")
+            #expect(terminal.waitForExit() == 3)
+        }
+    }
+
     @Test func cleanupWithNothingToDoSaysSo() throws {
         let result = try CommandRunner.gantry(["cleanup", "--ledgers", NSTemporaryDirectory() + "gantry-no-ledgers-\(getpid())"])
         #expect(result.status == 0)
