@@ -96,6 +96,18 @@ extension CgroupDriver {
         return result
     }
 
+    /// rmdir each directory once, deepest first, stopping at the first that does not go
+    /// (a task still in it, or still being reaped): whether all went. A group whose tasks
+    /// are already gone (a lab whose pid namespace died with its init) needs nothing else,
+    /// and its `cgroup.procs` files are not read first: on a hybrid host those were 20 reads,
+    /// ~0.6 ms of every lab's teardown. A group that stays is left to the kill path.
+    func removeIfEmpty(_ directories: [String]) -> Bool {
+        for directory in directories {
+            do throws(CgroupError) { try fileSystem.removeDirectory(directory) } catch { return false }
+        }
+        return true
+    }
+
     /// rmdir each directory, deepest first, retrying EBUSY (a killed task is still being
     /// reaped) a bounded number of times.
     func removeDirectories(_ directories: [String], attempts: Int = 60) throws(CgroupError) {

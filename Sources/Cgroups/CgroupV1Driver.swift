@@ -114,11 +114,7 @@ public struct CgroupV1Driver: CgroupDriver {
         guard !present.isEmpty else { return }
         // A group already empty (a lab whose pid namespace died with its init) is only
         // removed: nothing is left to freeze or kill, and nothing can join it.
-        let trees = present.map { subtree($0) }
-        if trees.joined().allSatisfy({ ((try? pids(at: $0)) ?? [0]).isEmpty }) {
-            for tree in trees { try removeDirectories(tree) }
-            return
-        }
+        if removeIfEmpty(present.flatMap { subtree($0) }) { return }
         let freezer = directory("freezer", path).flatMap { fileSystem.exists($0) ? $0 : nil }
         // No group below may stay frozen by its own state (a learner's freezer group): its
         // tasks could not die. Then the whole group is frozen so nothing forks during the

@@ -89,6 +89,7 @@ public struct CgroupV2Driver: CgroupDriver {
     public func remove(_ path: String) throws(CgroupError) {
         let directory = root + "/" + path
         guard fileSystem.exists(directory) else { return }
+        if removeIfEmpty(subtree(directory)) { return }
         // Frozen tasks die only once thawed (a learner's `echo 1 > cgroup.freeze` below).
         thawTree(directory)
         // cgroup.kill (5.14) kills the whole subtree at once, racing forks included; the loop
