@@ -19,9 +19,22 @@ int gantry_pidfd_send_signal(int pidfd, int signal) {
 }
 
 int gantry_await_readable(int fd, long microseconds) {
-    struct pollfd descriptor = {.fd = fd, .events = POLLIN};
+    return gantry_await_any_readable(&fd, 1, microseconds);
+}
+
+int gantry_await_any_readable(const int *fds, int count, long microseconds) {
+    struct pollfd descriptors[64];
+    if (count < 0 || count > 64) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (int index = 0; index < count; index++) descriptors[index] = (struct pollfd){.fd = fds[index], .events = POLLIN};
     struct timespec timeout = {.tv_sec = microseconds / 1000000, .tv_nsec = (microseconds % 1000000) * 1000};
-    return ppoll(&descriptor, 1, &timeout, NULL);
+    return ppoll(descriptors, (nfds_t)count, &timeout, NULL);
+}
+
+int gantry_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
 int gantry_open_pty(char *name, size_t size) {

@@ -74,6 +74,24 @@ public final class SandboxProcess: Sendable {
         return gantry_await_readable(pidfd, microseconds) == 1
     }
 
+    /// Waits up to `microseconds` for the process to end or for any of the processes `others`
+    /// to end (a pidfd turns readable the moment its process is a zombie), without reaping;
+    /// without pidfds, sleeps that long.
+    public func awaitEnd(microseconds: Int, orEndOf others: [Int32]) {
+        guard pidfd >= 0 else {
+            usleep(useconds_t(microseconds))
+            return
+        }
+        // (More processes than one poll takes are rare: those past it wait for the timeout.)
+        var watched = [pidfd]
+        for pid in others.prefix(63) {
+            let fd = gantry_pidfd_open(pid)
+            if fd >= 0 { watched.append(fd) }
+        }
+        defer { for fd in watched.dropFirst() { close(fd) } }
+        _ = gantry_await_any_readable(watched, Int32(watched.count), microseconds)
+    }
+
     /// Sends a signal through the pidfd (immune to pid reuse), or kill(2) without one.
     /// Killing the init of a pid namespace makes the kernel kill everything in it.
     public func signal(_ signal: Int32) throws(IsolationError) {

@@ -433,26 +433,35 @@ public final class Lab: Sendable {
     private func waitForInit(attempts: Int = 2000) -> Bool {
         for attempt in 0..<attempts {
             if initProcess.poll() != nil { return true }
-            if let pidNamespace { Self.reapZombieChildren(in: pidNamespace, except: initProcess.pid) }
-            // The pidfd wakes us the moment the init is gone (a sleep made every teardown
-            // wait for the next of 1, 3, 7, 15 ms); the timeout, from 0.1 ms, paces the
-            // zombie sweep (a shell whose relay was killed first is ours to reap).
-            initProcess.awaitEnd(microseconds: min(100 << min(attempt, 9), 50_000))
+            let exiting = pidNamespace.map { Self.reapZombieChildren(in: $0, except: initProcess.pid) } ?? []
+            // The pidfds wake us the moment the init is gone (a sleep made every teardown
+            // wait for the next of 1, 3, 7, 15 ms) or a child of ours in the lab turns
+            // zombie: a shell whose relay was killed first is ours to reap, and the init
+            // waits for that. (The last of the lab's processes to exit takes its mounts
+            // down, ~1-2 ms: a sweep paced by the timeout alone found it up to a pace late.)
+            initProcess.awaitEnd(microseconds: min(100 << min(attempt, 9), 50_000), orEndOf: exiting)
         }
         return initProcess.poll() != nil
     }
 
     /// The init is skipped: it is in the lab's pid namespace too, and its status belongs to
-    /// `initProcess`.
-    static func reapZombieChildren(in pidNamespace: String, except initPid: Int32) {
+    /// `initProcess`. Returns the children of ours in the lab that have not ended yet.
+    @discardableResult
+    static func reapZombieChildren(in pidNamespace: String, except initPid: Int32) -> [Int32] {
+        var exiting: [Int32] = []
         for task in list("/proc/self/task") where task.allSatisfy(\.isNumber) {
             let children = readText("/proc/self/task/\(task)/children") ?? ""
             for child in children.split(separator: " ").compactMap({ Int32($0) }) where child != initPid {
-                guard ProcFS.stat(String(child))?.state == "Z", Self.pidNamespace(of: child) == pidNamespace else { continue }
+                guard Self.pidNamespace(of: child) == pidNamespace else { continue }
+                guard ProcFS.stat(String(child))?.state == "Z" else {
+                    exiting.append(child)
+                    continue
+                }
                 var status: Int32 = 0
                 _ = waitpid(child, &status, WNOHANG)
             }
         }
+        return exiting
     }
 
     func checkAlive() throws(LabError) {

@@ -72,6 +72,20 @@ import Testing
         #expect(!tree.exists(tree.layout.unifiedPath.map { $0 + "/gantry" } ?? tree.root + "/cpu/gantry"), "the emptied parent goes too")
     }
 
+    /// A group whose processes are gone (a lab whose init died) is only removed: nothing is
+    /// killed, frozen or listed first, in every hierarchy, the learner's own groups too.
+    @Test(arguments: [1, 2]) func anEmptyGroupIsRemovedWithoutReadingItsMembers(version: Int) throws {
+        let tree = try FakeCgroupTree(version: version)
+        let manager = CgroupManager(layout: tree.layout, fileSystem: tree)
+        let group = try manager.create("gantry/s4", limits: ResourceLimits(pidsMax: 100))
+        for directory in group.directories { try tree.makeDirectory(directory + "/limit_cpu_50") }
+        let readBefore = tree.reads.count
+        try group.remove()
+        #expect(tree.kills.isEmpty)
+        #expect(tree.reads.dropFirst(readBefore).allSatisfy { !$0.hasSuffix("/cgroup.procs") }, "\(tree.reads.dropFirst(readBefore))")
+        for directory in group.directories { #expect(!tree.exists(directory)) }
+    }
+
     @Test func v2MovesProcessesToALeafWhenItMustEnableControllers() throws {
         let tree = try FakeCgroupTree(version: 2)
         let manager = CgroupManager(layout: tree.layout, fileSystem: tree)

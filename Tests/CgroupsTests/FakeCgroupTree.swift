@@ -11,9 +11,11 @@ final class FakeCgroupTree: CgroupFileSystem, @unchecked Sendable {
     // @unchecked: tests use one tree from one thread; `state` guards the little shared state.
     let root: String
     let version: Int
-    private let state = Mutex<(kills: [Int32], busyMemory: Bool)>(([], false))
+    private let state = Mutex<(kills: [Int32], busyMemory: Bool, reads: [String])>(([], false, []))
 
     var kills: [Int32] { state.withLock { $0.kills } }
+    /// Every file read through the driver's file system, in order.
+    var reads: [String] { state.withLock { $0.reads } }
     /// Makes the next memory-limit write fail with EBUSY (usage above the new limit).
     func refuseNextMemoryLimit() { state.withLock { $0.busyMemory = true } }
 
@@ -73,6 +75,7 @@ final class FakeCgroupTree: CgroupFileSystem, @unchecked Sendable {
     }
 
     func read(_ path: String) throws(CgroupError) -> String {
+        state.withLock { $0.reads.append(path) }
         // As in the kernel, a child is offered what its parent enables, whenever that changes.
         let directory = (path as NSString).deletingLastPathComponent
         if version == 2, (path as NSString).lastPathComponent == "cgroup.controllers", directory != root {

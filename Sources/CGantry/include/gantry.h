@@ -243,6 +243,12 @@ int gantry_pidfd_send_signal(int pidfd, int signal);
 /// poll(2) for POLLIN with a timeout in microseconds (ppoll, which Swift's Glibc lacks):
 /// 1 when `fd` is readable, 0 at the timeout, -1 with errno.
 int gantry_await_readable(int fd, long microseconds);
+/// The same for any of `count` (at most 64) descriptors: how many are readable, 0 at the
+/// timeout, -1 with errno.
+int gantry_await_any_readable(const int *fds, int count, long microseconds);
+/// pidfd_open(2) (Linux 5.3), which Swift's Glibc module does not import: a pidfd for a
+/// process that already exists (CLONE_PIDFD gives one only to the process's creator).
+int gantry_pidfd_open(pid_t pid);
 
 /// posix_openpt + grantpt + unlockpt + ptsname_r (hidden from Swift behind _XOPEN_SOURCE):
 /// returns the primary fd (close-on-exec) and the replica's path in `name`, or -1 and errno.
