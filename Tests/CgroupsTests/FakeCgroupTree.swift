@@ -166,8 +166,11 @@ final class FakeCgroupTree: CgroupFileSystem, @unchecked Sendable {
         append(pid, to: directory + "/cgroup.procs")
     }
 
+    /// The members, as the kernel knows them (not a read through the file system: `reads`
+    /// lists only what a driver read).
     func pids(_ directory: String) -> [Int32] {
-        ((try? read(directory + "/cgroup.procs")) ?? "").split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
+        ((try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace)
+            .compactMap { Int32($0) }
     }
 
     private func tree(_ directory: String) -> [String] {
