@@ -39,11 +39,14 @@ extension CgroupDriver {
     /// Hands the group to `uid`/`gid` as delegation is documented: the directories (so the
     /// owner can make child groups, whose files it then owns) and `delegatedFiles`; the
     /// group's own limits stay root's, so nothing inside can raise them.
+    /// A file a hierarchy does not have (v1 has no `cgroup.threads`, v2 no `tasks`) is
+    /// passed over by its ENOENT, not looked for first: on a hybrid host that was 80 access
+    /// calls on a lab's way to its first prompt.
     public func delegateOwnership(_ path: String, uid: UInt32, gid: UInt32) throws(CgroupError) {
-        for directory in delegableDirectories(of: path) where fileSystem.exists(directory) {
-            try fileSystem.changeOwner(directory, uid: uid, gid: gid)
-            for file in delegatedFiles where fileSystem.exists(directory + "/" + file) {
-                try fileSystem.changeOwner(directory + "/" + file, uid: uid, gid: gid)
+        for directory in delegableDirectories(of: path) {
+            do { try fileSystem.changeOwner(directory, uid: uid, gid: gid) } catch  where error.cause == .noSuchFile { continue }
+            for file in delegatedFiles {
+                do { try fileSystem.changeOwner(directory + "/" + file, uid: uid, gid: gid) } catch  where error.cause == .noSuchFile {}
             }
         }
     }

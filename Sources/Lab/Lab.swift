@@ -108,10 +108,7 @@ public final class Lab: Sendable {
                 if let group, let leaf {
                     try built.leaf.complete(built.process.pid, in: leaf)
                     try group.driver.delegate(group.path, controllers: Lab.delegatedControllers)
-                    if let base = range?.base {
-                        try group.driver.delegateOwnership(group.path, uid: base, gid: base)
-                        try group.driver.delegateOwnership(leaf.path, uid: base, gid: base)
-                    }
+                    try built.ownership?.finish()
                 }
             } catch {
                 lab.destroy()
@@ -157,12 +154,14 @@ public final class Lab: Sendable {
         var overlay: Bool
         var unmapped: [String] = []
         var leaf = LeafPlacement.notYet
+        /// The group and its leaf handed to the lab's root, under way (root's path only).
+        var ownership: CgroupWork?
     }
 
     /// Where the keeper is, as a lab's filesystem is done, relative to its group's leaf.
     enum LeafPlacement {
         case placed, notYet
-        case moving(LeafMove)
+        case moving(CgroupWork)
 
         /// Puts the keeper in the leaf, waiting for a move under way.
         func complete(_ pid: Int32, in leaf: Cgroup) throws(CgroupError) {
@@ -174,11 +173,13 @@ public final class Lab: Sendable {
         }
     }
 
-    /// A keeper's move to its leaf from outside, on a thread of its own.
-    final class LeafMove: Sendable {
+    /// Cgroup work on a thread of its own, overlapping with the lab's filesystem build (which
+    /// waits on a child process): a keeper's move to its leaf from outside, the group handed
+    /// to the lab's root.
+    final class CgroupWork: Sendable {
         private let thread: JoinableThread?
         private let outcome = Outcome()
-        private let pid: Int32, leaf: Cgroup
+        private let work: @Sendable () throws(CgroupError) -> Void
 
         /// What the thread met, read after it was joined.
         private final class Outcome: @unchecked Sendable {
@@ -186,18 +187,17 @@ public final class Lab: Sendable {
             var failure: CgroupError?
         }
 
-        init(_ pid: Int32, to leaf: Cgroup) {
-            self.pid = pid
-            self.leaf = leaf
+        init(_ work: @escaping @Sendable () throws(CgroupError) -> Void) {
+            self.work = work
             let outcome = self.outcome
             thread = try? JoinableThread {
-                do throws(CgroupError) { try leaf.add(pid) } catch { outcome.failure = error }
+                do throws(CgroupError) { try work() } catch { outcome.failure = error }
             }
         }
 
-        /// Waits for the move (or, without a thread, makes it) and says how it went.
+        /// Waits for the work (or, without a thread, does it) and says how it went.
         func finish() throws(CgroupError) {
-            guard let thread else { return try leaf.add(pid) }
+            guard let thread else { return try work() }
             thread.join()
             if let failure = outcome.failure { throw failure }
         }
@@ -232,7 +232,15 @@ public final class Lab: Sendable {
         // out an RCU grace period (see `Cgroup.entryFiles`): on a thread of its own, while
         // this one builds the lab's filesystem, which needs the keeper's cgroup namespace
         // (made before it reported) but not its place in the tree.
-        let placement: LeafPlacement = entry.tasksAfterUnshare.isEmpty ? .moving(LeafMove(pending.pid, to: leaf)) : .placed
+        let pid = pending.pid
+        let placement: LeafPlacement = entry.tasksAfterUnshare.isEmpty ? .moving(CgroupWork { () throws(CgroupError) in try leaf.add(pid) }) : .placed
+        // The group is handed to the lab's root while the filesystem is built (this thread
+        // then waits on the builder): ~60 chowns on a hybrid host. Nothing in the lab runs
+        // a command of its own before `create` has finished this.
+        let ownership = CgroupWork { () throws(CgroupError) in
+            try group.driver.delegateOwnership(group.path, uid: base, gid: base)
+            try group.driver.delegateOwnership(leaf.path, uid: base, gid: base)
+        }
         let userNamespace = "/proc/\(pending.pid)/ns/user"
         let entries = hostRootEntries(), mountPoints = hostMountPoints()
         let masks = LabFilesystem.Masks.present { access($0, F_OK) == 0 }
@@ -270,7 +278,7 @@ public final class Lab: Sendable {
                     filesystem, joining: .process(pending.pid, [.net, .cgroup, .pid]), lockingInto: userNamespace)
                 defer { close(mountNamespace) }
                 let process = try pending.complete(mountNamespace: mountNamespace)
-                return Built(process: process, overlay: overlay, unmapped: unmapped, leaf: placement)
+                return Built(process: process, overlay: overlay, unmapped: unmapped, leaf: placement, ownership: ownership)
             } catch {
                 lastError = error
                 let overlayRefused = overlay && error.stage == .mount && (error.subject?.hasPrefix("mount overlay") ?? false)
