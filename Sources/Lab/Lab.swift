@@ -52,6 +52,8 @@ public final class Lab: Sendable {
     let pidNamespace: String?
     private let range: LabIDRange?
     private let destroyed = Mutex(false)
+    /// The lab's mount namespace, held open (see `destroy`); -1 when it could not be opened.
+    private let mountNamespace: Int32
 
     /// Builds a lab; throws with what failed, leaving nothing behind.
     public static func create(
@@ -140,6 +142,7 @@ public final class Lab: Sendable {
         self.ids = range?.base
         self.unmappedDirectories = unmappedDirectories
         self.pidNamespace = Self.pidNamespace(of: initProcess.pid)
+        self.mountNamespace = open("/proc/\(initProcess.pid)/ns/mnt", O_RDONLY | O_CLOEXEC)
     }
 
     /// What a learner can use in groups of their own, as on a fresh systemd machine.
@@ -422,9 +425,17 @@ public final class Lab: Sendable {
         // removed. Thawed first: a learner's frozen group's tasks cannot die. A lab whose
         // processes still do not die (a group frozen again, from inside, after the thaw)
         // gets the cgroup's own way: freeze all, kill all, thaw, until empty.
+        // The lab's mounts (48 of them, overlays and their tmpfs uppers among them) come down
+        // with the last reference to its mount namespace, in the exit of whichever of its
+        // processes goes last (~1.4 ms), and the init waits for that one. Held here, that
+        // reference is dropped on a thread of its own once the lab's processes are gone, so
+        // the mounts come down beside the group's removal on the other core.
         cgroup?.thaw()
         try? initProcess.signal(SIGKILL)
         let ended = waitForInit(attempts: 12)
+        let unmounting = mountNamespace < 0 ? nil : try? JoinableThread { [mountNamespace] in _ = close(mountNamespace) }
+        if unmounting == nil, mountNamespace >= 0 { close(mountNamespace) }
+        defer { unmounting?.join() }
         var removed = true
         do { try cgroup?.remove() } catch { removed = false }
         if !ended { waitForInit() }
