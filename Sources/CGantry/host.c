@@ -18,10 +18,6 @@ int gantry_pidfd_send_signal(int pidfd, int signal) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
 }
 
-int gantry_await_readable(int fd, long microseconds) {
-    return gantry_await_any_readable(&fd, 1, microseconds);
-}
-
 int gantry_await_any_readable(const int *fds, int count, long microseconds) {
     struct pollfd descriptors[64];
     if (count < 0 || count > 64) {

@@ -12,6 +12,8 @@ public protocol CgroupDriver: Sendable {
     func apply(_ limits: ResourceLimits, to path: String) throws(CgroupError)
     func addProcess(_ pid: Int32, to path: String) throws(CgroupError)
     func stats(of path: String) throws(CgroupError) -> CgroupStats
+    /// The group's task count (`pids.current`) alone: one read, for a check made often.
+    func pidsCurrent(of path: String) -> UInt64?
     /// What the group is allowed now, read back from its files.
     func appliedLimits(of path: String) -> AppliedLimits
     /// Kills everything in the group and its descendants, then removes them, deepest first.

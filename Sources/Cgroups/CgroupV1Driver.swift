@@ -105,8 +105,12 @@ public struct CgroupV1Driver: CgroupDriver {
         stats.memoryCurrent = CgroupStats.number(read("memory", "memory.usage_in_bytes"))
         stats.memoryPeak = CgroupStats.number(read("memory", "memory.max_usage_in_bytes"))
         stats.oomKills = read("memory", "memory.oom_control").flatMap { CgroupStats.keyed($0)["oom_kill"] }
-        stats.pidsCurrent = CgroupStats.number(read("pids", "pids.current"))
+        stats.pidsCurrent = pidsCurrent(of: path)
         return stats
+    }
+
+    public func pidsCurrent(of path: String) -> UInt64? {
+        CgroupStats.number(directory("pids", path).flatMap { try? fileSystem.read($0 + "/pids.current") })
     }
 
     public func remove(_ path: String) throws(CgroupError) {

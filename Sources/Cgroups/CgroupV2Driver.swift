@@ -82,8 +82,12 @@ public struct CgroupV2Driver: CgroupDriver {
         stats.memoryCurrent = CgroupStats.number(read("memory.current"))
         stats.memoryPeak = CgroupStats.number(read("memory.peak"))
         stats.oomKills = read("memory.events").flatMap { CgroupStats.keyed($0)["oom_kill"] }
-        stats.pidsCurrent = CgroupStats.number(read("pids.current"))
+        stats.pidsCurrent = pidsCurrent(of: path)
         return stats
+    }
+
+    public func pidsCurrent(of path: String) -> UInt64? {
+        CgroupStats.number(try? fileSystem.read(root + "/" + path + "/pids.current"))
     }
 
     public func remove(_ path: String) throws(CgroupError) {

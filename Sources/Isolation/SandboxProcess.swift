@@ -63,21 +63,10 @@ public final class SandboxProcess: Sendable {
         return result
     }
 
-    /// Waits up to `microseconds` for the process to end (its pidfd turns readable), without
-    /// reaping it; without a pidfd, sleeps that long. True when it has ended.
-    @discardableResult
-    public func awaitEnd(microseconds: Int) -> Bool {
-        guard pidfd >= 0 else {
-            usleep(useconds_t(microseconds))
-            return false
-        }
-        return gantry_await_readable(pidfd, microseconds) == 1
-    }
-
     /// Waits up to `microseconds` for the process to end or for any of the processes `others`
     /// to end (a pidfd turns readable the moment its process is a zombie), without reaping;
     /// without pidfds, sleeps that long.
-    public func awaitEnd(microseconds: Int, orEndOf others: [Int32]) {
+    public func awaitEnd(microseconds: Int, orEndOf others: [Int32] = []) {
         guard pidfd >= 0 else {
             usleep(useconds_t(microseconds))
             return

@@ -465,7 +465,6 @@ public final class Lab: Sendable {
 
     /// The init is skipped: it is in the lab's pid namespace too, and its status belongs to
     /// `initProcess`. Returns the children of ours in the lab that have not ended yet.
-    @discardableResult
     static func reapZombieChildren(in pidNamespace: String, except initPid: Int32) -> [Int32] {
         var exiting: [Int32] = []
         for task in list("/proc/self/task") where task.allSatisfy(\.isNumber) {

@@ -215,16 +215,23 @@ extension Lab {
     // MARK: Commands
 
     /// Whether the lab's processes fill its task limit (to within 1/32 of it): forks in it
-    /// are being refused, whether or not one more gets through.
+    /// are being refused, whether or not one more gets through. One read of pids.current.
     public var isAtTaskLimit: Bool {
-        guard let limit = configuration.limits.pidsMax, limit > 0,
-            let current = (try? cgroup?.stats())?.pidsCurrent ?? nil
+        guard let limit = configuration.limits.pidsMax, limit > 0, let cgroup,
+            let current = cgroup.driver.pidsCurrent(of: cgroup.path)
         else { return false }
         return Int64(current) + Swift.max(2, limit / 32) >= limit
     }
 
     /// Runs a probe command in the lab (not in the learner's shell) and reports what it printed.
+    /// A lab kept at its task limit (a fork bomb outside its group) refuses forks, yet one
+    /// clone may slip in between two refused ones, more often on a loaded machine: such a
+    /// lab fails the command as a refused clone does (EAGAIN), whether or not it would have
+    /// run, so a session and its replay get the same answer.
     public func probeCommand(_ script: String, timeoutMilliseconds: Int = 30_000) throws(LabError) -> Observation<LabCommandResult> {
+        if isAtTaskLimit {
+            throw .sandbox(IsolationError(stage: .clone, cause: .tryAgain, subject: "`\(script)` in a lab at its task limit"))
+        }
         let result = try run(script, timeoutMilliseconds: timeoutMilliseconds)
         return Observation(value: result, description: "`\(script)` \(result.status) and printed \(result.output.utf8.count) bytes")
     }

@@ -240,11 +240,8 @@ void gantry_abandon(gantry_child *child);
 
 /// pidfd_send_signal(2), which Swift's Glibc module does not import.
 int gantry_pidfd_send_signal(int pidfd, int signal);
-/// poll(2) for POLLIN with a timeout in microseconds (ppoll, which Swift's Glibc lacks):
-/// 1 when `fd` is readable, 0 at the timeout, -1 with errno.
-int gantry_await_readable(int fd, long microseconds);
-/// The same for any of `count` (at most 64) descriptors: how many are readable, 0 at the
-/// timeout, -1 with errno.
+/// poll(2) for POLLIN on `count` (at most 64) descriptors with a timeout in microseconds
+/// (ppoll, which Swift's Glibc lacks): how many are readable, 0 at the timeout, -1 with errno.
 int gantry_await_any_readable(const int *fds, int count, long microseconds);
 /// pidfd_open(2) (Linux 5.3), which Swift's Glibc module does not import: a pidfd for a
 /// process that already exists (CLONE_PIDFD gives one only to the process's creator).

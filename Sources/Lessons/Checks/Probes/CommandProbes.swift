@@ -26,15 +26,17 @@ struct CommandProbe: Probe {
     }
 
     func evaluate(_ context: ProbeContext) -> ProbeOutcome {
-        // A lab kept at its task limit (a fork bomb outside its group) refuses forks, yet
-        // one clone may slip in between two refused ones, more often on a loaded machine:
-        // the limit, not that luck, is the answer, in the session and in its replay alike.
-        if context.lab.isAtTaskLimit { return atTaskLimit }
         let result: LabCommandResult
         do { result = try context.lab.probeCommand(script).value } catch {
-            // EAGAIN from clone: the lab is at its task limit, which is something the
-            // learner did (a fork bomb outside its group) and can undo.
-            if error.cause == .tryAgain { return atTaskLimit }
+            // EAGAIN from clone (or the lab's own count): the lab is at its task limit, which
+            // is something the learner did (a fork bomb outside its group) and can undo.
+            if error.cause == .tryAgain {
+                return ProbeOutcome(
+                    false,
+                    Message(
+                        "`\(script)` could not run in the lab: it is at its task limit (something keeps forking); stop it with `kill -9 -1` or :reset",
+                        ko: "`\(script)`을(를) 랩에서 실행할 수 없습니다: 랩의 프로세스 수가 한도에 닿았습니다(무언가 계속 fork합니다). `kill -9 -1` 또는 :reset으로 멈추세요"))
+            }
             return ProbeOutcome(false, Message("`\(script)` could not run in the lab: \(error)", ko: "`\(script)`을(를) 랩에서 실행할 수 없습니다: \(error)"))
         }
         let printed = result.output.trimmed
@@ -49,14 +51,6 @@ struct CommandProbe: Probe {
         return problems.isEmpty
             ? ProbeOutcome(true, Message("`\(script)` printed '\(printed)'", ko: "`\(script)` 출력: '\(printed)'"))
             : ProbeOutcome(false, Message("`\(script)`: ", ko: "`\(script)`: ") + Message.joined(problems))
-    }
-
-    var atTaskLimit: ProbeOutcome {
-        ProbeOutcome(
-            false,
-            Message(
-                "`\(script)` could not run in the lab: it is at its task limit (something keeps forking); stop it with `kill -9 -1` or :reset",
-                ko: "`\(script)`을(를) 랩에서 실행할 수 없습니다: 랩의 프로세스 수가 한도에 닿았습니다(무언가 계속 fork합니다). `kill -9 -1` 또는 :reset으로 멈추세요"))
     }
 }
 
