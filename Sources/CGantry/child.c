@@ -283,7 +283,7 @@ static void run_op(const gantry_recipe *recipe, const gantry_op *op, int index) 
             close(directory_fd);
             return;
         }
-        int create = op->kind != GANTRY_OP_SET_READ_ONLY && op->kind != GANTRY_OP_DETACH;
+        int create = op->kind != GANTRY_OP_SET_READ_ONLY;
         target_fd = resolve_in_root(recipe, op->target, directory, create);
         if (target_fd < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
         target = fd_path(target_fd, resolved);
@@ -340,9 +340,6 @@ static void run_op(const gantry_recipe *recipe, const gantry_op *op, int index) 
                  ? syscall(SYS_move_mount, op->fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
                  : syscall(SYS_move_mount, op->fd, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH)) < 0)
             fail(GANTRY_STAGE_ATTACH, index);
-        break;
-    case GANTRY_OP_DETACH:
-        if (umount2(op->target, MNT_DETACH) < 0) fail(GANTRY_STAGE_DETACH, index);
         break;
     case GANTRY_OP_SET_READ_ONLY: {
         struct mount_attr attributes = {0};
@@ -496,10 +493,19 @@ static int send_with_fd(int type, int fd) {
     return gantry_send_fd(sync_fd, &message, sizeof message, fd) < 0 ? -1 : 0;
 }
 
+/// The hostname and `lo`, once the namespaces are the sandbox's.
+static void name_and_network(const gantry_recipe *recipe) {
+    if (recipe->hostname && sethostname(recipe->hostname, strlen(recipe->hostname)) < 0)
+        fail(GANTRY_STAGE_HOSTNAME, -1);
+    if (recipe->loopback_up) bring_loopback_up();
+}
+
 /// A keeper built before its filesystem: asks the parent for the mount namespace the builder
 /// made (see lock_mounts) and moves into it, root and working directory included.
-static void join_awaited_mount_namespace(void) {
+static void join_awaited_mount_namespace(const gantry_recipe *recipe) {
     if (send_with_fd(GANTRY_MSG_AWAITING, -1) < 0) fail(GANTRY_STAGE_JOIN_MOUNT_NS, -1);
+    // While the filesystem is built, not after.
+    name_and_network(recipe);
     char byte;
     struct iovec data = {.iov_base = &byte, .iov_len = 1};
     union {
@@ -526,8 +532,7 @@ static void join_awaited_mount_namespace(void) {
 /// The builder's last step. Its mounts were made by the host's root; a mount namespace made
 /// now, from inside the lab's user namespace, is a copy the kernel marks locked
 /// (MNT_LOCKED, MNT_LOCK_READONLY and the other flags): nothing in the lab can remount them
-/// writable or unmount them to see what they cover. The copy goes to the parent; this
-/// process holds it until the parent hangs up (by then the keeper has joined it).
+/// writable or unmount them to see what they cover. The copy goes to the parent.
 __attribute__((noreturn)) static void lock_mounts(const gantry_recipe *recipe) {
     if (setns(recipe->lock_userns_fd, CLONE_NEWUSER) < 0) fail(GANTRY_STAGE_LOCK, 0);
     become_root();
@@ -535,13 +540,9 @@ __attribute__((noreturn)) static void lock_mounts(const gantry_recipe *recipe) {
     int namespace_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
     if (namespace_fd < 0) fail(GANTRY_STAGE_LOCK, 2);
     if (send_with_fd(GANTRY_MSG_MOUNT_NAMESPACE, namespace_fd) < 0) fail(GANTRY_STAGE_LOCK, 3);
-    close(namespace_fd);
-    for (;;) {
-        char byte;
-        ssize_t got = recv(sync_fd, &byte, 1, 0);
-        if (got > 0 || (got < 0 && errno == EINTR)) continue;
-        _exit(0);
-    }
+    // The descriptor in flight holds the namespace. This process, root in the lab's user
+    // namespace, goes at once: its exit overlaps with the parent reading the message.
+    _exit(0);
 }
 
 /// Forks so that a pid namespace joined with setns (which applies to children only) holds
@@ -620,7 +621,7 @@ void gantry_child_main(const gantry_recipe *recipe, int fd) {
         for (int other = 3; other < 4096; other++) (void)fcntl(other, F_SETFD, FD_CLOEXEC);
     }
 
-    if (recipe->await_mount_namespace) join_awaited_mount_namespace();
+    if (recipe->await_mount_namespace) join_awaited_mount_namespace(recipe);
     if (recipe->make_rslave && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
         fail(GANTRY_STAGE_MAKE_RSLAVE, -1);
     take_early_sources(recipe);
@@ -632,10 +633,7 @@ void gantry_child_main(const gantry_recipe *recipe, int fd) {
         if (chroot(recipe->root) < 0 || chdir("/") < 0) fail(GANTRY_STAGE_CHROOT, -1);
     }
     if (recipe->lock_userns_fd >= 0) lock_mounts(recipe);
-
-    if (recipe->hostname && sethostname(recipe->hostname, strlen(recipe->hostname)) < 0)
-        fail(GANTRY_STAGE_HOSTNAME, -1);
-    if (recipe->loopback_up) bring_loopback_up();
+    if (!recipe->await_mount_namespace) name_and_network(recipe);
 
     int terminal = -1;
     if (recipe->tty_mode == GANTRY_TTY_GIVEN) terminal = recipe->tty_fd;

@@ -17,7 +17,7 @@ public struct IsolationError: Error, Sendable, CustomStringConvertible {
         case credentials = "become root in the user namespace"
         case joinMountNamespace = "join the built mount namespace"
         case lockMounts = "lock the mounts"
-        case attach = "move_mount", detach = "umount2(MNT_DETACH)"
+        case attach = "move_mount"
         case creator = "switch ids to create the user namespace"
         case openTree = "open_tree", idmap = "mount_setattr(MOUNT_ATTR_IDMAP)"
         case cgroupTasks = "write 0 to the cgroup's tasks file"

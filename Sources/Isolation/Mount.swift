@@ -32,16 +32,13 @@ public enum Mount: Codable, Sendable, Hashable {
     /// A detached mount tree the caller made (`MountTree`, e.g. an idmapped view of a host
     /// directory), attached at `at`. The descriptor must stay open until the sandbox runs.
     case tree(descriptor: Int32, at: String)
-    /// Unmounts (lazily) what is at `at`: a staging mount no longer needed once an overlay
-    /// holds its own copy of it.
-    case detach(at: String)
 
     /// Where it lands, in the sandbox's view.
     public var target: String {
         switch self {
         case .proc(let at), .sysfs(let at, _), .tmpfs(let at, _, _, _), .bind(_, let at, _, _),
             .overlay(_, _, _, let at), .devpts(let at), .minimalDev(let at, _), .directory(let at, _, _),
-            .symlink(_, let at), .filesystem(_, _, let at, _), .setReadOnly(let at, _), .tree(_, let at), .detach(let at):
+            .symlink(_, let at), .filesystem(_, _, let at, _), .setReadOnly(let at, _), .tree(_, let at):
             at
         }
     }

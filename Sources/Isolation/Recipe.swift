@@ -4,7 +4,7 @@ public struct Recipe: Sendable, Equatable {
     /// One filesystem step; mirrors `gantry_op`.
     public struct Step: Sendable, Equatable, CustomStringConvertible {
         public enum Kind: Int32, Sendable {
-            case mount = 1, bind = 2, mkdir = 3, symlink = 4, setReadOnly = 5, attach = 6, detach = 7
+            case mount = 1, bind = 2, mkdir = 3, symlink = 4, setReadOnly = 5, attach = 6
         }
 
         public var kind: Kind
@@ -36,7 +36,6 @@ public struct Recipe: Sendable, Equatable {
             case .symlink: "symlink \(target) -> \(source ?? "?")"
             case .setReadOnly: "make \(target) " + (readOnly ? "read-only" : "writable")
             case .attach: "attach a prepared tree on \(target)"
-            case .detach: "detach \(target)"
             }
         }
     }
@@ -175,8 +174,6 @@ extension Recipe {
             return [Step(kind: .mkdir, target: target, mode: mode, owner: owner)]
         case .tree(let descriptor, _):
             return [Step(kind: .attach, target: target, descriptor: descriptor)]
-        case .detach:
-            return [Step(kind: .detach, target: target)]
         case .symlink(let destination, _):
             return [Step(kind: .symlink, source: destination, target: target)]
         case .setReadOnly(_, let readOnly):

@@ -93,7 +93,7 @@ public enum Sandbox {
             recipe, joins: joins, mapping: nil, io: .descriptors(input: nil, output: nil, error: nil),
             terminal: .none, cgroup: nil, prepare: nil, lockInto: lock,
             forkAfterJoins: joins.contains { $0.namespace == .pid })
-        // Hanging up lets the builder go; it holds nothing the namespace needs.
+        // The builder exits once it has sent the namespace (the descriptor holds it).
         gantry_abandon(&child)
         reap(child, kill: false)
         guard report.kind == Int32(GANTRY_REPORT_MOUNT_NAMESPACE.rawValue), report.fd >= 0 else {
@@ -370,7 +370,6 @@ public enum Sandbox {
                 ["setns user", "unshare mount", "open /proc/self/ns/mnt", "send"].indices.contains(index)
                 ? ["setns user", "unshare mount", "open /proc/self/ns/mnt", "send"][index] : nil
         case GANTRY_STAGE_ATTACH: stage = .attach; subject = step?.target
-        case GANTRY_STAGE_DETACH: stage = .detach; subject = step?.target
         case GANTRY_STAGE_CREATOR: stage = .creator; subject = recipe.userNamespaceCreator.map { "uid \($0.uid)" }
         case GANTRY_STAGE_CGROUP: stage = .cgroupTasks; subject = "hierarchy \(index + 1)"
         default: stage = .exec; subject = recipe.argv.first

@@ -254,9 +254,8 @@ public final class Lab: Sendable {
             var trees: [String: Int32] = [:]
             var unmapped: [String] = []
             defer { for fd in trees.values { close(fd) } }
-            for case .directory(let name, _, _, _) in entries where !LabFilesystem.freshOrder.contains(name) {
-                let path = "/" + name
-                if mountPoints.contains(where: { $0.hasPrefix(path + "/") }) { continue }
+            for name in LabFilesystem.treeKeys(entries: entries, mountPoints: mountPoints, overlay: overlay) {
+                let path = name == LabFilesystem.rootTree ? name : "/" + name
                 do {
                     trees[name] = try MountTree.readOnly(path, idmappedThrough: userNamespace)
                 } catch  where error.stage == .idmap {

@@ -10,9 +10,13 @@ internal import Isolation
 /// unprivileged host id — owns what the host's root owns, and every mount reaches the lab
 /// locked. Without root (`unprivileged`), the lab builds it inside its own user namespace.
 ///
-/// Why one overlay per directory and not one over `/`: an overlay's lower layer does not see
-/// the mounts below it, and `/` always has some (/proc, /sys, /dev…). A top-level directory
-/// with mounts below it is given an empty tmpfs instead.
+/// As root, one overlay over the host's root filesystem is the lab's `/`, as DESIGN has it,
+/// and a top-level directory that is a filesystem of its own (/boot, /var on a partition)
+/// gets one too: an overlay's lower layer does not see the mounts below it. Mounts deeper
+/// down are not seen (their directories look empty); /proc, /sys, /dev and the others are
+/// fresh anyway. Without root, and for the read-only fallback, one view per top-level
+/// directory: in a user namespace a view of `/` alone is refused (mounts below it are
+/// locked), and a top-level directory with mounts below it is given an empty tmpfs instead.
 struct LabFilesystem {
     enum Entry: Equatable {
         /// A directory, with its owner and mode on the host.
@@ -88,6 +92,21 @@ struct LabFilesystem {
         var masks = Masks()
     }
 
+    /// The key of the host's root filesystem in `Locked.trees`.
+    static let rootTree = "/"
+
+    /// What a locked plan wants read-only views (`Locked.trees`) of, by key: with overlays,
+    /// the host's root filesystem and each top-level directory that is a filesystem of its
+    /// own; without, each top-level directory with no mounts below it.
+    static func treeKeys(entries: [Entry], mountPoints: Set<String>, overlay: Bool) -> [String] {
+        let directories = entries.compactMap { entry -> String? in
+            guard case .directory(let name, _, _, _) = entry, !freshOrder.contains(name) else { return nil }
+            return name
+        }
+        guard overlay else { return directories.filter { name in !mountPoints.contains { $0.hasPrefix("/" + name + "/") } } }
+        return [rootTree] + directories.filter { mountPoints.contains("/" + $0) }
+    }
+
     static func plan(_ input: Locked) -> (staging: [Mount], mounts: [Mount]) {
         let owner = input.owner
         var stagingMounts: [Mount] = [
@@ -96,6 +115,15 @@ struct LabFilesystem {
         ]
         for (name, mode) in storedDirectories {
             stagingMounts.append(.directory(at: storage + "/" + name, mode: mode, owner: owner))
+        }
+        if input.overlay, let rootfs = input.trees[rootTree] {
+            // Host root's "/" (root:root 0755, as every distribution has it) is the lab's root's.
+            stagingMounts += overlaid(rootfs, named: "rootfs", at: root, uid: 0, gid: 0, mode: 0o755, owner: owner)
+            for case .directory(let name, let uid, let gid, let mode) in input.entries where !freshOrder.contains(name) {
+                guard let tree = input.trees[name] else { continue }
+                stagingMounts += overlaid(tree, named: name, at: root + "/" + name, uid: uid, gid: gid, mode: mode, owner: owner)
+            }
+            return (stagingMounts, freshOrder.flatMap { lockedFresh($0, input) })
         }
         var mounts: [Mount] = []
         for entry in input.entries {
@@ -113,21 +141,30 @@ struct LabFilesystem {
                     stagingMounts.append(.tree(descriptor: tree, at: root + hostPath))
                     continue
                 }
-                let lower = staging + "/.gantry-lab/lower/" + name
-                let upper = staging + "/.gantry-lab/upper/" + name, work = staging + "/.gantry-lab/work/" + name
-                // The merged directory takes its owner and mode from the upper one: the same
-                // as the host's, as the lab sees it.
-                let upperOwner = Ownership(uid: mapped(uid, into: owner.uid), gid: mapped(gid, into: owner.gid))
-                stagingMounts += [
-                    .directory(at: upper, mode: mode & 0o7777, owner: upperOwner), .directory(at: work, mode: 0o700),
-                    .tree(descriptor: tree, at: lower),
-                    .overlay(lower: [lower], upper: upper, work: work, at: root + hostPath),
-                    .detach(at: lower),
-                ]
+                stagingMounts += overlaid(tree, named: name, at: root + hostPath, uid: uid, gid: gid, mode: mode, owner: owner)
             }
         }
         for name in freshOrder { mounts += lockedFresh(name, input) }
         return (stagingMounts, mounts)
+    }
+
+    /// An overlay at `target` whose lower layer is `tree` (a host directory owned by
+    /// `uid`/`gid` with `mode`) and whose upper layer is in the staging tmpfs. The tree stays
+    /// attached below the staging directory until the old root is detached (all of them at
+    /// once: each umount waits out an RCU grace period).
+    static func overlaid(
+        _ tree: Int32, named name: String, at target: String, uid: UInt32, gid: UInt32, mode: UInt32, owner: Ownership
+    ) -> [Mount] {
+        let lower = staging + "/.gantry-lab/lower/" + name
+        let upper = staging + "/.gantry-lab/upper/" + name, work = staging + "/.gantry-lab/work/" + name
+        // The merged directory takes its owner and mode from the upper one: the same as the
+        // host's, as the lab sees it.
+        let upperOwner = Ownership(uid: mapped(uid, into: owner.uid), gid: mapped(gid, into: owner.gid))
+        return [
+            .directory(at: upper, mode: mode & 0o7777, owner: upperOwner), .directory(at: work, mode: 0o700),
+            .tree(descriptor: tree, at: lower),
+            .overlay(lower: [lower], upper: upper, work: work, at: target),
+        ]
     }
 
     /// A host id as the lab's range shows it: ids 0–65535 move up by `base`, others are

@@ -29,6 +29,33 @@ import Testing
         #expect(targets.firstIndex(of: "/run/gantry/sysfs")! < targets.firstIndex(of: "/sys")!)
     }
 
+    /// As root: one overlay over the host's root filesystem (its links and files come with
+    /// it), one more for a top-level directory that is a filesystem of its own, and the
+    /// staged trees left to go with the old root, all at once.
+    @Test func asRootTheHostsRootFilesystemIsOneOverlay() {
+        let entries: [LabFilesystem.Entry] = [
+            .symlink("bin", to: "usr/bin"), .directory("usr"), .directory("boot", mode: 0o700), .directory("mnt"),
+            .directory("proc"), .directory("tmp"),
+        ]
+        let mountPoints: Set<String> = ["/", "/proc", "/boot", "/mnt/sandbox/tool", "/tmp"]
+        #expect(LabFilesystem.treeKeys(entries: entries, mountPoints: mountPoints, overlay: true) == ["/", "boot"])
+        #expect(
+            LabFilesystem.treeKeys(entries: entries, mountPoints: mountPoints, overlay: false) == ["usr", "boot"],
+            "the read-only fallback views each directory without mounts below it")
+        let owner = Ownership(uid: 100_000, gid: 100_000)
+        let plan = LabFilesystem.plan(
+            LabFilesystem.Locked(entries: entries, mountPoints: mountPoints, trees: ["/": 7, "boot": 8], owner: owner, cgroupView: []))
+        let root = LabFilesystem.root
+        let overlays = plan.staging.compactMap { mount -> String? in if case .overlay(_, _, _, let at) = mount { at } else { nil } }
+        #expect(overlays == [root, root + "/boot"])
+        #expect(plan.staging.contains(.tree(descriptor: 7, at: "/tmp/.gantry-lab/lower/rootfs")))
+        #expect(plan.staging.contains(.directory(at: "/tmp/.gantry-lab/upper/rootfs", mode: 0o755, owner: owner)))
+        #expect(plan.staging.contains(.directory(at: "/tmp/.gantry-lab/upper/boot", mode: 0o700, owner: owner)))
+        #expect(!plan.staging.contains { if case .symlink = $0 { true } else { false } }, "links come with the root filesystem")
+        #expect(plan.mounts.contains(.proc(at: "/proc")))
+        #expect(!plan.mounts.contains { $0.target == "/mnt" || $0.target == "/usr" })
+    }
+
     @Test func theFallbackBindsReadOnly() {
         let plan = LabFilesystem.plan(entries: [.directory("usr")], mountPoints: ["/"], overlay: false, cgroupView: [])
         #expect(plan.mounts.contains(.bind(source: "/usr", at: "/usr", readOnly: true, recursive: true)))

@@ -39,9 +39,6 @@ typedef enum {
     /// move_mount(fd, target): attach a detached tree the parent made with open_tree (an
     /// idmapped view of a host directory, which only the host's root may make).
     GANTRY_OP_ATTACH = 6,
-    /// umount2(target, MNT_DETACH): a staging mount that has served its purpose (an
-    /// overlay keeps its own private copy of its lower layer).
-    GANTRY_OP_DETACH = 7,
 } gantry_op_kind;
 
 typedef struct {
@@ -146,7 +143,7 @@ typedef struct {
     int lock_userns_fd;               // >= 0: after the root change, setns into this user
                                       // namespace, become its root and unshare the mount
                                       // namespace, which locks every mount made so far; send
-                                      // that namespace to the parent and wait for it to hang up
+                                      // that namespace to the parent and exit
     uintptr_t scrub_start[2];         // GANTRY_INIT_KEEP: memory ranges (the argv and environ
     uintptr_t scrub_end[2];           // strings of the parent's image) that /proc/PID/cmdline
                                       // and environ show, zeroed so the keeper shows nothing
@@ -187,7 +184,6 @@ typedef enum {
     GANTRY_STAGE_JOIN_MOUNT_NS,    // await_mount_namespace
     GANTRY_STAGE_LOCK,             // lock_userns_fd
     GANTRY_STAGE_ATTACH,           // index = op index
-    GANTRY_STAGE_DETACH,           // index = op index
     GANTRY_STAGE_CREATOR,          // the parent could not switch ids for the clone
     GANTRY_STAGE_CGROUP,           // index = which cgroup_tasks_fds (then cgroup_later_fds) entry
 } gantry_stage;
@@ -217,8 +213,7 @@ typedef enum {
     GANTRY_REPORT_READY = 1,
     /// await_mount_namespace: send one with gantry_continue.
     GANTRY_REPORT_AWAITING = 2,
-    /// lock_userns_fd: `fd` is the locked mount namespace; closing the sync socket
-    /// (gantry_abandon) lets the child exit.
+    /// lock_userns_fd: `fd` is the locked mount namespace; the child exits.
     GANTRY_REPORT_MOUNT_NAMESPACE = 3,
 } gantry_report_kind;
 
