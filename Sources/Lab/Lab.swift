@@ -180,30 +180,21 @@ public final class Lab: Sendable {
     /// waits on a child process): a keeper's move to its leaf from outside, the group handed
     /// to the lab's root.
     final class CgroupWork: Sendable {
-        private let thread: JoinableThread?
-        private let outcome = Outcome()
-        private let work: @Sendable () throws(CgroupError) -> Void
-
-        /// What the thread met, read after it was joined.
-        private final class Outcome: @unchecked Sendable {
-            // @unchecked: written by the thread alone, read only after pthread_join.
-            var failure: CgroupError?
-        }
+        private let outcome: Background<Result<Void, CgroupError>>
 
         init(_ work: @escaping @Sendable () throws(CgroupError) -> Void) {
-            self.work = work
-            let outcome = self.outcome
-            thread = try? JoinableThread {
-                do throws(CgroupError) { try work() } catch { outcome.failure = error }
+            outcome = Background {
+                do throws(CgroupError) {
+                    try work()
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
             }
         }
 
-        /// Waits for the work (or, without a thread, does it) and says how it went.
-        func finish() throws(CgroupError) {
-            guard let thread else { return try work() }
-            thread.join()
-            if let failure = outcome.failure { throw failure }
-        }
+        /// Waits for the work and says how it went.
+        func finish() throws(CgroupError) { try outcome.value.get() }
     }
 
     /// As root: the keeper first (its namespaces, owned by the lab's root), then its

@@ -37,3 +37,31 @@ public final class JoinableThread: @unchecked Sendable {
 
     deinit { join() }
 }
+
+/// A value made on a thread of its own while the caller goes on: `value` waits for it.
+/// Without a thread (none could be started), `value` makes it on the caller's.
+public final class Background<Value>: @unchecked Sendable {
+    // @unchecked: `made` is written by the thread alone, and read only after it was joined
+    // (or, without a thread, by the caller of `value` alone).
+    private let thread: JoinableThread?
+    private let box = Box()
+    private let make: () -> Value
+
+    private final class Box: @unchecked Sendable {
+        var made: Value?
+    }
+
+    /// Starts `make` now.
+    public init(_ make: @escaping () -> Value) {
+        self.make = make
+        let box = self.box
+        thread = try? JoinableThread { box.made = make() }
+    }
+
+    /// What `make` returned, once it has.
+    public var value: Value {
+        thread?.join()
+        if box.made == nil { box.made = make() }
+        return box.made!
+    }
+}

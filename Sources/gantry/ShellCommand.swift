@@ -104,15 +104,13 @@ struct ShellCommand: ParsableCommand {
         let directory = request.lessonsDirectory ?? LessonLocator.defaultDirectory()
         // What the host supports is found by starting a probe sandbox, which mostly waits on
         // the kernel: on a thread of its own, while this one parses the course.
-        let detected = Detected()
-        let probing = try? JoinableThread { detected.support = HostSupport.detect(remembering: Ledger.defaultDirectory()) }
+        let probing = Background { HostSupport.detect(remembering: Ledger.defaultDirectory()) }
         let (found, errors) = LessonRunner.load(LessonRunner.lessonFiles([directory]))
-        probing?.join()
+        let support = probing.value
         for error in errors { printError("\(error)") }
         if let lesson = request.lesson, !found.contains(where: { $0.id == lesson }) {
             throw ValidationError("no lesson '\(lesson)' in \(directory) (there are: \(found.map(\.id).sorted().joined(separator: ", ")))")
         }
-        let support = detected.support ?? HostSupport.detect()
         guard support.canBuildLabs else {
             printError("No lab can be built on this host: `gantry doctor` says what is missing and how to fix it.")
             throw ExitCode(1)
@@ -129,12 +127,6 @@ struct ShellCommand: ParsableCommand {
         let status = REPL.run(session)
         for file in recorder?.files ?? [] { printError("Transcript: \(file)") }
         return status
-    }
-
-    /// The probe thread's answer, read after it was joined.
-    private final class Detected: @unchecked Sendable {
-        // @unchecked: written by the probe thread alone, read only after pthread_join.
-        var support: HostSupport?
     }
 
     private static func makeRecorder(_ request: Request, paths: ShellPaths, support: HostSupport) -> Recorder {
