@@ -261,14 +261,14 @@ static void run_op(const gantry_recipe *recipe, const gantry_op *op, int index) 
     char resolved[32];
     const char *target = op->target;
     int target_fd = -1;
+    // A bind's source, looked at once.
+    struct stat source;
+    if (op->kind == GANTRY_OP_BIND) {
+        int early = early_source_for(index);
+        if ((early >= 0 ? fstat(early, &source) : stat(op->source, &source)) < 0) fail(GANTRY_STAGE_BIND, index);
+    }
     if (op->in_root) {
-        int directory = 1;
-        if (op->kind == GANTRY_OP_BIND) {
-            struct stat source;
-            int early = early_source_for(index);
-            if ((early >= 0 ? fstat(early, &source) : stat(op->source, &source)) < 0) fail(GANTRY_STAGE_BIND, index);
-            directory = S_ISDIR(source.st_mode);
-        }
+        int directory = op->kind == GANTRY_OP_BIND ? S_ISDIR(source.st_mode) : 1;
         if (op->kind == GANTRY_OP_SYMLINK) {
             // The link itself is made with symlinkat in its parent, resolved inside the root.
             char parent[PATH_MAX];
@@ -291,18 +291,17 @@ static void run_op(const gantry_recipe *recipe, const gantry_op *op, int index) 
     gantry_op copy = *op;
     copy.target = target;
     op = &copy;
+    // A target resolved inside the root exists: resolve_in_root made what was missing.
+    int exists = target_fd >= 0;
     switch (op->kind) {
     case GANTRY_OP_MOUNT:
-        if (ensure_mountpoint(op->target, 1) < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
+        if (!exists && ensure_mountpoint(op->target, 1) < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
         if (mount(op->source, op->target, op->fstype, op->flags, op->data) < 0)
             fail(GANTRY_STAGE_MOUNT, index);
         break;
     case GANTRY_OP_BIND: {
         int early = early_source_for(index);
-        struct stat source;
-        if ((early >= 0 ? fstat(early, &source) : stat(op->source, &source)) < 0)
-            fail(GANTRY_STAGE_BIND, index);
-        if (ensure_mountpoint(op->target, S_ISDIR(source.st_mode)) < 0)
+        if (!exists && ensure_mountpoint(op->target, S_ISDIR(source.st_mode)) < 0)
             fail(GANTRY_STAGE_MOUNTPOINT, index);
         if (early >= 0) {
             // move_mount does not follow a final symlink, so a resolved target goes by its fd.
@@ -335,7 +334,7 @@ static void run_op(const gantry_recipe *recipe, const gantry_op *op, int index) 
             fail(GANTRY_STAGE_MKDIR, index);
         break;
     case GANTRY_OP_ATTACH:
-        if (ensure_mountpoint(op->target, 1) < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
+        if (!exists && ensure_mountpoint(op->target, 1) < 0) fail(GANTRY_STAGE_MOUNTPOINT, index);
         if ((target_fd >= 0
                  ? syscall(SYS_move_mount, op->fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
                  : syscall(SYS_move_mount, op->fd, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH)) < 0)
