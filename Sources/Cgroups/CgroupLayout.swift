@@ -50,7 +50,9 @@ public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
                     !["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "xattr", "clone_children"].contains($0) && !$0.hasPrefix("release_agent=")
                 }
                 guard !names.isEmpty else { continue }
-                v1Options[mountPoint] = names.joined(separator: ",")
+                // Not `joined`: its unspecialized generic code made the runtime scan every
+                // conformance record of the binary the first time, on every start.
+                v1Options[mountPoint] = names.dropFirst().reduce(names[0]) { $0 + "," + $1 }
                 for name in names where !name.hasPrefix("name=") && v1Paths[name] == nil {
                     v1Paths[name] = mountPoint
                 }

@@ -54,7 +54,7 @@ public struct CgroupV1Driver: CgroupDriver {
         for hierarchy in hierarchies + placementHierarchies {
             let cpuset = layout.v1Options[hierarchy]?.split(separator: ",").contains("cpuset") ?? false
             var directory = hierarchy
-            for component in path.split(separator: "/") {
+            for component in path.split(separator: "/").map(String.init) {
                 let parent = directory
                 directory += "/" + component
                 try fileSystem.makeDirectory(directory)

@@ -59,13 +59,16 @@ extension POSIX {
     /// it is nearly full, and a signal can interrupt one; both are carried on from where they
     /// stopped. A non-blocking descriptor that is full throws `.tryAgain` with the count
     /// written so far lost to the caller, so use this on blocking descriptors.
-    public static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>) throws(Errno) {
-        let buffer = Array(bytes)
-        var offset = 0
-        while offset < buffer.count {
-            offset += try call { buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) } }
+    public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws(Errno) {
+        // Not generic over Collection: an unspecialized copy into an Array made the runtime
+        // look up conformances by scanning all of them, the first time, in every process.
+        var written = 0
+        while written < bytes.count {
+            written += try call { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) } }
         }
     }
+
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) { try writeAll(fd, bytes[...]) }
 
     /// `writeAll` of a string's UTF-8.
     public static func writeAll(_ fd: Int32, _ text: String) throws(Errno) { try writeAll(fd, Array(text.utf8)) }
