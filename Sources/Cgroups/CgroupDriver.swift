@@ -17,7 +17,9 @@ public protocol CgroupDriver: Sendable {
     /// What the group is allowed now, read back from its files.
     func appliedLimits(of path: String) -> AppliedLimits
     /// Kills everything in the group and its descendants, then removes them, deepest first.
-    func remove(_ path: String) throws(CgroupError)
+    /// `children` are groups the caller made below it, removed first without listing the
+    /// group's directories to find them.
+    func remove(_ path: String, expecting children: [String]) throws(CgroupError)
     /// Makes controllers available to the group's children (v2 `cgroup.subtree_control`;
     /// nothing to do on v1, where every group has every controller of its hierarchy).
     func delegate(_ path: String, controllers: Set<String>) throws(CgroupError)
@@ -99,6 +101,12 @@ extension CgroupDriver {
         }
         result.append(directory)
         return result
+    }
+
+    /// The group's directories with `children` below each first: what an empty group made
+    /// that way needs removed, without a listing (on a hybrid host a lab's 20 opendirs).
+    func expected(_ directories: [String], children: [String]) -> [String] {
+        directories.flatMap { directory in children.map { directory + "/" + $0 } + [directory] }
     }
 
     /// rmdir each directory once, deepest first, stopping at the first that does not go

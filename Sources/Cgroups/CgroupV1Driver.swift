@@ -113,11 +113,12 @@ public struct CgroupV1Driver: CgroupDriver {
         CgroupStats.number(directory("pids", path).flatMap { try? fileSystem.read($0 + "/pids.current") })
     }
 
-    public func remove(_ path: String) throws(CgroupError) {
+    public func remove(_ path: String, expecting children: [String]) throws(CgroupError) {
         let present = directories(of: path).filter { fileSystem.exists($0) }
         guard !present.isEmpty else { return }
         // A group already empty (a lab whose pid namespace died with its init) is only
         // removed: nothing is left to freeze or kill, and nothing can join it.
+        if removeIfEmpty(expected(present, children: children)) { return }
         if removeIfEmpty(present.flatMap { subtree($0) }) { return }
         let freezer = directory("freezer", path).flatMap { fileSystem.exists($0) ? $0 : nil }
         // No group below may stay frozen by its own state (a learner's freezer group): its

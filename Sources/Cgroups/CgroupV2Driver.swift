@@ -90,9 +90,10 @@ public struct CgroupV2Driver: CgroupDriver {
         CgroupStats.number(try? fileSystem.read(root + "/" + path + "/pids.current"))
     }
 
-    public func remove(_ path: String) throws(CgroupError) {
+    public func remove(_ path: String, expecting children: [String]) throws(CgroupError) {
         let directory = root + "/" + path
         guard fileSystem.exists(directory) else { return }
+        if removeIfEmpty(expected([directory], children: children)) { return }
         if removeIfEmpty(subtree(directory)) { return }
         // Frozen tasks die only once thawed (a learner's `echo 1 > cgroup.freeze` below).
         thawTree(directory)

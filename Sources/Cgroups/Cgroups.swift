@@ -106,9 +106,10 @@ public struct Cgroup: Sendable {
     }
 
     /// Kills and removes the group, then its ancestors that are left empty (a shared parent
-    /// such as `gantry/` another session still uses stays).
-    public func remove() throws(CgroupError) {
-        try driver.remove(path)
+    /// such as `gantry/` another session still uses stays). `children` are groups the caller
+    /// made below it (a lab's leaf): tried first, without a listing; any other is found.
+    public func remove(expecting children: [String] = []) throws(CgroupError) {
+        try driver.remove(path, expecting: children)
         var ancestors = path.split(separator: "/").dropLast()
         while !ancestors.isEmpty {
             for directory in driver.directories(of: ancestors.joined(separator: "/")) {

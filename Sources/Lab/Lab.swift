@@ -38,7 +38,8 @@ public final class Lab: Sendable {
     /// init.scope: on cgroup v2 a group with processes cannot hand controllers to children,
     /// and the learner's `echo +cpu > /sys/fs/cgroup/cgroup.subtree_control` must work.
     public var processGroup: Cgroup? { cgroup.map(Self.leaf(of:)) }
-    static func leaf(of group: Cgroup) -> Cgroup { Cgroup(path: group.path + "/init", driver: group.driver) }
+    static func leaf(of group: Cgroup) -> Cgroup { Cgroup(path: group.path + "/" + leafName, driver: group.driver) }
+    static let leafName = "init"
     let ledger: Ledger
     /// The overlay was refused and the lab got read-only views instead.
     public let usesOverlay: Bool
@@ -412,24 +413,30 @@ public final class Lab: Sendable {
         // Killing the keeper kills its pid namespace, every process of the lab with it, and
         // its pidfd says the moment all are gone; the cgroup is then empty but for entered
         // commands' relays (outside the namespace, ending with their commands) and is only
-        // removed. Thawed first: a learner's frozen group's tasks cannot die. A lab whose
-        // processes still do not die (a group frozen again, from inside, after the thaw)
-        // gets the cgroup's own way: freeze all, kill all, thaw, until empty.
+        // removed: its leaf, then itself, without a listing of its directories unless a
+        // learner made groups of their own. A learner's frozen group's tasks cannot die: a
+        // lab that does not end at once is thawed (not every lab first: a walk of the
+        // freezer hierarchy). A lab whose processes still do not die (a group frozen again,
+        // from inside, after the thaw) gets the cgroup's own way: freeze all, kill all,
+        // thaw, until empty.
         // The lab's mounts (48 of them, overlays and their tmpfs uppers among them) come down
         // with the last reference to its mount namespace, in the exit of whichever of its
         // processes goes last (~1.4 ms), and the init waits for that one. Held here, that
         // reference is dropped on a thread of its own once the lab's processes are gone, so
         // the mounts come down beside the group's removal on the other core.
-        cgroup?.thaw()
         try? initProcess.signal(SIGKILL)
-        let ended = waitForInit(attempts: 12)
+        var ended = waitForInit(attempts: 5)
+        if !ended {
+            cgroup?.thaw()
+            ended = waitForInit(attempts: 12)
+        }
         let unmounting = mountNamespace < 0 ? nil : try? JoinableThread { [mountNamespace] in _ = close(mountNamespace) }
         if unmounting == nil, mountNamespace >= 0 { close(mountNamespace) }
         defer { unmounting?.join() }
         var removed = true
-        do { try cgroup?.remove() } catch { removed = false }
+        do { try cgroup?.remove(expecting: [Self.leafName]) } catch { removed = false }
         if !ended { waitForInit() }
-        if !removed { removed = (try? cgroup?.remove()) != nil }
+        if !removed { removed = (try? cgroup?.remove(expecting: [Self.leafName])) != nil }
         // A ledger whose side effects are not all undone stays for `gantry cleanup`.
         if removed { ledger.finish() }
     }

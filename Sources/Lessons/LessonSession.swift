@@ -213,14 +213,16 @@ public final class LessonSession {
     /// Tears the lab down; the last event of the lesson's part of the session. The teardown
     /// only waits on the kernel (the keeper's death, the cgroup's removal), so it runs on a
     /// thread of its own while the observers take the end (the recorder's seal and the
-    /// progress file are flushed to disk: three fsyncs, about a fifth of `:quit`); the lab is
-    /// gone when this returns.
+    /// progress file are flushed to disk: three fsyncs, the longest part of `:quit`); the lab
+    /// is gone when this returns.
     public func end(reason: String) {
         let lab = self.lab
         self.lab = nil
         let teardown = lab.flatMap { lab in try? JoinableThread { lab.destroy() } }
-        shell = nil  // its shell dies with the lab; waiting for it overlaps the teardown too
         defer {
+            // The shell dies with the lab; waiting for it overlaps the teardown, after the
+            // observers' writes (it had them start ~0.5 ms later).
+            shell = nil
             teardown?.join()
             lab?.destroy()  // at once if no thread could be started; else already done
         }
