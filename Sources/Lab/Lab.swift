@@ -99,6 +99,8 @@ public final class Lab: Sendable {
             let built =
                 try range.map { try buildLocked(configuration, group: group!, leaf: leaf!, ids: $0.base) }
                 ?? spawnUnprivileged(configuration, group: group)
+            // Reaped last, whatever happens: it has most likely ended by then.
+            defer { _ = try? built.builder?.wait() }
             let lab = Lab(
                 id: id, configuration: configuration, initProcess: built.process, cgroup: group, ledger: ledger,
                 usesOverlay: built.overlay, range: range, unmappedDirectories: built.unmapped)
@@ -160,6 +162,8 @@ public final class Lab: Sendable {
         var leaf = LeafPlacement.notYet
         /// The group and its leaf handed to the lab's root, under way (root's path only).
         var ownership: CgroupWork?
+        /// The filesystem's builder, ending by itself (root's path only).
+        var builder: SandboxProcess?
     }
 
     /// Where the keeper is, as a lab's filesystem is done, relative to its group's leaf.
@@ -270,9 +274,11 @@ public final class Lab: Sendable {
             do {
                 let mountNamespace = try Sandbox.buildMountNamespace(
                     filesystem, joining: .process(pending.pid, [.net, .cgroup, .pid]), lockingInto: userNamespace)
-                defer { close(mountNamespace) }
-                let process = try pending.complete(mountNamespace: mountNamespace)
-                return Built(process: process, overlay: overlay, unmapped: unmapped, leaf: placement, ownership: ownership)
+                defer { close(mountNamespace.descriptor) }
+                let process = try pending.complete(mountNamespace: mountNamespace.descriptor)
+                return Built(
+                    process: process, overlay: overlay, unmapped: unmapped, leaf: placement, ownership: ownership,
+                    builder: mountNamespace.builder)
             } catch {
                 lastError = error
                 let overlayRefused = overlay && error.stage == .mount && (error.subject?.hasPrefix("mount overlay") ?? false)
@@ -419,7 +425,7 @@ public final class Lab: Sendable {
         // freezer hierarchy). A lab whose processes still do not die (a group frozen again,
         // from inside, after the thaw) gets the cgroup's own way: freeze all, kill all,
         // thaw, until empty.
-        // The lab's mounts (48 of them, overlays and their tmpfs uppers among them) come down
+        // The lab's mounts (36 of them, an overlay and its tmpfs upper among them) come down
         // with the last reference to its mount namespace, in the exit of whichever of its
         // processes goes last (~1.4 ms), and the init waits for that one. Held here, that
         // reference is dropped on a thread of its own once the lab's processes are gone, so

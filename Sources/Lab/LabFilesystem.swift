@@ -1,12 +1,11 @@
 internal import Isolation
 
-/// How a lab's filesystem is assembled: the host's top-level directories, each as an overlay
-/// (read-only lower, tmpfs upper) so the learner may write anywhere without touching the host,
-/// and fresh filesystems where a machine has its own (/proc, /dev, /sys, /tmp, /run, /root,
-/// /home).
+/// How a lab's filesystem is assembled: the host's files under overlays (read-only lower,
+/// tmpfs upper) so the learner may write anywhere without touching the host, and fresh
+/// filesystems where a machine has its own (/proc, /dev, /sys, /tmp, /run, /root, /home).
 ///
 /// Two plans. As root (`locked`), the host's root builds it (`Sandbox.buildMountNamespace`):
-/// each lower layer is an idmapped view of the host directory, so the lab's root — an
+/// each lower layer is an idmapped view of a host filesystem, so the lab's root — an
 /// unprivileged host id — owns what the host's root owns, and every mount reaches the lab
 /// locked. Without root (`unprivileged`), the lab builds it inside its own user namespace.
 ///
