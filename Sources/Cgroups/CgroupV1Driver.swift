@@ -53,16 +53,18 @@ public struct CgroupV1Driver: CgroupDriver {
         }
         for hierarchy in hierarchies + placementHierarchies {
             let cpuset = layout.v1Options[hierarchy]?.split(separator: ",").contains("cpuset") ?? false
-            var directory = hierarchy
-            for component in path.split(separator: "/").map(String.init) {
-                let parent = directory
-                directory += "/" + component
-                try fileSystem.makeDirectory(directory)
-                // A new cpuset group has no CPUs or memory nodes, and takes no task until it
-                // has some: give it its parent's.
-                if cpuset {
-                    for file in ["cpuset.cpus", "cpuset.mems"] where ((try? fileSystem.read(directory + "/" + file)) ?? "x").trimmed.isEmpty {
-                        try fileSystem.write(directory + "/" + file, try fileSystem.read(parent + "/" + file).trimmed)
+            try remakingVanishedParents { () throws(CgroupError) in
+                var directory = hierarchy
+                for component in path.split(separator: "/").map(String.init) {
+                    let parent = directory
+                    directory += "/" + component
+                    try fileSystem.makeDirectory(directory)
+                    // A new cpuset group has no CPUs or memory nodes, and takes no task until
+                    // it has some: give it its parent's.
+                    if cpuset {
+                        for file in ["cpuset.cpus", "cpuset.mems"] where ((try? fileSystem.read(directory + "/" + file)) ?? "x").trimmed.isEmpty {
+                            try fileSystem.write(directory + "/" + file, try fileSystem.read(parent + "/" + file).trimmed)
+                        }
                     }
                 }
             }

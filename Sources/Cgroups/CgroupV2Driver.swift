@@ -21,11 +21,13 @@ public struct CgroupV2Driver: CgroupDriver {
     public func entryPaths(of path: String) -> (bornInto: String?, tasks: [String]) { (root + "/" + path, []) }
 
     public func create(_ path: String, controllers: Set<String>) throws(CgroupError) {
-        var directory = root
-        for component in path.split(separator: "/") {
-            try enable(controllers, below: directory)
-            directory += "/" + component
-            try fileSystem.makeDirectory(directory)
+        try remakingVanishedParents { () throws(CgroupError) in
+            var directory = root
+            for component in path.split(separator: "/").map(String.init) {
+                try enable(controllers, below: directory)
+                directory += "/" + component
+                try fileSystem.makeDirectory(directory)
+            }
         }
     }
 

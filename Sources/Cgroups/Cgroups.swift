@@ -37,9 +37,10 @@ public struct CgroupManager: Sendable {
             throw .invalid("could not record the group before creating it: \(error)")
         }
         let available = delegating.filter { layout.version(of: $0) != nil }
-        try driver.create(path, controllers: limits.controllers.union(available))
         let group = Cgroup(path: path, driver: driver)
+        // What was made of a group that cannot be made whole is removed.
         do {
+            try driver.create(path, controllers: limits.controllers.union(available))
             try group.apply(limits)
         } catch {
             try? group.remove()

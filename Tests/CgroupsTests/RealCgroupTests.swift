@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Isolation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -97,6 +98,31 @@ import Testing
             }
             try group.remove()
             #expect(try process.wait() == .signaled(SIGKILL))
+        }
+    }
+
+    /// Two sessions at once (`gantry grade --jobs 2`) share the parent `gantry/`, which each
+    /// removes when it leaves it empty: one may remove it between the other's mkdir of it and
+    /// of its group inside. Seen once in a full run as a lab that could not be built.
+    @Test func groupsMadeAndRemovedAtOnceBesideEachOtherAllSucceed() throws {
+        try expectHostUnchanged {
+            let manager = try CgroupManager.host()
+            let failures = Mutex<[String]>([])
+            let workers = (0..<2).map { worker in
+                Thread {
+                    for round in 0..<150 {
+                        do {
+                            let group = try manager.create("gantry/race-\(getpid())-\(worker)-\(round)", limits: ResourceLimits(pidsMax: 64))
+                            try group.remove()
+                        } catch {
+                            failures.withLock { $0.append("\(error)") }
+                        }
+                    }
+                }
+            }
+            for worker in workers { worker.start() }
+            while workers.contains(where: { !$0.isFinished }) { usleep(1000) }
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 }.prefix(3))")
         }
     }
 
