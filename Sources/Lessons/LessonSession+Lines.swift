@@ -88,6 +88,8 @@ extension LessonSession {
         explainMissingProgram(command, status: status)
         if lessonFinished { return }
         state?.tracker.record(output: output)
+        // Lines typed into a program that has ended are looked at with the command.
+        state?.typedUnlooked = false
         emit(.worked(step: lesson.steps[index].id, commands: 1))
         guard let state else { return }
         let shellPid = shell?.foregroundProcess
@@ -115,14 +117,28 @@ extension LessonSession {
         emit(.wrongTurn(step: lesson.steps[index].id, message: failed.message, hintsLeft: hintsLeft))
     }
 
-    /// A line was entered in a program that is still running (a shell without Gantry's
-    /// markers, like busybox sh in a chroot): the step's checks are looked at once it is
-    /// quiet.
+    /// Lines entered in a program that is still running (a shell without Gantry's markers,
+    /// like busybox sh in a chroot), once it is quiet: counted, and the step looked at.
     public func checkWhileRunning(lines: Int) {
-        guard let lesson, let lab, let state, !state.completed else { return }
+        noteLinesInProgram(lines)
+        lookWhileRunning()
+    }
+
+    /// Lines entered in a running program, counted as the step's work as they are sent; the
+    /// step is looked at later (`lookWhileRunning`), once the program has done them.
+    public func noteLinesInProgram(_ lines: Int) {
+        guard let lesson, let state, !state.completed, lines > 0 else { return }
         self.state?.tracker.recordLinesInProgram(lines)
+        self.state?.typedUnlooked = true
         emit(.worked(step: lesson.steps[index].id, commands: lines))
-        let verdict = self.state!.tracker.verdict(
+    }
+
+    /// The step looked at while a program runs, for the lines typed into it: when it is
+    /// quiet (it printed nothing for a while, or it waits for its next line).
+    public func lookWhileRunning() {
+        guard let lab, let state, !state.completed, state.typedUnlooked else { return }
+        self.state?.typedUnlooked = false
+        let verdict = state.tracker.verdict(
             lab: lab, captures: matcher.captures, shell: shell?.foregroundProcess, look: .quick, onMeasuring: announceMeasuring)
         if verdict.done { completeStep(verdict, purpose: .command) }
     }
@@ -131,18 +147,22 @@ extension LessonSession {
     /// input (`sh`, busybox sh in a chroot, `cat > file`): lines for it are typed into it.
     public var programAwaitsLine: Bool { shell?.programAwaitsInput ?? false }
 
-    /// Types a line into that program, as a person would, and looks at the step; nil ends
-    /// its input (Ctrl-D). For input without a person at a terminal (`gantry test`, plain
-    /// mode): the REPL's keystrokes go to the program as they are typed.
+    /// Types a line into that program, as a person would; nil ends its input (Ctrl-D). It
+    /// waits for input again, so what the line typed before did is done: the step is looked
+    /// at first. (Looked at right after a line was sent, it raced the program: `exit` could
+    /// end the very shell whose mount the step wanted to see.) For input without a person at
+    /// a terminal (`gantry test`, plain mode): the REPL's keystrokes go to the program as they
+    /// are typed.
     public func typeIntoProgram(_ line: String?) {
         guard let shell else { return }
+        lookWhileRunning()
         guard let line else {
             try? shell.send([0x04])
             return
         }
         emit(.keystrokes(text: line + "\n", redacted: false))
         try? shell.send(Array((line + "\n").utf8))
-        checkWhileRunning(lines: 1)
+        noteLinesInProgram(1)
     }
 
     /// The expected outputs that capture values (`[1] {{loop:int}}`), from every step.

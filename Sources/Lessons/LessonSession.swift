@@ -47,6 +47,9 @@ public final class LessonSession {
         var heldAtStart: Set<Int> = []
         /// What the learner was last told was wrong: said once, not after every command.
         var lastTold: Message?
+        /// Lines were typed into a running program whose effects the step has not been looked
+        /// at for yet (`typeIntoProgram`, a replay's keys): it is, once the program is quiet.
+        var typedUnlooked = false
     }
 
     private var pending: [SessionEvent] = []

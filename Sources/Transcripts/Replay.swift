@@ -131,11 +131,11 @@ public final class Replayer {
         let keys = KeyTimer(line)
         if let keys, let shell = engine.shell {
             io.watches = [
-                LabShell.Watch(descriptor: keys.descriptor) {
-                    let lines = keys.fire(into: shell)
-                    if lines > 0 { engine.checkWhileRunning(lines: lines) }
-                }
+                LabShell.Watch(descriptor: keys.descriptor) { engine.noteLinesInProgram(keys.fire(into: shell)) }
             ]
+            // As the learner's session did: the step is looked at once the program is quiet,
+            // not the moment its keys were sent (it had not done them yet).
+            io.onQuiet = { engine.lookWhileRunning() }
         }
         defer { keys?.close() }
         return engine.run(line.text, io: io)
