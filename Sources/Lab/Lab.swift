@@ -241,11 +241,14 @@ public final class Lab: Sendable {
             try group.driver.delegateOwnership(leaf.path, uid: base, gid: base)
         }
         let userNamespace = "/proc/\(pending.pid)/ns/user"
-        let entries = hostRootEntries(), mountPoints = hostMountPoints()
+        let mountPoints = hostMountPoints()
         let masks = LabFilesystem.Masks.present { access($0, F_OK) == 0 }
         var lastError: IsolationError?
         // Overlays first; a kernel that refuses them gets the read-only views alone.
         for overlay in configuration.overlay.map({ [$0] }) ?? [true, false] {
+            // Over the root filesystem, only the top-level directories that are filesystems
+            // of their own matter (the rest come with it): those few are looked at, not all.
+            let entries = overlay ? hostRootEntries(named: Self.topLevelMountPoints(mountPoints)) : hostRootEntries()
             // Trees are made anew for each attempt: an attached tree cannot be attached again.
             var trees: [String: Int32] = [:]
             var unmapped: [String] = []
@@ -511,9 +514,10 @@ public final class Lab: Sendable {
 
     // MARK: The host's root
 
-    static func hostRootEntries() -> [LabFilesystem.Entry] {
+    /// The host's top-level entries (`names` only, when given).
+    static func hostRootEntries(named names: [String]? = nil) -> [LabFilesystem.Entry] {
         var entries: [LabFilesystem.Entry] = []
-        for name in POSIX.list("/") {
+        for name in names ?? POSIX.list("/") {
             var info = stat()
             guard lstat("/" + name, &info) == 0 else { continue }
             if info.st_mode & S_IFMT == S_IFLNK, let destination = POSIX.readLink("/" + name) {
@@ -529,6 +533,14 @@ public final class Lab: Sendable {
 
     static func hostMountPoints() -> Set<String> {
         Set(ProcFS.mounts("self").map(\.mountPoint))
+    }
+
+    /// The names of the top-level directories that are mount points (`boot` for /boot).
+    static func topLevelMountPoints(_ mountPoints: Set<String>) -> [String] {
+        mountPoints.compactMap { point in
+            let name = point.dropFirst()
+            return point.hasPrefix("/") && !name.isEmpty && !name.contains("/") ? String(name) : nil
+        }
     }
 }
 
