@@ -1,4 +1,3 @@
-internal import Glibc
 internal import POSIXSupport
 
 /// One cgroup version's way of doing the same five things. Paths given to a driver are
@@ -105,9 +104,9 @@ extension CgroupDriver {
     }
 
     /// Makes a group's directories with `make`, again from the top when one of them vanished
-    /// meanwhile (ENOENT, or ENODEV for a file of a removed group): the shared parent (`gantry/`) is removed by whichever session
-    /// leaves it empty, and another may have made it just before and be making its group in
-    /// it (two labs at once, `gantry grade --jobs 2`).
+    /// meanwhile (ENOENT, or ENODEV for a file of a removed group): the shared parent
+    /// (`gantry/`) is removed by whichever session leaves it empty, and another may have made
+    /// it just before and be making its group in it (two labs at once, `gantry grade --jobs 2`).
     func remakingVanishedParents(_ make: () throws(CgroupError) -> Void) throws(CgroupError) {
         var attempt = 0
         while true {
@@ -115,7 +114,7 @@ extension CgroupDriver {
                 return try make()
             } catch {
                 attempt += 1
-                guard error.cause == .noSuchFile || error.cause == Errno(ENODEV), attempt < 20 else { throw error }
+                guard error.cause == .noSuchFile || error.cause == .noDevice, attempt < 20 else { throw error }
             }
         }
     }

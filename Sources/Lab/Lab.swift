@@ -248,7 +248,7 @@ public final class Lab: Sendable {
         for overlay in configuration.overlay.map({ [$0] }) ?? [true, false] {
             // Over the root filesystem, only the top-level directories that are filesystems
             // of their own matter (the rest come with it): those few are looked at, not all.
-            let entries = overlay ? hostRootEntries(named: Self.topLevelMountPoints(mountPoints)) : hostRootEntries()
+            let entries = overlay ? hostRootEntries(named: LabFilesystem.topLevelMountPoints(mountPoints)) : hostRootEntries()
             // Trees are made anew for each attempt: an attached tree cannot be attached again.
             var trees: [String: Int32] = [:]
             var unmapped: [String] = []
@@ -533,14 +533,6 @@ public final class Lab: Sendable {
 
     static func hostMountPoints() -> Set<String> {
         Set(ProcFS.mounts("self").map(\.mountPoint))
-    }
-
-    /// The names of the top-level directories that are mount points (`boot` for /boot).
-    static func topLevelMountPoints(_ mountPoints: Set<String>) -> [String] {
-        mountPoints.compactMap { point in
-            let name = point.dropFirst()
-            return point.hasPrefix("/") && !name.isEmpty && !name.contains("/") ? String(name) : nil
-        }
     }
 }
 

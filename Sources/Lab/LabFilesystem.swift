@@ -106,6 +106,15 @@ struct LabFilesystem {
         return [rootTree] + directories.filter { mountPoints.contains("/" + $0) }
     }
 
+    /// The names of the top-level directories that are mount points (`boot` for /boot): with
+    /// overlays, the only entries of the host's `/` a plan needs looked at.
+    static func topLevelMountPoints(_ mountPoints: Set<String>) -> [String] {
+        mountPoints.compactMap { point in
+            let name = point.dropFirst()
+            return point.hasPrefix("/") && !name.isEmpty && !name.contains("/") ? String(name) : nil
+        }.sorted()
+    }
+
     static func plan(_ input: Locked) -> (staging: [Mount], mounts: [Mount]) {
         let owner = input.owner
         var stagingMounts: [Mount] = [

@@ -38,6 +38,7 @@ import Testing
             .directory("proc"), .directory("tmp"),
         ]
         let mountPoints: Set<String> = ["/", "/proc", "/boot", "/mnt/sandbox/tool", "/tmp"]
+        #expect(LabFilesystem.topLevelMountPoints(mountPoints) == ["boot", "proc", "tmp"])
         #expect(LabFilesystem.treeKeys(entries: entries, mountPoints: mountPoints, overlay: true) == ["/", "boot"])
         #expect(
             LabFilesystem.treeKeys(entries: entries, mountPoints: mountPoints, overlay: false) == ["usr", "boot"],
