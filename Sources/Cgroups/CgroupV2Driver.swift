@@ -24,9 +24,13 @@ public struct CgroupV2Driver: CgroupDriver {
         try remakingVanishedParents { () throws(CgroupError) in
             var directory = root
             for component in path.split(separator: "/").map(String.init) {
+                // The child first: it holds `directory`, which another session may otherwise
+                // remove (left empty) and make again, fresh and with nothing enabled, between
+                // this one's enabling controllers in it and its mkdir below it.
+                let child = directory + "/" + component
+                try fileSystem.makeDirectory(child)
                 try enable(controllers, below: directory)
-                directory += "/" + component
-                try fileSystem.makeDirectory(directory)
+                directory = child
             }
         }
     }
@@ -40,11 +44,17 @@ public struct CgroupV2Driver: CgroupDriver {
         }
         let enabled = Set(try fileSystem.read(directory + "/cgroup.subtree_control").split(whereSeparator: \.isWhitespace).map(String.init))
         let wanted = controllers.subtracting(enabled)
-        guard !wanted.isEmpty else { return }
-        let value = wanted.sorted().map { "+" + $0 }.joined(separator: " ")
+        guard !controllers.isEmpty else { return }
+        // Written even when every one is on already: the kernel shows another session's
+        // enabling in `subtree_control` before it has made the controllers' files in the
+        // children (ours among them), and a write waits for that (cgroup_mutex); it changes
+        // nothing. Such a write may be refused where nothing was missing (an ancestor above
+        // a delegated user's subtree, which nobody changes under us), and is not needed there.
+        let value = controllers.sorted().map { "+" + $0 }.joined(separator: " ")
         do {
             try fileSystem.write(directory + "/cgroup.subtree_control", value)
         } catch {
+            if wanted.isEmpty, error.cause == .accessDenied || error.cause == .notPermitted { return }
             // EBUSY: the group holds processes; move them to a leaf child and try again.
             guard error.cause == .busy, directory != root else { throw error }
             let leaf = directory + "/leaf"

@@ -6,13 +6,20 @@ internal import Glibc
 public enum POSIX {
     /// Reads until EOF (or EIO, how a PTY says its last replica closed). EINTR is retried.
     public static func readToEnd(_ fd: Int32) -> [UInt8] {
+        readUntilEndOrError(fd).data
+    }
+
+    /// What was read before EOF, and the error that ended the reading instead, if one did.
+    static func readUntilEndOrError(_ fd: Int32) -> (data: [UInt8], error: Errno?) {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while let count = try? call({ read(fd, &buffer, buffer.count) }), count > 0 {
+        while true {
+            let count: Int
+            do { count = try call { read(fd, &buffer, buffer.count) } } catch { return (data, error) }
+            if count == 0 { return (data, nil) }
             // Appended as one block: `data += buffer[0..<count]` went byte by byte.
             buffer.withUnsafeBufferPointer { data.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<count])) }
         }
-        return data
     }
 
     /// The whole file as text, or nil with errno set (for files the kernel makes up, whose
@@ -21,12 +28,19 @@ public enum POSIX {
         readFileBytes(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// The whole file as bytes, or nil with errno set.
+    /// The whole file as bytes, or nil with errno set. A read that fails is a failure, not
+    /// the end of the file: a cgroup removed between the open and the read fails with ENODEV,
+    /// and its `cgroup.controllers` read as "" once told a lab that no controller existed.
     public static func readFileBytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return readToEnd(fd)
+        let (data, error) = readUntilEndOrError(fd)
+        close(fd)
+        if let error {
+            errno = error.rawValue
+            return nil
+        }
+        return data
     }
 
     /// Entry names in a directory, without `.` and `..`; `directoriesOnly` keeps DT_DIR ones.

@@ -1,3 +1,5 @@
+import Glibc
+import POSIXSupport
 import Testing
 
 @testable import Cgroups
@@ -176,5 +178,14 @@ import Testing
         #expect(
             Cgroup(path: "gantry/x", driver: unified.driver).view().map { "\($0.type) \($0.target)" } == ["tmpfs /sys/fs/cgroup", "cgroup2 /sys/fs/cgroup"],
             "cgroup2 cannot go straight onto the host's cgroup2 root")
+    }
+
+    /// A read that fails after the open is an error, not an empty file: a group removed in
+    /// between fails its reads with ENODEV, and its `cgroup.controllers` read as "" once made
+    /// a lab say the pids controller did not exist (a directory stands in: EISDIR on read).
+    @Test func aFailedReadIsAnErrorNotAnEmptyFile() {
+        #expect(throws: CgroupError.io(operation: "read", path: "/", cause: Errno(EISDIR))) {
+            _ = try KernelCgroupFileSystem().read("/")
+        }
     }
 }

@@ -99,9 +99,11 @@ final class FakeCgroupTree: CgroupFileSystem, @unchecked Sendable {
             removeEverywhere(pid, hierarchyOf: directory)
             append(pid, to: path)
         case "cgroup.subtree_control":
+            let before = Set(((try? read(path)) ?? "").split(separator: " ").map(String.init))
+            let enabled = before.union(value.split(separator: " ").map { String($0.dropFirst()) })
+            // As in the kernel, a write that changes nothing succeeds before any other check.
+            if enabled == before { return }
             if directory != root, !((try? read(directory + "/cgroup.procs")) ?? "").isEmpty { throw errno(16, "write", path) }
-            let enabled = Set(((try? read(path)) ?? "").split(separator: " ").map(String.init))
-                .union(value.split(separator: " ").map { String($0.dropFirst()) })
             try? enabled.sorted().joined(separator: " ").write(toFile: path, atomically: false, encoding: .utf8)
         case "cgroup.kill":
             for member in tree(directory) { for pid in pids(member) { kill(pid) } }

@@ -110,7 +110,7 @@ import Testing
             let failures = Mutex<[String]>([])
             let workers = (0..<2).map { worker in
                 Thread {
-                    for round in 0..<150 {
+                    for round in 0..<400 {
                         do {
                             let group = try manager.create("gantry/race-\(getpid())-\(worker)-\(round)", limits: ResourceLimits(pidsMax: 64))
                             try group.remove()
