@@ -37,24 +37,24 @@ public struct CgroupV2Driver: CgroupDriver {
 
     /// Turns controllers on for the children of `directory`, the ones its parent gave it.
     func enable(_ controllers: Set<String>, below directory: String) throws(CgroupError) {
-        let offered = Set(try fileSystem.read(directory + "/cgroup.controllers").split(whereSeparator: \.isWhitespace).map(String.init))
-        let missing = controllers.subtracting(offered)
-        if let first = missing.sorted().first {
+        guard !controllers.isEmpty else { return }
+        if let first = controllers.subtracting(try names(in: directory + "/cgroup.controllers")).sorted().first {
             throw .unavailable(controller: first, layout: layout.description)
         }
-        let enabled = Set(try fileSystem.read(directory + "/cgroup.subtree_control").split(whereSeparator: \.isWhitespace).map(String.init))
-        let wanted = controllers.subtracting(enabled)
-        guard !controllers.isEmpty else { return }
-        // Written even when every one is on already: the kernel shows another session's
-        // enabling in `subtree_control` before it has made the controllers' files in the
-        // children (ours among them), and a write waits for that (cgroup_mutex); it changes
-        // nothing. Such a write may be refused where nothing was missing (an ancestor above
-        // a delegated user's subtree, which nobody changes under us), and is not needed there.
+        // Written even when every one is on already, and not read first: the kernel shows
+        // another session's enabling in `subtree_control` before it has made the controllers'
+        // files in the children (ours among them), and a write waits for that (cgroup_mutex);
+        // it changes nothing. Such a write may be refused where nothing was missing (an
+        // ancestor above a delegated user's subtree, which nobody changes under us).
         let value = controllers.sorted().map { "+" + $0 }.joined(separator: " ")
         do {
             try fileSystem.write(directory + "/cgroup.subtree_control", value)
         } catch {
-            if wanted.isEmpty, error.cause == .accessDenied || error.cause == .notPermitted { return }
+            if error.cause == .accessDenied || error.cause == .notPermitted,
+                controllers.isSubset(of: try names(in: directory + "/cgroup.subtree_control"))
+            {
+                return
+            }
             // EBUSY: the group holds processes; move them to a leaf child and try again.
             guard error.cause == .busy, directory != root else { throw error }
             let leaf = directory + "/leaf"
@@ -64,10 +64,14 @@ public struct CgroupV2Driver: CgroupDriver {
         }
     }
 
+    /// The controllers a `cgroup.controllers` or `cgroup.subtree_control` file names.
+    func names(in file: String) throws(CgroupError) -> Set<String> {
+        Set(try fileSystem.read(file).split(whereSeparator: \.isWhitespace).map(String.init))
+    }
+
     public func delegate(_ path: String, controllers: Set<String>) throws(CgroupError) {
         let directory = root + "/" + path
-        let offered = Set(try fileSystem.read(directory + "/cgroup.controllers").split(whereSeparator: \.isWhitespace).map(String.init))
-        try enable(controllers.intersection(offered), below: directory)
+        try enable(controllers.intersection(try names(in: directory + "/cgroup.controllers")), below: directory)
     }
 
     public func apply(_ limits: ResourceLimits, to path: String) throws(CgroupError) {
